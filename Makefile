@@ -1,0 +1,51 @@
+# quorum: every target creates .venv when it is missing and installs the project into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TSTAMP := $(VENV)/.installed-test
+JOBS   ?= 2
+
+.PHONY: demo test deep-test bench lint typecheck clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+## demo: the main job on its embedded default: `quorum check` on a safe and an unsafe policy.
+demo: $(STAMP)
+	$(BIN)/quorum check --policy witness-preferred --schedules 300 --seed 1
+	@echo
+	-$(BIN)/quorum check --policy both-continue --schedules 300 --seed 1
+
+## lint / typecheck: ruff and mypy strict (run inside `make test`).
+lint: $(TSTAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(TSTAMP)
+	$(BIN)/mypy quorum sim
+
+## test: lint, types, and the whole test suite with the fast hypothesis profile.
+test: $(TSTAMP) lint typecheck
+	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m "not deep"; \
+	  rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+## deep-test: the long property runs (20,000 schedules per policy).
+deep-test: $(TSTAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
+
+## bench: figures, not tests (schedules checked per second, ...).
+bench: $(STAMP)
+	$(BIN)/python -m quorum.bench
+
+clean:
+	rm -rf $(VENV) .hypothesis .pytest_cache .mypy_cache .ruff_cache out runs

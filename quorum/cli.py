@@ -1,0 +1,228 @@
+"""The ``quorum`` command line.
+
+Exit status: 0 all good, 1 a property was violated, 2 bad usage or bad input (one clear line on
+stderr naming the field and value; never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from quorum.core.config import Policy, QuorumConfig
+from quorum.core.policies import POLICIES
+
+PROPERTY_NAMES = {
+    "S1": "no split-brain",
+    "S2": "no lost acknowledged write",
+    "S3": "epochs never go back",
+    "L1": "liveness after faults stop",
+    "L2": "no false failover",
+}
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def _format_config_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    value = first.get("input")
+    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    where = f"field '{loc}'" if loc else "configuration"
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{source}: {where}: {msg} (got {shown})"
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> QuorumConfig:
+    """Read a YAML or JSON configuration file (optional) and apply command-line overrides."""
+    data: dict[str, Any] = {}
+    source = "configuration"
+    if path is not None:
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"{path}: cannot read: {e.strerror}") from None
+        try:
+            import yaml
+
+            loaded = yaml.safe_load(text) if text.strip() else {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise UsageError(f"{path}: not valid YAML/JSON{where}") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(
+                f"{path}: expected a mapping of configuration fields, got {type(loaded).__name__}"
+            )
+        data = dict(loaded.get("quorum", loaded)) if isinstance(loaded.get("quorum"), dict) else loaded
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return QuorumConfig.model_validate(data)
+    except ValidationError as e:
+        raise UsageError(_format_config_error(e, source)) from None
+
+
+def _progress(done: int, total: int) -> None:
+    if done == total or done % 25 == 0:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} schedules")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from quorum.testing.explore import explore, load_replay, save_schedule
+    from quorum.testing.run import run_schedule
+    from quorum.testing.schedule import ScheduleFileError
+
+    if args.replay is not None:
+        try:
+            config, schedule = load_replay(Path(args.replay))
+        except ScheduleFileError as e:
+            raise UsageError(str(e)) from None
+        if args.policy is not None:
+            config = config.model_copy(update={"policy": Policy(args.policy)})
+        result = run_schedule(config, schedule, trace=True)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "policy": config.policy.value,
+                        "replayed": str(args.replay),
+                        "steps": [s.model_dump(mode="json") for s in schedule.sorted_steps()],
+                        "violations": [v.as_dict() for v in result.violations],
+                        "availability_loss": result.availability_loss,
+                        "timeline": [
+                            {"t": e.t, "kind": e.kind, "node": e.node, "text": e.text} for e in result.trace
+                        ],
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            print(f"replaying {args.replay} against {config.policy.value} ({len(schedule.steps)} steps)")
+            print(result.timeline())
+            if result.violations:
+                for v in result.violations:
+                    print(
+                        f"VIOLATION {v.property} ({PROPERTY_NAMES[v.property]}) at t={v.at:.3f}s: {v.detail}"
+                    )
+            else:
+                print("no violation")
+        return 1 if result.violations else 0
+
+    config = load_config(
+        Path(args.config) if args.config else None,
+        {"policy": args.policy},
+    )
+    if args.schedules < 1:
+        raise UsageError(f"--schedules must be at least 1 (got {args.schedules})")
+    show_progress = sys.stderr.isatty() and not args.quiet
+    report = explore(
+        config,
+        args.schedules,
+        args.seed,
+        max_steps=args.max_steps,
+        progress=_progress if show_progress else None,
+    )
+    if args.save and report.counterexample is not None:
+        save_schedule(Path(args.save), config, report.counterexample.schedule)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        _print_report(report, args)
+    return 1 if report.counterexample is not None else 0
+
+
+def _print_report(report: Any, args: argparse.Namespace) -> None:
+    cfg = report.config
+    name = cfg.policy.value
+    spec = POLICIES[cfg.policy]
+    print(f"policy {name}: {spec.summary}")
+    ce = report.counterexample
+    if ce is None:
+        print(f"no violation in {report.schedules} schedules (seed {report.seed}; S1, S2, S3, L1 checked)")
+        if report.availability_losses:
+            print(
+                f"availability losses the policy does not promise against: {report.availability_losses}"
+                f" of {report.schedules} schedules"
+            )
+            for reason, n in sorted(report.loss_reasons.items(), key=lambda kv: -kv[1]):
+                print(f"  {n:5d}  {reason}")
+        return
+    v = ce.violations[0]
+    steps = ce.schedule.sorted_steps()
+    print(
+        f"{v.property} ({PROPERTY_NAMES[v.property]}) VIOLATED after {report.schedules} schedules;"
+        f" minimal counterexample, {len(steps)} step{'s' if len(steps) != 1 else ''}"
+        f" (network seed {ce.schedule.seed}):"
+    )
+    from quorum.testing.schedule import describe_step
+
+    for s in steps:
+        print(f"  at {s.at:7.1f}s  {describe_step(s)}")
+    print("timeline:")
+    print(ce.timeline())
+    print(f"property broken: {v.property} at t={v.at:.3f}s: {v.detail}")
+    if args.save:
+        print(f"saved to {args.save}; replay with: quorum check --replay {args.save}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quorum",
+        description="Dual-site quorum: check split-brain safety of a policy, simulate, run live.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser(
+        "check",
+        help="explore fault schedules against a policy; print a minimal counterexample if one exists",
+        description="Explore N fault schedules (hypothesis) against a policy and check S1, S2, S3 and L1.",
+    )
+    check.add_argument(
+        "--policy",
+        choices=[p.value for p in Policy],
+        help="arbitration policy (default: witness-preferred, or the configuration file's)",
+    )
+    check.add_argument("--config", metavar="FILE", help="YAML/JSON file of configuration fields")
+    check.add_argument("--schedules", type=int, default=500, metavar="N", help="schedules to explore (500)")
+    check.add_argument("--seed", type=int, default=0, metavar="S", help="exploration seed (0)")
+    check.add_argument("--max-steps", type=int, default=8, metavar="K", help="faults per schedule (8)")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--save", metavar="FILE", help="write the counterexample schedule, for --replay")
+    check.add_argument("--replay", metavar="FILE", help="replay a saved schedule with a full timeline")
+    check.add_argument("--quiet", action="store_true", help="no progress bar")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.func(args)
+    except UsageError as e:
+        print(f"quorum: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("quorum: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

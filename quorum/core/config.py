@@ -1,0 +1,153 @@
+"""Configuration of a site pair and its witness (validated at the edge by pydantic).
+
+Every timing figure is in seconds on a *monotonic* clock. The lease rule the core implements
+(see ``quorum.core.site`` and ``quorum.core.witness``):
+
+* the holder of a solo lease stops serving at ``send_time + lease_duration - lease_margin`` on its
+  own clock, where ``send_time`` is when it sent the request the witness answered;
+* the witness grants the lease to anyone else only once
+  ``lease_duration * (1 + max_clock_drift) + max_message_delay`` has passed on *its* clock since it
+  last renewed the holder.
+
+If every clock runs at a rate within ``1 ± max_clock_drift``, the holder stops (in true time) no later
+than ``(lease_duration - lease_margin) / (1 - max_clock_drift)`` after its send, and the witness
+re-grants no earlier than ``lease_duration + max_message_delay / (1 + max_clock_drift)`` after it.
+Safety therefore needs ``lease_margin >= lease_duration * max_clock_drift``; the model refuses
+configurations that break it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Site(StrEnum):
+    """One of the two data-center sites."""
+
+    A = "A"
+    B = "B"
+
+    @property
+    def peer(self) -> Site:
+        return Site.B if self is Site.A else Site.A
+
+
+class Policy(StrEnum):
+    """Arbitration policies, by the names users select them with."""
+
+    WITNESS_PREFERRED = "witness-preferred"
+    WITNESS_RACE = "witness-race"
+    MAJORITY = "majority"
+    LAST_MAN_STANDING = "last-man-standing"
+    STATIC_PREFERRED = "static-preferred"
+    BOTH_CONTINUE = "both-continue"
+
+
+class Consistency(StrEnum):
+    """How a lagging copy is treated (DESIGN section 3)."""
+
+    SYNCHRONOUS = "synchronous"
+    BOUNDED_LOSS = "bounded-loss"
+
+
+class QuorumConfig(BaseModel):
+    """Everything the pure core needs to decide; shared by the checker, the simulator and live.
+
+    Unknown fields are rejected so a typo in a configuration file is an error, not a silent default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    policy: Policy = Field(default=Policy.WITNESS_PREFERRED, description="arbitration policy")
+    preferred_site: Site = Field(default=Site.A, description="site that wins a tie")
+    consistency: Consistency = Field(default=Consistency.SYNCHRONOUS)
+
+    heartbeat_interval: float = Field(default=1.0, gt=0, le=60, description="seconds")
+    miss_threshold: int = Field(default=3, ge=1, le=100, description="missed heartbeats → down")
+    rise_threshold: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="consecutive heartbeats before a lost peer counts as back",
+    )
+    lease_duration: float = Field(default=10.0, gt=0, le=3600)
+    lease_margin: float = Field(default=3.0, ge=0)
+    max_clock_drift: float = Field(default=0.001, ge=0, lt=0.5, description="ρ, as a rate (0.001 = 1000 ppm)")
+    max_message_delay: float = Field(default=0.5, ge=0, le=60)
+
+    pre_election: bool = Field(
+        default=False,
+        description="on witness loss, the connected pair agrees now who wins a later split",
+    )
+    keep_active_partition: bool = Field(
+        default=False, description="the site that last served alone wins ties"
+    )
+    auto_failback: bool = Field(
+        default=False,
+        description="after a failover the preferred site regains tie priority once it is mirrored again",
+    )
+    last_man_window: float = Field(
+        default=60.0,
+        gt=0,
+        description="last-man-standing: seconds alone before the lease becomes sticky",
+    )
+
+    @model_validator(mode="after")
+    def _check_timing(self) -> QuorumConfig:
+        needed = self.lease_duration * self.max_clock_drift
+        if self.lease_margin < needed:
+            raise ValueError(
+                f"lease_margin={self.lease_margin} is below lease_duration*max_clock_drift={needed:.6g}:"
+                " a holder could outlive its lease on a slow clock"
+            )
+        if self.lease_margin >= self.lease_duration:
+            raise ValueError(
+                f"lease_margin={self.lease_margin} must be smaller than lease_duration={self.lease_duration}"
+            )
+        usable = self.lease_duration - self.lease_margin
+        if usable <= 2 * self.heartbeat_interval + 2 * self.max_message_delay:
+            raise ValueError(
+                f"lease_duration-lease_margin={usable:.6g} leaves no room to renew: it must exceed"
+                f" 2*heartbeat_interval+2*max_message_delay="
+                f"{2 * self.heartbeat_interval + 2 * self.max_message_delay:.6g}"
+            )
+        if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE) and self.pre_election:
+            raise ValueError(f"pre_election=true needs a witness; policy={self.policy.value} has none")
+        return self
+
+    # ---- derived timings (pure functions of the configuration) ---------------------------------
+    @property
+    def detection_timeout(self) -> float:
+        """Silence after which a peer or the witness counts as lost."""
+        return self.miss_threshold * self.heartbeat_interval + 2 * self.max_message_delay
+
+    @property
+    def regrant_wait(self) -> float:
+        """Witness-clock seconds after a holder's last renewal before anyone else may be granted."""
+        return self.lease_duration * (1 + self.max_clock_drift) + self.max_message_delay
+
+    @property
+    def arbitration_window(self) -> float:
+        """How long the witness waits for the tie-winning site before granting the other."""
+        return self.detection_timeout + self.heartbeat_interval
+
+    @property
+    def uses_witness(self) -> bool:
+        return self.policy not in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE)
+
+    def liveness_bound(self) -> float:
+        """Seconds, after faults stop, within which some site serves (property L1).
+
+        Detection, then the witness's longest wait (a lease that may still run, or a restart
+        hold), then the arbitration window, then a round trip; each term allows for drift.
+        """
+        slow = 1 / (1 - self.max_clock_drift)
+        return slow * (
+            2 * self.detection_timeout
+            + 2 * self.regrant_wait
+            + self.arbitration_window
+            + (self.rise_threshold + 4) * self.heartbeat_interval
+            + 4 * self.max_message_delay
+        )

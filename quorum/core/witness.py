@@ -1,0 +1,454 @@
+"""The witness state machine. Every rule by which the witness grants, renews or denies lives here.
+
+The witness only ever *answers*: sites connect outbound and send a ``WitnessRequest`` every heartbeat
+interval, so the witness needs no timers of its own (``next_deadline`` is informative: when the next
+pending decision could change). Its durable state (``WitnessDurable``) is persisted by the adapter
+before any reply that follows a ``PersistWitness`` action: an epoch is durable before its grant
+leaves, so epochs never go back across a witness crash (property S3).
+
+Decision table for a request from site X (Y is the other site):
+
+| durable mode     | X wants            | rule                                                                    |
+|------------------|--------------------|-------------------------------------------------------------------------|
+| any              | epoch > ours       | adopt the higher epoch first (a pre-elected winner served alone)         |
+| SOLO(X)          | RENEW at our epoch | renew the lease (last-man-standing: sticky after ``last_man_window``)    |
+| SOLO(X)          | SOLO               | fresh grant at epoch+1 (X froze or restarted; same copy, no one else)    |
+| SOLO(X)          | MIRROR at our epoch| epoch+1, MIRRORED, both copies current                                   |
+| SOLO(Y)          | SOLO               | sticky → deny; X stale → deny (synchronous) or, once Y's lease surely    |
+|                  |                    | expired, grant with recorded data loss (bounded-loss); else wait         |
+| MIRRORED         | SOLO               | pre-elected Y → deny; otherwise the policy's tie rule (``_arbitrate``)   |
+| any              | REPORT / other     | answer with the durable view; the site reconciles                        |
+
+Operator inputs (``Switchover``, ``ForcedTakeover``) are validated at once and executed on the
+target's next request, so the lease is always counted from a request the target actually sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from quorum.core.config import Consistency, Policy, QuorumConfig, Site
+from quorum.core.messages import (
+    Action,
+    Decision,
+    ForcedTakeover,
+    Input,
+    Mode,
+    OperatorResult,
+    PersistWitness,
+    Role,
+    Send,
+    Switchover,
+    Verdict,
+    Want,
+    WitnessDurable,
+    WitnessReply,
+    WitnessRequest,
+)
+from quorum.core.policies import spec
+
+BOTH = frozenset({Site.A, Site.B})
+
+
+class WitnessMachine:
+    """The third-site arbiter for one site pair.
+
+    ``durable`` is the state restored from storage after a restart (``None`` for a fresh pair).
+    After a restart the witness assumes the holder may hold a full lease from just before the
+    crash and grants no one else until ``regrant_wait`` has passed on its own clock.
+    """
+
+    def __init__(self, config: QuorumConfig, now: float, durable: WitnessDurable | None = None) -> None:
+        self.cfg = config
+        self.spec = spec(config.policy)
+        self.d = durable if durable is not None else WitnessDurable(tie_site=config.preferred_site)
+        self.lease_expiry: float | None = None
+        if durable is not None and self.d.mode is Mode.SOLO:
+            self.lease_expiry = now + config.regrant_wait
+        self.solo_since: float | None = now if self.d.mode is Mode.SOLO else None
+        self.first_request: dict[Site, float] = {}
+        self.last_seen: dict[Site, float] = {}
+        self.last_request: dict[Site, WitnessRequest] = {}
+        self.pending: Switchover | ForcedTakeover | None = None
+
+    # ---- public API ------------------------------------------------------------------------------------
+    def handle(self, now: float, event: Input) -> list[Action]:
+        """Feed a request or an operator input; return actions (persist first, then replies)."""
+        acts: list[Action] = []
+        if isinstance(event, WitnessRequest):
+            self._on_request(now, event, acts)
+        elif isinstance(event, Switchover):
+            self._on_switchover(now, event, acts)
+        elif isinstance(event, ForcedTakeover):
+            self._on_forced(now, event, acts)
+        return acts
+
+    def handle_timer(self, now: float) -> list[Action]:
+        """The witness has no time-driven actions; present for a uniform adapter interface."""
+        return []
+
+    def next_deadline(self) -> float | None:
+        """Always ``None``: the witness is purely reactive.
+
+        Sites send a request every heartbeat interval, so a decision that becomes possible (a
+        lease that ran out, an arbitration window that closed) is taken on the next request.
+        """
+        return None
+
+    def tie(self) -> Site:
+        """The site that wins a tie now."""
+        if self.cfg.keep_active_partition and self.d.last_solo is not None:
+            return self.d.last_solo
+        return self.d.tie_site
+
+    def lease_live(self, now: float) -> bool:
+        """Whether the current holder may still be serving under a lease the witness granted."""
+        if self.d.mode is not Mode.SOLO:
+            return False
+        if self.d.sticky:
+            return True
+        return self.lease_expiry is not None and now < self.lease_expiry
+
+    # ---- requests --------------------------------------------------------------------------------------
+    def _reply(
+        self, req: WitnessRequest, verdict: Verdict, reason: str = "", data_loss: bool = False
+    ) -> Send:
+        d = self.d
+        return Send(
+            req.site,
+            WitnessReply(
+                site=req.site,
+                seq=req.seq,
+                sent_at=req.sent_at,
+                verdict=verdict,
+                epoch=d.epoch,
+                mode=d.mode,
+                holder=d.holder,
+                tie_site=self.tie(),
+                sticky=d.sticky and d.holder is req.site,
+                data_loss=data_loss or (verdict is Verdict.GRANT_SOLO and d.lossy),
+                reason=reason,
+            ),
+        )
+
+    def _persist(self, new: WitnessDurable, acts: list[Action]) -> None:
+        if new != self.d:
+            if new.epoch != self.d.epoch:
+                self.first_request.clear()
+            self.d = new
+            acts.append(PersistWitness(new))
+
+    def _on_request(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        x = req.site
+        self.last_seen[x] = now
+        self.last_request[x] = req
+        d = self.d
+        if req.epoch > d.epoch:
+            self._adopt(now, req, acts)
+            d = self.d
+        if req.preelected is not None and req.epoch == d.epoch and d.preelected is None:
+            # the pair agreed who wins a split at this epoch; the winner may serve alone without us
+            self._persist(replace(d, preelected=req.preelected), acts)
+            acts.append(Decision(d.epoch, d.holder, d.mode, f"pre-election recorded: {req.preelected} wins"))
+            d = self.d
+        if self.pending is not None and self.pending.to is x and req.want is not Want.RENEW:
+            if self._execute_pending(now, req, acts):
+                return
+        if req.want is Want.RENEW:
+            self._on_renew(now, req, acts)
+        elif req.want is Want.SOLO:
+            self._on_solo(now, req, acts)
+        elif req.want is Want.MIRROR:
+            self._on_mirror(now, req, acts)
+        else:
+            acts.append(self._reply(req, Verdict.OK))
+
+    def _adopt(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        """A site reports an epoch above ours: a pre-elected winner served alone without us."""
+        holder = req.site if req.role is Role.SOLO else req.solo_holder
+        new = replace(
+            self.d,
+            epoch=req.epoch,
+            mode=Mode.SOLO,
+            holder=holder,
+            current=frozenset({holder}) if holder is not None else frozenset(),
+            sticky=True,
+            last_solo=holder if holder is not None else self.d.last_solo,
+            preelected=None,
+            lossy=False,
+        )
+        self.solo_since = now
+        self._persist(new, acts)
+        acts.append(
+            Decision(req.epoch, holder, Mode.SOLO, f"adopted epoch {req.epoch} reported by {req.site}")
+        )
+
+    def _on_renew(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        d = self.d
+        x = req.site
+        if d.mode is Mode.SOLO and d.holder is x and req.epoch < d.epoch:
+            self._extend(now)  # our grant has not reached x yet: send it again
+            acts.append(self._reply(req, Verdict.GRANT_SOLO, f"{x} holds epoch {d.epoch}"))
+            return
+        if d.mode is Mode.SOLO and d.holder is x and req.epoch == d.epoch:
+            # x is SOLO, or FROZEN after its lease ran out without having mirrored since
+            self._extend(now)
+            if (
+                self.spec.sticky_after_window
+                and not d.sticky
+                and self.solo_since is not None
+                and now - self.solo_since >= self.cfg.last_man_window
+            ):
+                self._persist(replace(d, sticky=True), acts)
+                acts.append(Decision(d.epoch, x, Mode.SOLO, f"last man standing: {x} keeps serving alone"))
+            acts.append(self._reply(req, Verdict.RENEWED))
+            return
+        acts.append(self._reply(req, Verdict.DENY, self._why_not(x)))
+
+    def _on_mirror(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        d = self.d
+        x = req.site
+        if (
+            d.mode is Mode.SOLO
+            and d.holder in (x, None)
+            and req.epoch == d.epoch
+            and req.role is Role.MIRRORED
+        ):
+            tie = self.cfg.preferred_site if self.cfg.auto_failback else d.tie_site
+            new = replace(
+                d,
+                epoch=d.epoch + 1,
+                mode=Mode.MIRRORED,
+                holder=None,
+                current=BOTH,
+                sticky=False,
+                preelected=None,
+                tie_site=tie,
+                lossy=False,
+            )
+            self._persist(new, acts)
+            self.lease_expiry = None
+            self.solo_since = None
+            acts.append(Decision(new.epoch, None, Mode.MIRRORED, f"{x} reports the mirror restored"))
+            acts.append(self._reply(req, Verdict.GRANT_MIRROR, "mirror restored"))
+            return
+        acts.append(self._reply(req, Verdict.OK))
+
+    def _on_solo(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        d = self.d
+        x = req.site
+        if d.mode is Mode.SOLO:
+            if d.holder is x:
+                if req.epoch < d.epoch:  # our grant has not reached x yet: send it again
+                    self._extend(now)
+                    acts.append(self._reply(req, Verdict.GRANT_SOLO, f"{x} holds epoch {d.epoch}"))
+                else:  # x froze or restarted at our epoch: a fresh epoch, same copy
+                    self._grant(now, req, acts, f"{x} holds the current copy", failover=False)
+                return
+            if d.sticky:
+                acts.append(self._reply(req, Verdict.DENY, f"{d.holder} holds a sticky lease"))
+                return
+            if d.preelected is not None and d.preelected is not x:
+                acts.append(self._reply(req, Verdict.DENY, f"{d.preelected} was pre-elected"))
+                return
+            if x in d.current:  # holder unknown (adopted) and x current: cannot happen, be safe
+                acts.append(self._reply(req, Verdict.WAIT, "holder unknown"))
+                return
+            if self.cfg.consistency is Consistency.SYNCHRONOUS:
+                acts.append(
+                    self._reply(req, Verdict.DENY, f"{x}'s copy is stale; {d.holder} holds epoch {d.epoch}")
+                )
+                return
+            if self.lease_live(now):
+                acts.append(self._reply(req, Verdict.WAIT, f"{d.holder}'s lease may still run"))
+                return
+            self._grant(now, req, acts, f"bounded-loss: {d.holder}'s lease expired", data_loss=True)
+            return
+        # MIRRORED: both copies current
+        if x not in d.current:
+            acts.append(self._reply(req, Verdict.DENY, f"{x}'s copy is stale"))
+            return
+        if d.preelected is not None:
+            if d.preelected is x:
+                self._grant(now, req, acts, f"{x} was pre-elected")
+            else:
+                acts.append(self._reply(req, Verdict.DENY, f"{d.preelected} was pre-elected"))
+            return
+        verdict, reason = self._arbitrate(now, x)
+        if verdict is Verdict.GRANT_SOLO:
+            self._grant(now, req, acts, reason)
+        else:
+            acts.append(self._reply(req, verdict, reason))
+
+    def _arbitrate(self, now: float, x: Site) -> tuple[Verdict, str]:
+        """The policy's tie rule between two sites that both hold a current copy."""
+        self.first_request.setdefault(x, now)
+        y = x.peer
+        tie = self.tie()
+        timeout = self.cfg.detection_timeout
+        y_alive = now - self.last_seen.get(y, -1e18) < timeout
+        y_contending = y in self.first_request and y_alive
+        if self.spec.first_come:
+            return Verdict.GRANT_SOLO, f"{x} reached the witness first"
+        if self.spec.immediate_tie_site:  # witness-preferred
+            if x is tie:
+                return Verdict.GRANT_SOLO, f"{x} is the preferred site"
+            if not y_alive:
+                return Verdict.GRANT_SOLO, f"preferred site {y} silent for {timeout:.3g}s"
+            if y_contending:
+                return Verdict.WAIT, f"preferred site {y} is contending"
+            if now - self.first_request[x] >= self.cfg.arbitration_window:
+                return Verdict.GRANT_SOLO, f"preferred site {y} did not contend"
+            return Verdict.WAIT, "waiting for the preferred site"
+        # majority / last-man-standing: collect votes for a window, then tie-breaker
+        start = min(self.first_request.values())
+        if y_alive and now - start < self.cfg.arbitration_window:
+            return Verdict.WAIT, "collecting votes"
+        if y_contending and tie is y:
+            return Verdict.WAIT, f"tie-breaker: {y}"
+        if y_contending:
+            return Verdict.GRANT_SOLO, f"tie-breaker: {x}"
+        return Verdict.GRANT_SOLO, f"{x} has 2 of 3 votes ({y} not contending)"
+
+    def _grant(
+        self,
+        now: float,
+        req: WitnessRequest,
+        acts: list[Action],
+        reason: str,
+        data_loss: bool = False,
+        failover: bool = True,
+        move_tie: bool = True,
+        actor: str = "witness",
+    ) -> None:
+        d = self.d
+        x = req.site
+        if d.mode is Mode.SOLO and d.holder is x and d.lossy:
+            data_loss = True  # x may never have applied the lossy grant: the loss stays recorded
+        tie = d.tie_site
+        if failover and move_tie and not self.cfg.auto_failback:
+            tie = x
+        new = replace(
+            d,
+            epoch=d.epoch + 1,
+            mode=Mode.SOLO,
+            holder=x,
+            current=frozenset({x}),
+            sticky=False,
+            last_solo=x,
+            preelected=None,
+            tie_site=tie,
+            lossy=data_loss,
+        )
+        self._persist(new, acts)
+        self.lease_expiry = now + self.cfg.regrant_wait
+        if d.mode is not Mode.SOLO or d.holder is not x:
+            self.solo_since = now
+        self.pending = None
+        acts.append(Decision(new.epoch, x, Mode.SOLO, reason, actor, data_loss))
+        acts.append(self._reply(req, Verdict.GRANT_SOLO, reason, data_loss))
+
+    def _extend(self, now: float) -> None:
+        expiry = now + self.cfg.regrant_wait
+        if self.lease_expiry is None or expiry > self.lease_expiry:
+            self.lease_expiry = expiry
+
+    def _why_not(self, x: Site) -> str:
+        d = self.d
+        if d.mode is Mode.SOLO and d.holder is not x:
+            return f"{d.holder} holds epoch {d.epoch}"
+        return f"no lease for {x} at epoch {d.epoch}"
+
+    # ---- operator --------------------------------------------------------------------------------------
+    def _on_switchover(self, now: float, op: Switchover, acts: list[Action]) -> None:
+        d = self.d
+        if d.mode is Mode.SOLO and d.holder is op.to:
+            acts.append(OperatorResult(True, f"{op.to} already serves alone"))
+            return
+        if d.mode is not Mode.MIRRORED or op.to not in d.current:
+            acts.append(OperatorResult(False, f"{op.to}'s copy is not current; wait for the mirror"))
+            return
+        if d.preelected is not None and d.preelected is not op.to:
+            acts.append(OperatorResult(False, f"{d.preelected} was pre-elected at epoch {d.epoch}"))
+            return
+        if op.dry_run:
+            acts.append(OperatorResult(True, f"would move service to {op.to} at epoch {d.epoch + 1}"))
+            return
+        self.pending = op
+        acts.append(OperatorResult(True, f"switchover to {op.to} on its next request", pending=True))
+
+    def _on_forced(self, now: float, op: ForcedTakeover, acts: list[Action]) -> None:
+        d = self.d
+        if d.mode is Mode.SOLO and d.holder is op.to:
+            acts.append(OperatorResult(True, f"{op.to} already serves alone"))
+            return
+        if op.to not in d.current and not op.allow_data_loss:
+            acts.append(
+                OperatorResult(False, f"{op.to}'s copy may miss acknowledged writes: allow_data_loss needed")
+            )
+            return
+        if d.mode is Mode.SOLO and d.sticky and not op.fence_confirmed:
+            acts.append(
+                OperatorResult(False, f"{d.holder} holds a sticky lease: confirm it is fenced (powered off)")
+            )
+            return
+        if d.preelected is not None and d.preelected is not op.to and not op.fence_confirmed:
+            acts.append(
+                OperatorResult(False, f"{d.preelected} was pre-elected: confirm it is fenced (powered off)")
+            )
+            return
+        self.pending = op
+        acts.append(OperatorResult(True, f"forced takeover by {op.to} on its next request", pending=True))
+
+    def _execute_pending(self, now: float, req: WitnessRequest, acts: list[Action]) -> bool:
+        op = self.pending
+        d = self.d
+        if op is None:
+            return False
+        if (
+            d.preelected is not None
+            and d.preelected is not req.site
+            and not (isinstance(op, ForcedTakeover) and op.fence_confirmed)
+        ):
+            self.pending = None
+            acts.append(
+                OperatorResult(
+                    False, f"{op.to}: cancelled, {d.preelected} was pre-elected at epoch {d.epoch}"
+                )
+            )
+            return False
+        if isinstance(op, Switchover):
+            if d.mode is Mode.MIRRORED and req.site in d.current and req.role is Role.MIRRORED:
+                self._grant(
+                    now,
+                    req,
+                    acts,
+                    f"planned switchover to {req.site}",
+                    move_tie=False,
+                    actor="operator",
+                )
+                return True
+            if d.mode is not Mode.MIRRORED:
+                self.pending = None
+            return False
+        # forced takeover: never while a bounded lease of the other site may still run
+        if d.mode is Mode.SOLO and d.holder is not req.site:
+            if d.sticky and not op.fence_confirmed:
+                return False
+            if not d.sticky and self.lease_live(now):
+                acts.append(self._reply(req, Verdict.WAIT, f"forced takeover waits for {d.holder}'s lease"))
+                return True
+        loss = req.site not in d.current
+        self._grant(
+            now,
+            req,
+            acts,
+            f"operator forced takeover by {req.site}",
+            data_loss=loss,
+            actor="operator",
+        )
+        return True
+
+
+def describe(policy: Policy) -> str:
+    return spec(policy).summary

@@ -1,0 +1,44 @@
+"""Configuration validation: bad values are refused with a message naming the field."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from quorum.core import Policy, QuorumConfig
+
+
+def test_defaults_match_the_reference_targets() -> None:
+    """Defaults: 1 s heartbeat, 3 misses, 10 s lease that the holder stops using at 7 s."""
+    c = QuorumConfig()
+    assert c.policy is Policy.WITNESS_PREFERRED
+    assert (c.heartbeat_interval, c.miss_threshold, c.lease_duration) == (1.0, 3, 10.0)
+    assert c.lease_duration - c.lease_margin == 7.0
+    assert c.consistency.value == "synchronous"
+
+
+def test_margin_below_drift_bound_is_refused() -> None:
+    """A lease margin smaller than lease*drift could let a slow holder outlive its lease."""
+    with pytest.raises(ValidationError, match="lease_margin"):
+        QuorumConfig(lease_duration=10, lease_margin=0.05, max_clock_drift=0.01)
+
+
+def test_unknown_field_and_bad_policy_are_refused() -> None:
+    with pytest.raises(ValidationError, match="lease_duraton"):
+        QuorumConfig.model_validate({"lease_duraton": 5})
+    with pytest.raises(ValidationError, match="policy"):
+        QuorumConfig.model_validate({"policy": "coin-flip"})
+
+
+def test_pre_election_needs_a_witness() -> None:
+    with pytest.raises(ValidationError, match="pre_election"):
+        QuorumConfig(policy="static-preferred", pre_election=True)
+
+
+def test_lease_must_leave_room_to_renew() -> None:
+    with pytest.raises(ValidationError, match="renew"):
+        QuorumConfig(lease_duration=3, lease_margin=1, heartbeat_interval=1)
+
+
+def test_liveness_bound_grows_with_the_lease() -> None:
+    assert QuorumConfig(lease_duration=20, lease_margin=6).liveness_bound() > QuorumConfig().liveness_bound()
