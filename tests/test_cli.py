@@ -44,7 +44,9 @@ def test_json_for_a_clean_policy_has_a_null_counterexample(capsys: pytest.Captur
     assert doc["counterexample"] is None and doc["violations"] == [] and doc["schedules"] == 20
 
 
-def test_save_then_replay_reproduces_the_violation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_save_then_replay_reproduces_the_violation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "ce.json"
     assert main(["check", "--policy", "both-continue", "--schedules", "50", "--save", str(f)]) == 1
     out = capsys.readouterr().out

@@ -138,9 +138,7 @@ def test_bounded_loss_promotes_the_lagging_copy_and_counts_the_loss() -> None:
 
 
 def test_forced_takeover_promotes_a_stale_copy_and_records_the_loss() -> None:
-    sched = Schedule(
-        steps=(Cut(at=2, src="A", dst="B"), Crash(at=20, node="A"), TakeoverStep(at=25, to="B"))
-    )
+    sched = Schedule(steps=(Cut(at=2, src="A", dst="B"), Crash(at=20, node="A"), TakeoverStep(at=25, to="B")))
     r = run_schedule(QuorumConfig(), sched)
     assert not r.violations
     assert r.lost_writes > 0
@@ -149,7 +147,9 @@ def test_forced_takeover_promotes_a_stale_copy_and_records_the_loss() -> None:
 
 def test_forced_takeover_waits_out_the_holders_lease() -> None:
     """Even forced, B is not granted while A's lease may still run (A alive but cut off)."""
-    sched = Schedule(steps=(Cut(at=2, src="A", dst="B"), Cut(at=15, src="A", dst="W"), TakeoverStep(at=16, to="B")))
+    sched = Schedule(
+        steps=(Cut(at=2, src="A", dst="B"), Cut(at=15, src="A", dst="W"), TakeoverStep(at=16, to="B"))
+    )
     r = run_schedule(QuorumConfig(), sched)
     assert not r.safety_violations
     grant = next(e for e in r.trace if e.kind == "role" and e.node == "B" and "-> solo" in e.text)

@@ -100,6 +100,7 @@ class WitnessReply:
     tie_site: Site
     sticky: bool = False  # the lease does not expire (last-man-standing / pre-elected holder)
     data_loss: bool = False  # the grant promotes a copy that may miss acknowledged writes
+    peer_fenced: bool = False  # forced takeover: the operator confirmed the other site is fenced
     reason: str = ""
 
 

@@ -385,7 +385,11 @@ class SiteMachine:
             if r.tie_site is not self.tie_site:
                 self.tie_site = r.tie_site
         v = r.verdict
-        if self.preelect_commit is not None and v in (Verdict.GRANT_SOLO, Verdict.RENEWED):
+        if (
+            self.preelect_commit is not None
+            and v in (Verdict.GRANT_SOLO, Verdict.RENEWED)
+            and not r.peer_fenced
+        ):
             return  # we promised the peer it wins a split at this epoch: never serve alone instead
         if v is Verdict.GRANT_SOLO and r.epoch > self.epoch and r.holder is self.site:
             self._set_epoch(r.epoch, acts, holder=self.site)

@@ -70,6 +70,7 @@ class WitnessMachine:
         self.last_seen: dict[Site, float] = {}
         self.last_request: dict[Site, WitnessRequest] = {}
         self.pending: Switchover | ForcedTakeover | None = None
+        self.fenced_epoch: int | None = None  # epoch granted with the other site confirmed fenced
 
     # ---- public API ------------------------------------------------------------------------------------
     def handle(self, now: float, event: Input) -> list[Action]:
@@ -127,9 +128,21 @@ class WitnessMachine:
                 tie_site=self.tie(),
                 sticky=d.sticky and d.holder is req.site,
                 data_loss=data_loss or (verdict is Verdict.GRANT_SOLO and d.lossy),
+                peer_fenced=self._peer_released(req, verdict),
                 reason=reason,
             ),
         )
+
+    def _peer_released(self, req: WitnessRequest, verdict: Verdict) -> bool:
+        """Whether the requester's peer can no longer serve alone by a pre-election at the
+        requester's epoch: the operator confirmed it fenced, or it has since reported a newer epoch
+        (a site's epoch only grows, and a pre-election binds one epoch)."""
+        if verdict not in (Verdict.GRANT_SOLO, Verdict.RENEWED):
+            return False
+        if verdict is Verdict.GRANT_SOLO and self.fenced_epoch == self.d.epoch:
+            return True
+        last = self.last_request.get(req.site.peer)
+        return last is not None and last.epoch > req.epoch and last.preelected is not last.site
 
     def _persist(self, new: WitnessDurable, acts: list[Action]) -> None:
         if new != self.d:
@@ -151,6 +164,13 @@ class WitnessMachine:
             self._persist(replace(d, preelected=req.preelected), acts)
             acts.append(Decision(d.epoch, d.holder, d.mode, f"pre-election recorded: {req.preelected} wins"))
             d = self.d
+        op = self.pending
+        if isinstance(op, ForcedTakeover) and op.fence_confirmed and op.to is not x:
+            # the site declared fenced is talking to us: the operator's confirmation no longer holds
+            self.pending = replace(op, fence_confirmed=False)
+            acts.append(
+                OperatorResult(False, f"{x} is alive after being declared fenced; waiting for its lease")
+            )
         if self.pending is not None and self.pending.to is x and req.want is not Want.RENEW:
             if self._execute_pending(now, req, acts):
                 return
@@ -320,6 +340,7 @@ class WitnessMachine:
         failover: bool = True,
         move_tie: bool = True,
         actor: str = "witness",
+        peer_fenced: bool = False,
     ) -> None:
         d = self.d
         x = req.site
@@ -341,6 +362,7 @@ class WitnessMachine:
             lossy=data_loss,
         )
         self._persist(new, acts)
+        self.fenced_epoch = new.epoch if peer_fenced else None
         self.lease_expiry = now + self.cfg.regrant_wait
         if d.mode is not Mode.SOLO or d.holder is not x:
             self.solo_since = now
@@ -446,6 +468,7 @@ class WitnessMachine:
             f"operator forced takeover by {req.site}",
             data_loss=loss,
             actor="operator",
+            peer_fenced=op.fence_confirmed,
         )
         return True
 
