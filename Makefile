@@ -28,8 +28,8 @@ demo: $(STAMP)
 
 ## lint / typecheck: ruff and mypy strict (run inside `make test`).
 lint: $(TSTAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check quorum sim tests
+	$(BIN)/ruff format --check quorum sim tests
 
 typecheck: $(TSTAMP)
 	$(BIN)/mypy quorum sim
