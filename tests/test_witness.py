@@ -79,6 +79,8 @@ def test_majority_collects_votes_for_a_window_then_breaks_the_tie() -> None:
     w.handle(0.5, req(A, Want.REPORT, role=Role.MIRRORED))
     assert reply_of(w.handle(1.0, req(B, Want.SOLO))).verdict is Verdict.WAIT
     assert reply_of(w.handle(1.2, req(A, Want.SOLO))).verdict is Verdict.WAIT
+    assert reply_of(w.handle(3.0, req(B, Want.SOLO))).verdict is Verdict.WAIT
+    assert reply_of(w.handle(3.1, req(A, Want.SOLO))).verdict is Verdict.WAIT
     t = 1.0 + cfg.arbitration_window
     assert reply_of(w.handle(t, req(B, Want.SOLO))).verdict is Verdict.WAIT
     assert reply_of(w.handle(t + 0.1, req(A, Want.SOLO))).verdict is Verdict.GRANT_SOLO
