@@ -180,3 +180,15 @@ def test_deep_exploration(name: str) -> None:
     """make deep-test: 20,000 schedules per configuration, no violation."""
     report = explore(CONFIGS[name], schedules=20_000, seed=11)
     assert report.counterexample is None, report.counterexample.timeline() if report.counterexample else ""
+
+
+@pytest.mark.deep
+def test_deep_no_false_failover() -> None:
+    """make deep-test: L2 over the deep profile's number of benign schedules."""
+    config = QuorumConfig()
+
+    @given(benign_schedules(config))
+    def check(schedule: Schedule) -> None:
+        assert not run_schedule(config, schedule, expect_no_role_change=True, trace=False).violations
+
+    check()

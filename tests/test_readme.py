@@ -1,0 +1,40 @@
+"""The README's examples run as written (docs that match the code)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_own_property_test_example_runs(tmp_path: Path) -> None:
+    import importlib.util
+
+    block = next(b for b in _python_blocks() if "def test_my_configuration_never_splits" in b)
+    path = tmp_path / "readme_example.py"
+    path.write_text(block, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("readme_example", path)
+    assert spec is not None and spec.loader is not None
+    module: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_my_configuration_never_splits()
+    module.test_short_blips_cause_no_failover()
+    assert hasattr(module.TestStateful, "runTest")
+
+
+def test_the_schedule_file_example_replays(tmp_path: Path) -> None:
+    from quorum.testing.explore import replay
+
+    text = README.read_text(encoding="utf-8")
+    example = re.search(r'```json\n(\{"config".*?)```', text, flags=re.S)
+    assert example is not None
+    f = tmp_path / "example.json"
+    f.write_text(example.group(1))
+    result = replay(f)
+    assert not result.violations
