@@ -128,6 +128,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if args.schedules < 1:
         raise UsageError(f"--schedules must be at least 1 (got {args.schedules})")
+    if not 1 <= args.max_steps <= 50:
+        raise UsageError(f"--max-steps must be between 1 and 50 (got {args.max_steps})")
+    if args.save:
+        save_path = Path(args.save)
+        if not save_path.parent.is_dir():
+            raise UsageError(f"--save: directory {str(save_path.parent)!r} does not exist")
     show_progress = sys.stderr.isatty() and not args.quiet
     report = explore(
         config,
@@ -137,7 +143,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress=_progress if show_progress else None,
     )
     if args.save and report.counterexample is not None:
-        save_schedule(Path(args.save), config, report.counterexample.schedule)
+        try:
+            save_schedule(Path(args.save), config, report.counterexample.schedule)
+        except OSError as e:
+            raise UsageError(f"--save: cannot write {args.save}: {e.strerror}") from None
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:

@@ -97,3 +97,7 @@ def test_unknown_policy_and_missing_file_exit_2_without_traceback(tmp_path: Path
     assert p.returncode == 2 and "cannot read" in p.stderr and "Traceback" not in p.stderr
     p = run("check", "--schedules", "0")
     assert p.returncode == 2 and "--schedules" in p.stderr
+    p = run("check", "--max-steps", "-1")
+    assert p.returncode == 2 and "--max-steps" in p.stderr and "Traceback" not in p.stderr
+    p = run("check", "--save", str(tmp_path / "no" / "such" / "dir.json"))
+    assert p.returncode == 2 and "--save" in p.stderr and "Traceback" not in p.stderr
