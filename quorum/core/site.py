@@ -349,24 +349,29 @@ class SiteMachine:
             and self.current
             and not p.current
             and p.role in (Role.FENCED, Role.FROZEN, Role.STARTING)
-            and p.holder is not self.peer
-            and (p.epoch == self.epoch or (p.epoch > self.epoch and p.holder is self.site))
+            and (
+                p.epoch < self.epoch
+                or (p.epoch == self.epoch and p.holder is not self.peer)
+                or (p.epoch > self.epoch and p.holder is self.site)
+            )
         ):
-            # nobody serves; our copy is current and the peer's epoch is ours or one granted to us
-            # that never reached us: resynchronise the peer, then mirror at the peer's epoch
+            # nobody serves; our copy is current and the peer is behind us, or at an epoch granted to
+            # us that never reached us: resynchronise the peer, then mirror at the higher epoch
             if not self.resyncing:
                 self.resyncing = True
-                self.recover_epoch = p.epoch
-                acts.append(StartResync(self.site, self.peer, p.epoch))
+                self.recover_epoch = max(p.epoch, self.epoch)
+                acts.append(StartResync(self.site, self.peer, self.recover_epoch))
             return
         if (
             self.role in (Role.FROZEN, Role.STARTING, Role.FENCED)
             and p.role in (Role.FROZEN, Role.STARTING, Role.FENCED)
-            and p.epoch == self.epoch
+            and p.epoch <= self.epoch
+            and p.holder is not self.peer
             and self.current
             and p.current
             and not self.was_solo
         ):
+            # both copies hold every acknowledged write (the peer, at an older epoch, adopts ours)
             self._set_role(now, Role.MIRRORED, "peer back; both copies current", acts)
             return
         if self.spec.self_promote == "any" and self.role is Role.SOLO and p.role is Role.SOLO:
