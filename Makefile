@@ -20,11 +20,13 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-## demo: the main job on its embedded default: `quorum check` on a safe and an unsafe policy.
+## demo: `quorum check` on a safe and an unsafe policy, then the reference scenario (summary + plot).
 demo: $(STAMP)
 	$(BIN)/quorum check --policy witness-preferred --schedules 300 --seed 1
 	@echo
 	-$(BIN)/quorum check --policy both-continue --schedules 300 --seed 1
+	@echo
+	$(BIN)/quorum sim run scenarios/reference.yaml --plot out/reference.png
 
 ## lint / typecheck: ruff and mypy strict (run inside `make test`).
 lint: $(TSTAMP)
