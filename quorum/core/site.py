@@ -315,6 +315,7 @@ class SiteMachine:
             and self.role is Role.MIRRORED
             and self.tie_site is self.peer
             and self.preelect_commit is None
+            and self._mirror_settled()
         ):
             self.preelect_commit = self.peer  # persisted before the ack can leave
             acts.append(PersistSite(self.site, self.durable()))
@@ -453,6 +454,7 @@ class SiteMachine:
             and not self.witness_up
             and self.peer_up
             and self.tie_site is self.site
+            and self._mirror_settled()
         ):
             preelect = self.site
         acts.append(
@@ -478,10 +480,9 @@ class SiteMachine:
         if role is Role.SOLO:
             return Want.RENEW
         if role is Role.MIRRORED:
-            w = self.witness_view
-            if w is None or w.epoch < self.epoch or (w.mode is Mode.SOLO and w.holder is self.site):
-                return Want.MIRROR
-            return Want.REPORT
+            if self.preelect_commit is not None or self.preelect_win == self.epoch:
+                return Want.REPORT  # a pre-election binds this epoch: never ask the witness to move it
+            return Want.REPORT if self._mirror_settled() else Want.MIRROR
         if not self.spec.uses_witness:
             return Want.REPORT
         if role is Role.FROZEN and self.was_solo and self.current:
@@ -490,6 +491,12 @@ class SiteMachine:
         if self.peer_up and p is not None and p.role in (Role.MIRRORED, Role.SOLO):
             return Want.REPORT  # the serving peer will resynchronise us
         return Want.SOLO
+
+    def _mirror_settled(self) -> bool:
+        """The witness (as last heard) records our pair mirrored at our epoch: no request of ours
+        can make it mint a new epoch. Only then may a pre-election be proposed or accepted."""
+        w = self.witness_view
+        return w is not None and w.epoch == self.epoch and w.mode is Mode.MIRRORED
 
     def _request(self, now: float, acts: list[Action]) -> None:
         if not self.spec.uses_witness:

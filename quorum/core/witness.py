@@ -70,6 +70,9 @@ class WitnessMachine:
         self.last_seen: dict[Site, float] = {}
         self.last_request: dict[Site, WitnessRequest] = {}
         self.pending: Switchover | ForcedTakeover | None = None
+        self.pending_since = now
+        # an operator action waits this long for its target to report, then lapses
+        self.operator_timeout = 2 * config.regrant_wait
         self.fenced_epoch: int | None = None  # epoch granted with the other site confirmed fenced
 
     # ---- public API ------------------------------------------------------------------------------------
@@ -165,12 +168,13 @@ class WitnessMachine:
             acts.append(Decision(d.epoch, d.holder, d.mode, f"pre-election recorded: {req.preelected} wins"))
             d = self.d
         op = self.pending
+        if op is not None and now - self.pending_since > self.operator_timeout:
+            self.pending = op = None
+            acts.append(OperatorResult(False, "pending operator action expired: its target never reported"))
         if isinstance(op, ForcedTakeover) and op.fence_confirmed and op.to is not x:
-            # the site declared fenced is talking to us: the operator's confirmation no longer holds
-            self.pending = replace(op, fence_confirmed=False)
-            acts.append(
-                OperatorResult(False, f"{x} is alive after being declared fenced; waiting for its lease")
-            )
+            # the operator declared x fenced (powered off): whatever x says, it may not serve
+            acts.append(self._reply(req, Verdict.DENY, f"{x} was declared fenced by the operator"))
+            return
         if self.pending is not None and self.pending.to is x and req.want is not Want.RENEW:
             if self._execute_pending(now, req, acts):
                 return
@@ -233,6 +237,7 @@ class WitnessMachine:
             and d.holder in (x, None)
             and req.epoch == d.epoch
             and req.role is Role.MIRRORED
+            and d.preelected is None  # a pre-elected winner may mint epoch+1 itself: never race it
         ):
             tie = self.cfg.preferred_site if self.cfg.auto_failback else d.tie_site
             new = replace(
@@ -344,6 +349,10 @@ class WitnessMachine:
     ) -> None:
         d = self.d
         x = req.site
+        if d.preelected is not None and d.preelected is not x and not peer_fenced:
+            # the pre-elected winner may already serve alone on an epoch it minted itself
+            acts.append(self._reply(req, Verdict.DENY, f"{d.preelected} was pre-elected at epoch {d.epoch}"))
+            return
         if d.mode is Mode.SOLO and d.holder is x and d.lossy:
             data_loss = True  # x may never have applied the lossy grant: the loss stays recorded
         tie = d.tie_site
@@ -396,7 +405,7 @@ class WitnessMachine:
         if op.dry_run:
             acts.append(OperatorResult(True, f"would move service to {op.to} at epoch {d.epoch + 1}"))
             return
-        self.pending = op
+        self.pending, self.pending_since = op, now
         acts.append(OperatorResult(True, f"switchover to {op.to} on its next request", pending=True))
 
     def _on_forced(self, now: float, op: ForcedTakeover, acts: list[Action]) -> None:
@@ -419,7 +428,7 @@ class WitnessMachine:
                 OperatorResult(False, f"{d.preelected} was pre-elected: confirm it is fenced (powered off)")
             )
             return
-        self.pending = op
+        self.pending, self.pending_since = op, now
         acts.append(OperatorResult(True, f"forced takeover by {op.to} on its next request", pending=True))
 
     def _execute_pending(self, now: float, req: WitnessRequest, acts: list[Action]) -> bool:

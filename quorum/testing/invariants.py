@@ -219,8 +219,8 @@ def liveness_promise(d: Driver) -> str | None:
         if not up(x.value) or not truly_current(d, x):
             continue
         peer = x.peer
-        if up(peer.value) and clean(x.value, peer.value):
-            return None  # the pair can restore the mirror by itself
+        if up(peer.value) and clean(x.value, peer.value) and d.sites[x].current:
+            return None  # the pair can restore the mirror by itself (x knows its copy is current)
         if not (up("W") and clean(x.value, "W")):
             continue
         if w is not None:
@@ -231,4 +231,4 @@ def liveness_promise(d: Driver) -> str | None:
             if w.mode is Mode.MIRRORED and w.preelected is not None and w.preelected is not x:
                 continue
         return None
-    return "no site with a current copy can reach the witness or its peer"
+    return "no site with a current copy (as the system knows it) can reach the witness or its peer"
