@@ -36,6 +36,10 @@ def _schema() -> int:
 
 def _load(path: str, usage_error: type[Exception]) -> Scenario:
     try:
+        if path.endswith(".json"):
+            from sim.from_check import scenario_from_check
+
+            return scenario_from_check(Path(path))
         return load_scenario(Path(path))
     except ScenarioError as e:
         raise usage_error(str(e)) from None

@@ -13,7 +13,8 @@ from sim.report import check_expectations
 from sim.runner import Simulation
 from sim.scenario import ScenarioError, load_scenario, parse_scenario
 
-SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml"))
 
 
 def test_the_library_has_the_named_scenarios() -> None:
@@ -22,9 +23,12 @@ def test_the_library_has_the_named_scenarios() -> None:
     assert {"reference", "site-crash", "rolling-disaster", "both-continue-split"} <= names
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SCENARIOS + sorted(SCENARIO_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_scenario_meets_its_expectations(path: Path) -> None:
-    sim = Simulation(load_scenario(path)).run()
+    from sim.from_check import scenario_from_check
+
+    sc = scenario_from_check(path) if path.suffix == ".json" else load_scenario(path)
+    sim = Simulation(sc).run()
     checks = check_expectations(sim)
     assert checks, "a scenario without expectations proves nothing"
     failed = [c.as_dict() for c in checks if not c.ok]
@@ -106,3 +110,15 @@ def test_malformed_scenarios_get_one_clear_error(tmp_path: Path, text: str, need
     p = subprocess.run([sys.executable, "-m", "quorum.cli", "sim", "validate", str(f)],
                        capture_output=True, text=True, timeout=60)  # fmt: skip
     assert p.returncode == 2 and "Traceback" not in p.stderr and str(f) in p.stderr
+
+
+def test_a_saved_counterexample_replays_as_a_scenario(tmp_path: Path) -> None:
+    """`quorum check --save` output runs in the simulator, which measures the split-brain."""
+    saved = tmp_path / "ce.json"
+    p = subprocess.run([sys.executable, "-m", "quorum.cli", "check", "--policy", "both-continue", "--schedules", "50",
+                        "--save", str(saved), "--quiet"], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert p.returncode == 1 and saved.exists()
+    p = subprocess.run([sys.executable, "-m", "quorum.cli", "sim", "run", str(saved), "--json", "--no-plot"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["split_brain_s"] > 0

@@ -135,7 +135,7 @@ def load_replay(path: Path) -> tuple[QuorumConfig, Schedule]:
     doc = load_json(path)
     if not isinstance(doc, dict):
         raise ScheduleFileError(f"{path}: expected a JSON object with 'config' and 'schedule'")
-    unknown = set(doc) - {"config", "schedule"}
+    unknown = set(doc) - {"config", "schedule", "expect"}  # expect: used by `quorum sim run`
     if unknown:
         raise ScheduleFileError(
             f"{path}: unknown field '{sorted(unknown)[0]}' (expected 'config', 'schedule')"
