@@ -1,0 +1,81 @@
+"""``quorum sim schema | validate FILE | run FILE``: the simulator's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
+
+
+def _load(path: str) -> Scenario:
+    from quorum.cli import UsageError
+
+    try:
+        return load_scenario(Path(path))
+    except ScenarioError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    sc = _load(args.file)
+    print(f"{args.file}: ok ({sc.name}: {len(sc.faults)} faults, {len(sc.topology.links)} links)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+
+    sc = _load(args.file)
+    if args.years is not None:
+        from sim.years import run_years
+
+        if args.years <= 0:
+            raise UsageError(f"--years must be positive (got {args.years})")
+        res = run_years(sc, args.years, args.seed)
+        print(json.dumps(res, indent=2) if args.json else _years_text(res))
+        return 0
+    from sim.report import as_json, check_expect, plot, summary
+    from sim.runner import run_scenario
+
+    r = run_scenario(sc, args.seed)
+    if args.json:
+        print(json.dumps(as_json(r, args.seed), indent=2))
+    else:
+        print(summary(r, args.seed))
+    png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
+    plot(r, png)
+    if not args.json:
+        print(f"plot written to {png}")
+    failed = [x for x in check_expect(r) if not x["pass"]]
+    return 1 if (args.check and failed) else 0
+
+
+def _years_text(res: dict[str, Any]) -> str:
+    return "\n".join(f"{k:<24} {v}" for k, v in res.items() if not isinstance(v, dict | list))
+
+
+def register(sub: Any) -> None:
+    """Add ``sim`` to the ``quorum`` command's subparsers."""
+    sim = sub.add_parser("sim", help="discrete-event simulator: run scenario files")
+    ss = sim.add_subparsers(dest="sim_command", metavar="SIMCOMMAND", required=True)
+    p = ss.add_parser("schema", help="print the scenario JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    p = ss.add_parser("validate", help="validate a scenario file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_validate)
+    p = ss.add_parser("run", help="run a scenario: summary, timeline, plot")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--plot", metavar="PNG", help="timeline plot (default out/<name>.png)")
+    p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
+    p.set_defaults(func=cmd_run)

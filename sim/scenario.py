@@ -1,0 +1,367 @@
+"""Scenario files: a dual-site design, a failure story and its expected outcomes (pydantic, YAML).
+
+Nodes are ``A`` and ``B`` (the sites) and ``W`` (the witness). Every model forbids unknown fields;
+a bad file raises :class:`ScenarioError` whose one-line message names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from quorum.core.config import QuorumConfig
+
+Node = Literal["A", "B", "W"]
+SiteName = Literal["A", "B"]
+
+
+class ScenarioError(ValueError):
+    """A scenario file is unreadable or invalid (one line: file, line, field)."""
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteSpec(_M):
+    tier: Literal["I", "II", "III", "IV"] = "IV"
+    hosts: int = Field(default=4, ge=1)
+    vms: int = Field(default=50, ge=0)
+    users: int = Field(default=100, ge=0, description="users whose sessions run on this site's VMs")
+
+
+class Law(_M):
+    """A failure or repair law; ``mean`` in seconds (fixed: the value)."""
+
+    kind: Literal["exponential", "weibull", "lognormal", "fixed"] = "exponential"
+    mean: float = Field(gt=0)
+    shape: float = Field(default=1.0, gt=0, description="weibull shape k, lognormal sigma")
+
+
+class LinkSpec(_M):
+    name: str = Field(min_length=1)
+    between: tuple[Node, Node]
+    paths: int = Field(default=1, ge=1, le=8, description="redundant paths; the link is up while one is")
+    latency: float = Field(default=0.002, ge=0, le=10, description="one-way seconds")
+    bandwidth: float = Field(default=1.25e9, gt=0, description="bytes/s per path (resync speed)")
+    fail: Law | None = None
+    repair: Law | None = None
+
+    @model_validator(mode="after")
+    def _ends(self) -> LinkSpec:
+        if self.between[0] == self.between[1]:
+            raise ValueError("a link joins two different nodes")
+        return self
+
+
+class ComponentLaws(_M):
+    fail: Law
+    repair: Law
+
+
+def _two_sites() -> dict[SiteName, SiteSpec]:
+    return {"A": SiteSpec(), "B": SiteSpec()}
+
+
+class Topology(_M):
+    sites: dict[SiteName, SiteSpec] = Field(default_factory=_two_sites)
+    witness_site: str = Field(default="C", description="name of the third location hosting the witness")
+    links: tuple[LinkSpec, ...] = (
+        LinkSpec(name="ab", between=("A", "B"), paths=2),
+        LinkSpec(name="aw", between=("A", "W"), latency=0.01),
+        LinkSpec(name="bw", between=("B", "W"), latency=0.01),
+    )
+    components: dict[Node, ComponentLaws] = Field(
+        default_factory=dict, description="failure/repair laws of sites and witness (years mode)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Topology:
+        names = [lk.name for lk in self.links]
+        if len(set(names)) != len(names):
+            raise ValueError("link names must be unique")
+        return self
+
+
+class Volume(_M):
+    name: str
+    size: float = Field(default=500e9, gt=0, description="bytes")
+    write_rate: float = Field(default=5e6, ge=0, description="bytes/s written while serving")
+    vms: tuple[str, ...] = ()
+
+
+class _Fault(_M):
+    at: float = Field(ge=0, description="seconds after the start")
+
+
+class Crash(_Fault):
+    do: Literal["crash"]
+    node: Node
+
+
+class Restore(_Fault):
+    do: Literal["restore"]
+    node: Node
+
+
+class Cut(_Fault):
+    do: Literal["cut"]
+    link: str
+    path: int | None = Field(default=None, ge=0, description="one path only; default: every path")
+    src: Node | None = Field(default=None, description="one-way: drop only traffic sent by src")
+
+
+class Heal(_Fault):
+    do: Literal["heal"]
+    link: str
+    path: int | None = Field(default=None, ge=0)
+
+
+class Flap(_Fault):
+    do: Literal["flap"]
+    link: str
+    period: float = Field(gt=0)
+    count: int = Field(ge=1, le=10000)
+
+
+class Delay(_Fault):
+    do: Literal["delay"]
+    link: str
+    extra: float = Field(ge=0, le=3600, description="extra one-way seconds (0 restores)")
+
+
+class Pause(_Fault):
+    do: Literal["pause"]
+    node: Node
+    duration: float = Field(gt=0)
+
+
+class Drift(_Fault):
+    do: Literal["drift"]
+    node: Node
+    rate: float = Field(gt=0.1, lt=10)
+
+
+class Maintenance(_Fault):
+    do: Literal["maintenance"]
+    site: SiteName
+    duration: float = Field(gt=0)
+
+
+class Switchover(_Fault):
+    do: Literal["switchover"]
+    to: SiteName
+
+
+class Takeover(_Fault):
+    do: Literal["takeover"]
+    to: SiteName
+    fence: bool = False
+
+
+Fault = Annotated[
+    Crash | Restore | Cut | Heal | Flap | Delay | Pause | Drift | Maintenance | Switchover | Takeover,
+    Field(discriminator="do"),
+]
+
+
+class ServingAt(_M):
+    at: float = Field(ge=0)
+    sites: tuple[SiteName, ...] = Field(description="exactly the sites accepting writes at that time")
+
+
+class Expect(_M):
+    serving: tuple[ServingAt, ...] = ()
+    no_split_brain: bool | None = None
+    max_split_brain_s: float | None = Field(default=None, ge=0)
+    min_split_brain_s: float | None = Field(default=None, ge=0)
+    max_downtime_s: float | None = Field(default=None, ge=0)
+    min_downtime_s: float | None = Field(default=None, ge=0)
+    data_lost_bytes: float | None = Field(default=None, ge=0, description="equals")
+    min_data_lost_bytes: float | None = Field(default=None, ge=0)
+    failovers: int | None = Field(default=None, ge=0)
+    min_failovers: int | None = Field(default=None, ge=0)
+    max_failovers: int | None = Field(default=None, ge=0)
+    min_stale_writes_rejected: int | None = Field(default=None, ge=0)
+    witness_alarm: bool | None = None
+    min_resync_s: float | None = Field(default=None, ge=0)
+    redundant_at_end: bool | None = None
+    max_disconnections: int | None = Field(default=None, ge=0)
+
+
+class Scenario(_M):
+    name: str
+    description: str = ""
+    quorum: QuorumConfig = Field(default_factory=QuorumConfig)
+    topology: Topology = Field(default_factory=Topology)
+    volumes: tuple[Volume, ...] = (Volume(name="vol0"),)
+    duration: float = Field(default=600.0, gt=0, le=1e7, description="seconds simulated")
+    write_interval: float = Field(default=1.0, gt=0, le=60, description="workload sampling, seconds")
+    session_timeout: float = Field(
+        default=30.0, gt=0, description="an outage this long disconnects every user session"
+    )
+    monitoring_interval: float = Field(default=300.0, gt=0, description="probe period (years mode)")
+    transit: tuple[Node, ...] = Field(default=(), description="nodes that route traffic for others")
+    faults: tuple[Fault, ...] = ()
+    replay: str | None = Field(default=None, description="a `quorum check --save` file; its steps are added")
+    crews: int = Field(default=1, ge=1, description="repair crews shared by all components (years mode)")
+    common_cause: tuple[tuple[str, ...], ...] = Field(
+        default=(), description="groups of components (nodes or link names) that fail together"
+    )
+    expect: Expect = Field(default_factory=Expect)
+
+    @model_validator(mode="after")
+    def _refs(self) -> Scenario:
+        links = {lk.name: lk for lk in self.topology.links}
+        for i, f in enumerate(self.faults):
+            name = getattr(f, "link", None)
+            if name is not None and name not in links:
+                raise ValueError(f"faults.{i}.link: unknown link {name!r} (known: {', '.join(links)})")
+            path = getattr(f, "path", None)
+            if name is not None and path is not None and path >= links[name].paths:
+                raise ValueError(f"faults.{i}.path: link {name!r} has {links[name].paths} path(s)")
+            src = getattr(f, "src", None)
+            if name is not None and src is not None and src not in links[name].between:
+                raise ValueError(f"faults.{i}.src: {src} is not an end of link {name!r}")
+        return self
+
+
+# ---- loading with line numbers ------------------------------------------------------------------
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Follow a pydantic error location through composed YAML nodes; return the deepest line."""
+    line = None if node is None else node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            continue  # union tags and similar: not part of the document
+    return line
+
+
+def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or "syntax error"
+        raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping of scenario fields")
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(first["loc"])
+        msg = first["msg"].removeprefix("Value error, ")
+        if not loc and msg.startswith("faults."):  # a cross-reference error names its own field
+            field, _, msg = msg.partition(": ")
+            loc = tuple(int(p) if p.isdigit() else p for p in field.split("."))
+        clean = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        line = _line_of(root, clean)
+        where = f":{line}" if line else ""
+        value = first.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {json.dumps(value, default=str)[:60]})"
+        field = ".".join(str(p) for p in clean) or "(top level)"
+        raise ScenarioError(f"{source}{where}: field '{field}': {msg}{shown}") from None
+    if sc.replay is not None:
+        sc = _with_replay(sc, (base or Path(".")) / sc.replay, source)
+    return sc
+
+
+_UNION_TAGS = {
+    "crash",
+    "restore",
+    "cut",
+    "heal",
+    "flap",
+    "delay",
+    "pause",
+    "drift",
+    "maintenance",
+    "switchover",
+    "takeover",
+}
+
+
+def load_scenario(path: Path) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from None
+    return parse_scenario(text, str(path), path.parent)
+
+
+def _link_between(sc: Scenario, a: str, b: str) -> str | None:
+    for lk in sc.topology.links:
+        if set(lk.between) == {a, b}:
+            return lk.name
+    return None
+
+
+def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
+    """Turn the steps of a saved counterexample into this scenario's faults (and its config)."""
+    from quorum.testing import schedule as sch
+    from quorum.testing.explore import load_replay
+
+    try:
+        config, schedule = load_replay(path)
+    except sch.ScheduleFileError as e:
+        raise ScenarioError(f"{source}: replay: {e}") from None
+    out: list[Any] = list(sc.faults)
+    for s in schedule.sorted_steps():
+        if isinstance(s, sch.Crash):
+            out.append(Crash(at=s.at, do="crash", node=s.node))
+        elif isinstance(s, sch.Restart):
+            out.append(Restore(at=s.at, do="restore", node=s.node))
+        elif isinstance(s, sch.Cut | sch.Heal):
+            name = _link_between(sc, s.src, s.dst)
+            if name is None:
+                continue
+            if isinstance(s, sch.Cut):
+                out.append(Cut(at=s.at, do="cut", link=name, src=s.src if s.oneway else None))
+            else:
+                out.append(Heal(at=s.at, do="heal", link=name))
+        elif isinstance(s, sch.Isolate):
+            for lk in sc.topology.links:
+                if s.node in lk.between:
+                    out.append(Cut(at=s.at, do="cut", link=lk.name))
+        elif isinstance(s, sch.HealAll):
+            out.extend(Heal(at=s.at, do="heal", link=lk.name) for lk in sc.topology.links)
+        elif isinstance(s, sch.Flap):
+            name = _link_between(sc, s.src, s.dst)
+            if name is not None:
+                out.append(Flap(at=s.at, do="flap", link=name, period=s.period, count=s.count))
+        elif isinstance(s, sch.Degrade):
+            name = _link_between(sc, s.src, s.dst)
+            if name is not None:
+                out.append(Delay(at=s.at, do="delay", link=name, extra=s.delay))
+        elif isinstance(s, sch.Pause):
+            out.append(Pause(at=s.at, do="pause", node=s.node, duration=s.duration))
+        elif isinstance(s, sch.Drift):
+            out.append(Drift(at=s.at, do="drift", node=s.node, rate=s.rate))
+        elif isinstance(s, sch.SwitchoverStep):
+            out.append(Switchover(at=s.at, do="switchover", to=s.to))
+        elif isinstance(s, sch.TakeoverStep):
+            out.append(Takeover(at=s.at, do="takeover", to=s.to, fence=s.fence))
+    return sc.model_copy(update={"faults": tuple(out), "quorum": config})
+
+
+def json_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()
