@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
     from sim.cli import register as register_sim
 
-    register_sim(sub, UsageError)
+    register_sim(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""``quorum sim schema | validate FILE | run FILE``."""
+"""``quorum sim schema | validate FILE | run FILE``: the simulator's command line."""
 
 from __future__ import annotations
 
@@ -7,75 +7,75 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
 
 
-def register(sub: Any, usage_error: type[Exception]) -> None:
-    """Add the ``sim`` command to the top-level parser's subcommands."""
-    p = sub.add_parser("sim", help="simulate a scenario file (SimPy), or print/validate the schema")
-    ss = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
-    schema = ss.add_parser("schema", help="print the JSON Schema of scenario files")
-    schema.set_defaults(func=lambda a: _schema())
-    validate = ss.add_parser("validate", help="check one scenario file")
-    validate.add_argument("file")
-    validate.set_defaults(func=lambda a: _validate(a, usage_error))
-    run = ss.add_parser("run", help="run a scenario: summary, timeline, plot, expectations")
-    run.add_argument("file")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
-    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    run.add_argument("--plot", metavar="PNG", help="timeline plot path (default: out/<name>.png)")
-    run.add_argument("--no-plot", action="store_true", help="do not write the plot")
-    run.set_defaults(func=lambda a: _run(a, usage_error))
+def _load(path: str) -> Scenario:
+    from quorum.cli import UsageError
 
-
-def _schema() -> int:
-    print(json.dumps(Scenario.model_json_schema(), indent=2))
-    return 0
-
-
-def _load(path: str, usage_error: type[Exception]) -> Scenario:
     try:
-        if path.endswith(".json"):
-            from sim.from_check import scenario_from_check
-
-            return scenario_from_check(Path(path))
         return load_scenario(Path(path))
     except ScenarioError as e:
-        raise usage_error(str(e)) from None
+        raise UsageError(str(e)) from None
 
 
-def _validate(args: argparse.Namespace, usage_error: type[Exception]) -> int:
-    sc = _load(args.file, usage_error)
-    print(
-        f"{args.file}: valid scenario {sc.name!r} ({len(sc.faults)} faults, policy {sc.quorum.policy.value})"
-    )
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
     return 0
 
 
-def _run(args: argparse.Namespace, usage_error: type[Exception]) -> int:
-    from sim.report import as_json, check_expectations, plot_timeline, summary, timeline_text
-    from sim.runner import Simulation
+def cmd_validate(args: argparse.Namespace) -> int:
+    sc = _load(args.file)
+    print(f"{args.file}: ok ({sc.name}: {len(sc.faults)} faults, {len(sc.topology.links)} links)")
+    return 0
 
-    sc = _load(args.file, usage_error)
-    if args.seed is not None and args.seed < 0:
-        raise usage_error(f"--seed must be >= 0 (got {args.seed})")
-    sim = Simulation(sc, seed=args.seed).run()
-    checks = check_expectations(sim)
-    plot: Path | None = None
-    if not args.no_plot:
-        plot = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
-        try:
-            plot_timeline(sim, plot)
-        except OSError as e:
-            raise usage_error(f"--plot: cannot write {plot}: {e.strerror}") from None
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+
+    sc = _load(args.file)
+    if args.years is not None:
+        from sim.years import run_years
+
+        if args.years <= 0:
+            raise UsageError(f"--years must be positive (got {args.years})")
+        res = run_years(sc, args.years, args.seed)
+        print(json.dumps(res, indent=2) if args.json else _years_text(res))
+        return 0
+    from sim.report import as_json, check_expect, plot, summary
+    from sim.runner import run_scenario
+
+    r = run_scenario(sc, args.seed)
     if args.json:
-        print(json.dumps(as_json(sim, checks, plot), indent=2))
+        print(json.dumps(as_json(r, args.seed), indent=2))
     else:
-        print(summary(sim, checks))
-        print("timeline:")
-        print(timeline_text(sim))
-        if plot:
-            print(f"plot: {plot}")
-    failed = [c for c in checks if not c.ok]
+        print(summary(r, args.seed))
+    png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
+    plot(r, png)
+    if not args.json:
+        print(f"plot written to {png}")
+    failed = [x for x in check_expect(r) if not x["pass"]]
     return 1 if (args.check and failed) else 0
+
+
+def _years_text(res: dict[str, Any]) -> str:
+    return "\n".join(f"{k:<24} {v}" for k, v in res.items() if not isinstance(v, dict | list))
+
+
+def register(sub: Any) -> None:
+    """Add ``sim`` to the ``quorum`` command's subparsers."""
+    sim = sub.add_parser("sim", help="discrete-event simulator: run scenario files")
+    ss = sim.add_subparsers(dest="sim_command", metavar="SIMCOMMAND", required=True)
+    p = ss.add_parser("schema", help="print the scenario JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    p = ss.add_parser("validate", help="validate a scenario file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_validate)
+    p = ss.add_parser("run", help="run a scenario: summary, timeline, plot")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--plot", metavar="PNG", help="timeline plot (default out/<name>.png)")
+    p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
+    p.set_defaults(func=cmd_run)

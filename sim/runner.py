@@ -1,15 +1,8 @@
-"""The SimPy runner: drives the three state machines of ``quorum.core`` through a scenario.
+"""The SimPy adapter: drives the three core machines over a scenario's topology and fault story.
 
-It is an adapter, like the in-memory driver of ``quorum.testing``: it owns the clock (SimPy's),
-the network (a networkx multigraph with one directed edge per physical path), the storage (one
-copy per site and volume, with a fence epoch and the bytes it lacks) and the users; every role
-decision comes from ``SiteMachine`` / ``WitnessMachine``.
-
-Storage model: while a site serves alone, every volume's write rate accrues as out-of-sync bytes on
-the other copy; a resynchronisation drains them at the inter-site link's bandwidth (only the
-out-of-sync data moves); a copy promoted while it lacks acknowledged bytes counts them as lost;
-promotion to a new epoch fences both copies where the storage path allows (persistent-reservation
-style), so writes carrying an older epoch are rejected and counted.
+It owns clocks, the network (a networkx graph of links with redundant paths), storage (mirrored
+volume copies with fences), the workload and the metrics; every role decision comes from
+``SiteMachine`` / ``WitnessMachine``. Each machine has one SimPy timeout armed at ``next_deadline()``.
 """
 
 from __future__ import annotations
@@ -17,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -43,23 +37,12 @@ from quorum.core import (
     Switchover,
     WitnessDurable,
     WitnessMachine,
+    WriteAuthority,
 )
-from sim.scenario import (
-    DelayFault,
-    DriftFault,
-    FlapFault,
-    LinkFault,
-    MaintenanceFault,
-    NodeFault,
-    OperatorFault,
-    PauseFault,
-    Scenario,
-)
+from sim import scenario as S
 
-IO_TIMEOUT_S = 30.0  # a guest whose disk I/O is frozen longer than this loses its sessions
 NODES = ("A", "B", "W")
 SITES = (Site.A, Site.B)
-MB = 1_000_000
 
 
 @dataclass
@@ -74,80 +57,93 @@ class Clock:
     def true_at(self, local: float) -> float:
         return self.base_true + (local - self.base_local) / self.rate
 
+    def set_rate(self, t: float, rate: float) -> None:
+        self.base_local = self.local(t)
+        self.base_true = t
+        self.rate = rate
+
 
 @dataclass
 class LinkState:
-    name: str
-    ends: tuple[str, str]
+    spec: S.LinkSpec
     paths_up: list[bool]
-    blocked_from: set[str] = field(default_factory=set)  # one-way cuts: traffic *from* this end dropped
-    extra_s: float = 0.0
-    loss: float = 0.0
-    latency_s: float = 0.001
-    bandwidth_bps: float = 1e9
+    blocked_from: set[str] = field(default_factory=set)  # one-way: traffic sent by these ends is dropped
+    extra: float = 0.0
+
+    def up(self) -> bool:
+        return any(self.paths_up)
+
+    def bandwidth(self) -> float:
+        return self.spec.bandwidth * sum(self.paths_up)
 
 
 @dataclass
 class CopyState:
+    """One site's copy of every volume: its fence and the acknowledged bytes it misses."""
+
     fence: int = 1
-    lacking: dict[str, float] = field(default_factory=dict)  # volume -> acknowledged bytes missing
+    missing: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """One lane's state over an interval (flat record for plots and notebooks)."""
+class Event:
+    """One timeline record (flat: drops into a DataFrame)."""
 
-    lane: str
-    start: float
-    end: float
-    state: str
+    t: float
+    kind: str  # fault, role, decision, storage, note
+    node: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """Lane states at one workload tick, for the plot."""
+
+    t: float
+    serving: tuple[str, ...]
+    up: tuple[str, ...]
+    links: tuple[str, ...]
+    stale: tuple[str, ...]
+    split: bool = False  # both sites acknowledged writes while at least one served alone
 
 
 @dataclass
 class Metrics:
     duration_s: float = 0.0
     downtime_s: float = 0.0
-    split_brain_s: float = 0.0
     failovers: int = 0
+    split_brain_s: float = 0.0
     data_lost_bytes: float = 0.0
     resync_s: float = 0.0
-    resyncs_completed: int = 0
+    resyncs: int = 0
     disconnections: int = 0
+    user_outage_s: float = 0.0
     stale_writes_rejected: int = 0
-    stale_writes_accepted: int = 0
-    out_of_sync_peak_bytes: float = 0.0
+    witness_alarm_s: float = 0.0
+    one_copy_s: float = 0.0
+    written_bytes: float = 0.0
+    role_changes: int = 0
 
     @property
     def availability(self) -> float:
-        return 1.0 - self.downtime_s / self.duration_s if self.duration_s else 1.0
+        return 1.0 if self.duration_s <= 0 else 1.0 - self.downtime_s / self.duration_s
 
 
-class Simulation:
-    """One run of a scenario. ``run()`` returns itself; read ``metrics``, ``spans``, ``events``."""
+class Runner:
+    """Run one scenario: ``Runner(scenario, seed).run()``; read ``metrics``, ``timeline``, ``samples``."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
-        self.sc = scenario
-        self.cfg = scenario.quorum
-        self.seed = scenario.seed if seed is None else seed
-        self.rng_net = random.Random(f"{self.seed}:network")
+    def __init__(self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True) -> None:
+        self.sc = sc
+        self.cfg = sc.quorum
         self.env = simpy.Environment()
+        self.rng_net = random.Random(f"{seed}:network")
+        self.keep_samples = keep_samples
         self.clocks = {n: Clock() for n in NODES}
         self.up = dict.fromkeys(NODES, True)
         self.paused_until = dict.fromkeys(NODES, 0.0)
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        self.graph.add_nodes_from(NODES)
-        self.links: dict[str, LinkState] = {}
-        for ln in scenario.topology.links:
-            self.links[ln.name] = LinkState(
-                ln.name,
-                (ln.between[0], ln.between[1]),
-                [True] * ln.paths,
-                latency_s=ln.latency_ms / 1000,
-                bandwidth_bps=ln.bandwidth_mbps * 1e6 / 8,
-            )
-        self._rebuild_graph()
-        self.volumes = {v.name: v for v in scenario.volumes}
-        self.copies = {s: CopyState(lacking=dict.fromkeys(self.volumes, 0.0)) for s in SITES}
+        self.paused_auth: dict[str, WriteAuthority | None] = {}
+        self.links = {lk.name: LinkState(lk, [True] * lk.paths) for lk in sc.topology.links}
+        self.copies = {s: CopyState() for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = {
             s: SiteDurable(tie_site=self.cfg.preferred_site) for s in SITES
         }
@@ -155,95 +151,68 @@ class Simulation:
         self.sites = {s: SiteMachine(self.cfg, s, 0.0) for s in SITES}
         self.witness = WitnessMachine(self.cfg, 0.0)
         self.timer_gen = dict.fromkeys(NODES, 0)
-        self.resync: dict[Site, tuple[Site, int, float, int]] = {}  # dst -> (src, epoch, started, gen)
-        self.resync_gen = 0
+        self.resync: dict[Site, tuple[Site, int, float, bool]] = {}  # dst -> (src, epoch, start, valid)
+        self.write_rate = sum(v.write_rate for v in sc.volumes)
+        self.users = sum(s.users for s in sc.topology.sites.values())
+        self.timeline: list[Event] = []
+        self.samples: list[Sample] = []
         self.metrics = Metrics()
-        self.events: list[tuple[float, str, str, str]] = []
-        self.spans: list[Span] = []
-        self._lane_state: dict[str, tuple[str, float]] = {}
-        self._last_t = 0.0
-        self._serving: frozenset[Site] = frozenset(SITES)
-        self._last_served: frozenset[Site] = frozenset(SITES)
-        self._outage_since: float | None = None
-        self._inflight: dict[Site, tuple[int, bool]] = {}
-        self._rejected: set[tuple[Site, int]] = set()
+        self.checks: list[tuple[S.ServingAt, tuple[str, ...]]] = []
+        self.outage_run = 0.0
+        self.disconnected = False
+        self.redundant_at_end = False
+        for n in NODES:
+            self._arm(n)
 
-    # ---- bookkeeping -------------------------------------------------------------------------------
+    # ---- helpers -------------------------------------------------------------------------------------
     def note(self, kind: str, node: str, text: str) -> None:
-        self.events.append((round(self.env.now, 6), kind, node, text))
+        self.timeline.append(Event(round(self.env.now, 6), kind, node, text))
 
-    def _lane(self, lane: str, state: str) -> None:
-        prev = self._lane_state.get(lane)
-        now = self.env.now
-        if prev is not None and prev[0] == state:
-            return
-        if prev is not None and now > prev[1]:
-            self.spans.append(Span(lane, prev[1], now, prev[0]))
-        self._lane_state[lane] = (state, now)
-
-    def _close_lanes(self) -> None:
-        for lane, (state, since) in self._lane_state.items():
-            if self.env.now > since:
-                self.spans.append(Span(lane, since, self.env.now, state))
-        self._lane_state.clear()
+    def at(self, t: float, fn: Callable[[], None]) -> None:
+        ev = self.env.timeout(max(0.0, t - self.env.now))
+        ev.callbacks.append(lambda _e: fn())
 
     def local(self, node: str) -> float:
         return self.clocks[node].local(self.env.now)
 
-    # ---- network -------------------------------------------------------------------------------------
-    def _rebuild_graph(self) -> None:
-        g = self.graph
-        g.remove_edges_from(list(g.edges(keys=True)))
-        for ln in self.links.values():
-            a, b = ln.ends
-            for i, ok in enumerate(ln.paths_up):
-                if not ok:
-                    continue
-                if a not in ln.blocked_from:
-                    g.add_edge(a, b, key=(ln.name, i), link=ln.name)
-                if b not in ln.blocked_from:
-                    g.add_edge(b, a, key=(ln.name, i), link=ln.name)
+    def _graph(self) -> nx.DiGraph:
+        g = nx.DiGraph()
+        g.add_nodes_from(n for n in NODES if self.up[n])
+        for ls in self.links.values():
+            if not ls.up():
+                continue
+            a, b = ls.spec.between
+            if not (self.up[a] and self.up[b]):
+                continue
+            if a not in ls.blocked_from:
+                g.add_edge(a, b, latency=ls.spec.latency + ls.extra)
+            if b not in ls.blocked_from:
+                g.add_edge(b, a, latency=ls.spec.latency + ls.extra)
+        return g
 
-    def reachable(self, src: str, dst: str) -> bool:
-        """Direct reachability: some path of a link between the two ends is up in that direction."""
-        return bool(self.graph.has_edge(src, dst))
+    def route(self, src: str, dst: str) -> float | None:
+        """One-way latency from ``src`` to ``dst`` over up links (only transit nodes relay), or None."""
+        g = self._graph()
+        keep = {src, dst, *self.sc.transit}
+        sub = g.subgraph([n for n in g.nodes if n in keep])
+        if src not in sub or dst not in sub:
+            return None
+        try:
+            lat: float = nx.shortest_path_length(sub, src, dst, weight="latency")
+        except nx.NetworkXNoPath:
+            return None
+        return lat
 
-    def _link_between(self, a: str, b: str) -> LinkState:
-        for ln in self.links.values():
-            if set(ln.ends) == {a, b}:
-                return ln
-        raise KeyError((a, b))
+    def _path(self, a: str, b: str) -> bool:
+        return self.route(a, b) is not None and self.route(b, a) is not None
 
-    def _send(self, src: str, dst: str, msg: Message) -> None:
-        if not self.up[src] or not self.reachable(src, dst):
-            return
-        ln = self._link_between(src, dst)
-        if ln.loss and self.rng_net.random() < ln.loss:
-            return
-        delay = ln.latency_s + ln.extra_s + self.rng_net.uniform(0, 0.2 * self.cfg.max_message_delay)
-        self._at(delay, lambda: self._deliver(dst, msg))
-
-    def _at(self, delay: float, fn: Callable[[], None]) -> None:
-        ev = self.env.timeout(max(0.0, delay))
-        ev.callbacks.append(lambda _e: self._step(fn))
-
-    def _step(self, fn: Callable[[], None]) -> None:
-        self._integrate()
-        fn()
-        self._observe()
+    def _bandwidth(self, a: str, b: str) -> float:
+        bw = [ls.bandwidth() for ls in self.links.values() if set(ls.spec.between) == {a, b}]
+        return max(bw, default=1e9)
 
     # ---- core calls -----------------------------------------------------------------------------------
-    def _deliver(self, node: str, msg: Input) -> None:
-        if not self.up[node]:
-            return
-        if self.env.now < self.paused_until[node]:
-            self._at(self.paused_until[node] - self.env.now, lambda: self._deliver(node, msg))
-            return
-        self._call(node, msg)
-
     def _call(self, node: str, event: Input | None) -> None:
         now = self.local(node)
-        acts: list[Action]
         if node == "W":
             acts = self.witness.handle_timer(now) if event is None else self.witness.handle(now, event)
         else:
@@ -255,20 +224,19 @@ class Simulation:
     def _arm(self, node: str) -> None:
         if not self.up[node]:
             return
-        deadline = self.witness.next_deadline() if node == "W" else self.sites[Site(node)].next_deadline()
         self.timer_gen[node] += 1
-        if deadline is None:
-            return
         gen = self.timer_gen[node]
-        delay = max(1e-6, self.clocks[node].true_at(deadline) - self.env.now)
-        self._at(delay, lambda: self._timer(node, gen))
+        dl = self.witness.next_deadline() if node == "W" else self.sites[Site(node)].next_deadline()
+        if dl is None:
+            return
+        t = max(self.env.now + 1e-6, self.clocks[node].true_at(dl))
+        self.at(t, lambda: self._fire(node, gen))
 
-    def _timer(self, node: str, gen: int) -> None:
+    def _fire(self, node: str, gen: int) -> None:
         if gen != self.timer_gen[node] or not self.up[node]:
             return
         if self.env.now < self.paused_until[node]:
-            self._at(self.paused_until[node] - self.env.now, lambda: self._timer(node, gen))
-            return
+            return  # re-armed on resume
         self._call(node, None)
 
     def _perform(self, node: str, acts: list[Action]) -> None:
@@ -280,7 +248,22 @@ class Simulation:
             elif isinstance(a, PersistSite):
                 self.site_store[a.site] = a.state
             elif isinstance(a, RoleChanged):
-                self._role_changed(a)
+                self.metrics.role_changes += 1
+                cp = self.copies[a.site]
+                if a.new in (Role.SOLO, Role.MIRRORED):
+                    cp.fence = max(cp.fence, a.epoch)
+                if a.new is Role.SOLO and a.old is not Role.SOLO:
+                    self.metrics.failovers += 1
+                if a.new is Role.SOLO and a.data_loss:
+                    lost = cp.missing
+                    self.metrics.data_lost_bytes += lost
+                    other = self.copies[a.site.peer]
+                    other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
+                    cp.missing = 0.0
+                    self.note(
+                        "storage", a.site.value, f"forced promotion loses {lost:.0f} acknowledged bytes"
+                    )
+                self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
             elif isinstance(a, StartResync):
                 self._start_resync(a)
             elif isinstance(a, Decision):
@@ -288,271 +271,210 @@ class Simulation:
             else:
                 self.note("operator", node, a.detail)
 
-    def _role_changed(self, a: RoleChanged) -> None:
-        self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
-        mine, theirs = self.copies[a.site], self.copies[a.site.peer]
-        if a.new in (Role.SOLO, Role.MIRRORED):
-            mine.fence = max(mine.fence, a.epoch)
-        if a.new is Role.SOLO:
-            if self.up[a.site.peer.value] and self.reachable(a.site.value, a.site.peer.value):
-                theirs.fence = max(theirs.fence, a.epoch)  # fence the other copy where reachable
-            lost = sum(mine.lacking.values())
-            if lost > 0:
-                self.metrics.data_lost_bytes += lost
-                self.note("data", a.site.value, f"promoted copy lacks {lost / MB:.1f} MB: counted as lost")
-                for v in mine.lacking:
-                    theirs.lacking[v] = max(theirs.lacking[v], mine.lacking[v])
-                    mine.lacking[v] = 0.0
-        if a.old is Role.SOLO and a.new is Role.FENCED and "both served alone" in a.reason:
-            lost = sum(theirs.lacking.values())
-            self.metrics.data_lost_bytes += lost
-            self.note("data", a.site.value, f"split-brain writes discarded: {lost / MB:.1f} MB")
-
-    # ---- storage ---------------------------------------------------------------------------------------
-    def authority(self, site: Site) -> tuple[int, bool] | None:
-        node = site.value
-        if not self.up[node] or self.env.now < self.paused_until[node]:
-            return None
-        auth = self.sites[site].write_authority(self.local(node))
-        if auth is None:
-            return None
-        if self.copies[site].fence > auth.epoch:
-            return None
-        if auth.mirrored:
-            peer = site.peer.value
-            if not (self.up[peer] and self.reachable(node, peer) and self.reachable(peer, node)):
-                return None  # writes stall: the mirror cannot take them
-            if self.copies[site.peer].fence > auth.epoch:
-                if (site, auth.epoch) not in self._rejected:
-                    self._rejected.add((site, auth.epoch))
-                    self.metrics.stale_writes_rejected += 1
-                    self.note(
-                        "storage", site.peer.value, f"rejected a mirrored write with stale epoch {auth.epoch}"
-                    )
-                    self._at(0, lambda: self._call(node, MirrorWriteFailed("peer copy fenced")))
-                return None
-        return auth.epoch, auth.mirrored
-
-    def _integrate(self) -> None:
-        now = self.env.now
-        dt = now - self._last_t
-        if dt <= 0:
+    def _send(self, src: str, dst: str, msg: Message) -> None:
+        if not self.up[src]:
             return
-        self._last_t = now
-        m = self.metrics
-        serving = self._serving
-        solo = [s for s in serving if not self._mirrored.get(s, False)]
-        if not serving:
-            m.downtime_s += dt
-        if len(solo) > 1:
-            m.split_brain_s += dt
-        for s in solo:
-            other = s.peer
-            rs = self.resync.get(other)
-            mirrored_too = rs is not None and rs[0] is s and self.reachable(s.value, other.value)
-            if mirrored_too:
-                continue
-            for v, spec in self.volumes.items():
-                c = self.copies[other]
-                c.lacking[v] = min(spec.size_gb * 1e9, c.lacking[v] + spec.write_mb_s * MB * dt)
-        lacking = max(sum(c.lacking.values()) for c in self.copies.values())
-        m.out_of_sync_peak_bytes = max(m.out_of_sync_peak_bytes, lacking)
+        lat = self.route(src, dst)
+        if lat is None:
+            return
+        jitter = self.rng_net.uniform(0.0, max(0.0, self.cfg.max_message_delay - lat) * 0.2)
+        self.at(self.env.now + lat + jitter, lambda: self._deliver(dst, msg))
 
-    _mirrored: dict[Site, bool]
+    def _deliver(self, dst: str, msg: Message) -> None:
+        if not self.up[dst]:
+            return
+        if self.env.now < self.paused_until[dst]:
+            self.at(self.paused_until[dst], lambda: self._deliver(dst, msg))
+            return
+        self._call(dst, msg)
 
-    def _observe(self) -> None:
-        """After every event: who serves, failovers, disconnections, lanes."""
-        now = self.env.now
-        auths = {s: self.authority(s) for s in SITES}
-        self._mirrored = {s: a[1] for s, a in auths.items() if a is not None}
-        serving = frozenset(s for s, a in auths.items() if a is not None)
-        if serving != self._serving:
-            if serving:
-                if len(serving) == 1 and serving != self._last_served and self._last_served:
-                    self.metrics.failovers += 1
-                # VMs of a site that stopped serving restart on the survivor: their users reconnect;
-                # an I/O freeze longer than the guests' I/O timeout drops every session
-                moved = self._last_served - serving
-                stayed = serving & self._last_served
-                if self._outage_since is not None and now - self._outage_since > IO_TIMEOUT_S:
-                    moved = moved | stayed
-                self.metrics.disconnections += sum(self._vms(s) for s in moved)
-                self._outage_since = None
-                self._last_served = serving
-            elif self._outage_since is None:
-                self._outage_since = now
-            self._serving = serving
+    # ---- storage and workload -----------------------------------------------------------------------
+    def _serving(self) -> dict[Site, WriteAuthority]:
+        out = {}
         for s in SITES:
-            a = auths[s]
-            role = self.sites[s].role
-            if not self.up[s.value]:
-                state = "down"
-            elif now < self.paused_until[s.value]:
-                state = "paused"
-            elif a is None:
-                state = "stalled" if role in (Role.MIRRORED, Role.SOLO) else role.value
-            else:
-                state = "mirrored" if a[1] else "solo"
-            self._lane(f"site {s.value}", state)
-            lack = sum(self.copies[s].lacking.values())
-            self._lane(f"copy {s.value}", "stale" if lack > 0 else "current")
-        self._lane("witness", "up" if self.up["W"] else "down")
-        for ln in self.links.values():
-            n = sum(ln.paths_up)
-            st = (
-                "down"
-                if n == 0
-                else ("one-way" if ln.blocked_from else ("degraded" if n < len(ln.paths_up) else "up"))
-            )
-            self._lane(f"link {ln.name}", st)
+            n = s.value
+            if self.up[n] and self.env.now >= self.paused_until[n]:
+                auth = self.sites[s].write_authority(self.local(n))
+                if auth is not None:
+                    out[s] = auth
+        return out
 
-    def _vms(self, site: Site) -> int:
-        spec = self.sc.topology.sites.get(site.value)
-        return spec.vms if spec is not None else 0
+    def _tick(self) -> None:
+        dt = self.sc.write_interval
+        acked_by: list[Site] = []
+        auths = self._serving()
+        for s, auth in auths.items():
+            if self._write(s, auth, self.write_rate * dt):
+                acked_by.append(s)
+        m = self.metrics
+        m.duration_s += dt
+        available = bool(acked_by)
+        if not available:
+            m.downtime_s += dt
+            m.user_outage_s += dt * self.users
+            self.outage_run += dt
+            if self.outage_run >= self.sc.session_timeout and not self.disconnected:
+                m.disconnections += self.users  # sessions time out: users must reconnect
+                self.disconnected = True
+        else:
+            self.outage_run = 0.0
+            self.disconnected = False
+        solo = [s for s, a in auths.items() if not a.mirrored]
+        if len(acked_by) == 2 and solo:
+            m.split_brain_s += dt
+        if any(c.missing > 0 for c in self.copies.values()) or not all(self.up[s.value] for s in SITES):
+            m.one_copy_s += dt
+        if any(self.up[s.value] and not self.sites[s].witness_up for s in SITES):
+            m.witness_alarm_s += dt
+        if self.keep_samples:
+            self.samples.append(
+                Sample(
+                    self.env.now,
+                    tuple(s.value for s in acked_by),
+                    tuple(n for n in NODES if self.up[n]),
+                    tuple(k for k, ls in self.links.items() if ls.up()),
+                    tuple(s.value for s in SITES if self.copies[s].missing > 0),
+                    len(acked_by) == 2 and bool(solo),
+                )
+            )
+
+    def _write(self, s: Site, auth: WriteAuthority, size: float) -> bool:
+        mine, peer = self.copies[s], self.copies[s.peer]
+        if auth.epoch < mine.fence:
+            self.metrics.stale_writes_rejected += 1
+            self._call(s.value, MirrorWriteFailed("own copy holds a newer epoch"))
+            return False
+        reach = self.up[s.peer.value] and self._path(s.value, s.peer.value)
+        if auth.mirrored:
+            if not reach:
+                return False  # stalls until the core decides
+            if auth.epoch < peer.fence:
+                self.metrics.stale_writes_rejected += 1
+                self._call(s.value, MirrorWriteFailed(f"peer copy fenced at epoch {peer.fence}"))
+                return False
+            peer.fence = max(peer.fence, auth.epoch)
+        else:
+            rs = self.resync.get(s.peer)
+            if rs is not None and rs[0] is s and reach and peer.fence <= auth.epoch:
+                pass  # written to both during a resync
+            else:
+                peer.missing += size
+                if rs is not None:
+                    self.resync[s.peer] = (rs[0], rs[1], rs[2], False)
+        mine.fence = max(mine.fence, auth.epoch)
+        self.metrics.written_bytes += size
+        return True
 
     def _start_resync(self, a: StartResync) -> None:
-        src, dst = a.src, a.dst
-        self.resync_gen += 1
-        gen = self.resync_gen
-        self.resync[dst] = (src, a.epoch, self.env.now, gen)
-        if self.copies[dst].fence > a.epoch:
-            self._at(0, lambda: self._finish_resync(dst, gen, ok=False))
-            return
-        ln = self._link_between(src.value, dst.value)
-        paths = max(1, sum(ln.paths_up))
-        bandwidth = ln.bandwidth_bps * paths / len(ln.paths_up)
-        todo = sum(self.copies[dst].lacking.values())
-        self._at(todo / bandwidth, lambda: self._finish_resync(dst, gen, ok=True))
+        missing = self.copies[a.dst].missing
+        secs = missing / self._bandwidth(a.src.value, a.dst.value) + 0.1
+        self.resync[a.dst] = (a.src, a.epoch, self.env.now, True)
+        self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
+        self.at(self.env.now + secs, lambda: self._finish_resync(a.dst))
 
-    def _finish_resync(self, dst: Site, gen: int, ok: bool) -> None:
-        entry = self.resync.get(dst)
-        if entry is None or entry[3] != gen:
+    def _finish_resync(self, dst: Site) -> None:
+        rs = self.resync.pop(dst, None)
+        if rs is None:
             return
-        src, epoch, started, _ = entry
-        del self.resync[dst]
-        node = src.value
-        ok = (
-            ok
-            and self.up[node]
-            and self.up[dst.value]
-            and self.reachable(node, dst.value)
-            and self.copies[dst].fence <= epoch
-        )
-        self.metrics.resync_s += self.env.now - started
+        src, epoch, start, valid = rs
+        cp = self.copies[dst]
+        ok = valid and self.up[dst.value] and self._path(src.value, dst.value) and cp.fence <= epoch
+        if not self.up[src.value]:
+            return
         if ok:
-            c = self.copies[dst]
-            moved = sum(c.lacking.values())
-            c.lacking = dict.fromkeys(self.volumes, 0.0)
-            c.fence = max(c.fence, epoch)
-            self.metrics.resyncs_completed += 1
-            self.note("resync", dst.value, f"{moved / MB:.1f} MB resynchronised from {node}")
-            if self.up[node]:
-                self._deliver(node, ResyncDone(epoch))
-        elif self.up[node]:
-            self._deliver(node, ResyncFailed(epoch))
+            cp.missing = 0.0
+            cp.fence = max(cp.fence, epoch)
+            self.metrics.resync_s += self.env.now - start
+            self.metrics.resyncs += 1
+            self.note("storage", dst.value, f"copy resynchronised from {src.value}")
+            self._call(src.value, ResyncDone(epoch))
+        else:
+            self._call(src.value, ResyncFailed(epoch))
 
-    # ---- faults ---------------------------------------------------------------------------------------
+    # ---- faults ------------------------------------------------------------------------------------------
     def _fault(self, f: Any) -> None:
-        self.note("fault", getattr(f, "target", "-"), describe_fault(f))
-        if isinstance(f, NodeFault):
-            if f.action == "crash":
-                self._crash(f.target)
-            elif f.action == "restore":
-                self._restore(f.target)
-            else:
-                for ln in self.links.values():
-                    if f.target in ln.ends:
-                        ln.paths_up = [False] * len(ln.paths_up)
-        elif isinstance(f, LinkFault):
-            ln = self.links[f.target]
-            if f.direction is not None:
-                if f.action == "cut":
-                    ln.blocked_from.add(f.direction)
-                else:
-                    ln.blocked_from.discard(f.direction)
+        text = f.do + " " + " ".join(f"{k}={v}" for k, v in f.model_dump(exclude={"at", "do"}).items())
+        self.note("fault", getattr(f, "node", getattr(f, "link", "-")), text.strip())
+        if isinstance(f, S.Crash):
+            self._crash(f.node)
+        elif isinstance(f, S.Restore):
+            self._restart(f.node)
+        elif isinstance(f, S.Cut):
+            ls = self.links[f.link]
+            if f.src is not None:
+                ls.blocked_from.add(f.src)
             elif f.path is not None:
-                ln.paths_up[f.path] = f.action == "heal"
+                ls.paths_up[f.path] = False
             else:
-                ln.paths_up = [f.action == "heal"] * len(ln.paths_up)
-                if f.action == "heal":
-                    ln.blocked_from.clear()
-                    ln.extra_s, ln.loss = 0.0, 0.0
-        elif isinstance(f, FlapFault):
-            ln = self.links[f.target]
-            for i in range(2 * f.count):
-                up = i % 2 == 1
-
-                def toggle(ln: LinkState = ln, up: bool = up) -> None:
-                    ln.paths_up = [up] * len(ln.paths_up)
-                    self._rebuild_graph()
-
-                self._at(i * f.period, toggle)
-        elif isinstance(f, DelayFault):
-            ln = self.links[f.target]
-            ln.extra_s, ln.loss = f.extra_ms / 1000, f.loss
-        elif isinstance(f, PauseFault):
-            self._pause(f.target, f.duration)
-        elif isinstance(f, DriftFault):
-            c = self.clocks[f.target]
-            c.base_local, c.base_true, c.rate = c.local(self.env.now), self.env.now, f.rate
-            self._arm(f.target)
-        elif isinstance(f, MaintenanceFault):
-            site = Site(f.target)
+                ls.paths_up = [False] * len(ls.paths_up)
+        elif isinstance(f, S.Heal):
+            ls = self.links[f.link]
+            if f.path is not None:
+                ls.paths_up[f.path] = True
+            else:
+                ls.paths_up = [True] * len(ls.paths_up)
+                ls.blocked_from.clear()
+                ls.extra = 0.0
+        elif isinstance(f, S.Flap):
+            self._flap(f.link, f.period, 2 * f.count)
+        elif isinstance(f, S.Delay):
+            self.links[f.link].extra = f.extra
+        elif isinstance(f, S.Pause):
+            if self.up[f.node]:
+                n = f.node
+                if n != "W":
+                    self.paused_auth[n] = self.sites[Site(n)].write_authority(self.local(n))
+                self.paused_until[n] = max(self.paused_until[n], self.env.now + f.duration)
+                self.at(self.paused_until[n], lambda: self._resume(n))
+        elif isinstance(f, S.Drift):
+            self.clocks[f.node].set_rate(self.env.now, f.rate)
+            self._arm(f.node)
+        elif isinstance(f, S.Switchover):
             if self.up["W"]:
-                self._call("W", Switchover(site.peer))
-            self._at(1.0, lambda: self._crash(f.target, planned=True))
-            self._at(f.duration, lambda: self._restore(f.target))
-        elif isinstance(f, OperatorFault):
-            site = Site(f.target)
-            if f.action == "takeover" and f.fence:
-                self._crash(site.peer.value)
+                self._call("W", Switchover(Site(f.to)))
+        elif isinstance(f, S.Maintenance):
+            other = Site(f.site).peer
             if self.up["W"]:
-                if f.action == "takeover":
-                    self._call("W", ForcedTakeover(site, allow_data_loss=True, fence_confirmed=f.fence))
-                else:
-                    self._call("W", Switchover(site))
-        self._rebuild_graph()
+                self._call("W", Switchover(other))
+            lead = self.cfg.detection_timeout + 2 * self.cfg.heartbeat_interval
+            self.at(self.env.now + lead, lambda: self._crash(f.site))
+            self.at(self.env.now + lead + f.duration, lambda: self._restart(f.site))
+        elif isinstance(f, S.Takeover):
+            if f.fence:
+                self._crash(Site(f.to).peer.value)
+            if self.up["W"]:
+                self._call("W", ForcedTakeover(Site(f.to), allow_data_loss=True, fence_confirmed=f.fence))
 
-    def _fault_later(self, f: Any) -> Callable[[], None]:
-        return lambda: self._fault(f)
-
-    def _pause(self, node: str, duration: float) -> None:
-        if not self.up[node]:
+    def _resume(self, n: str) -> None:
+        if not self.up[n] or self.env.now < self.paused_until[n]:
             return
-        if node != "W":
-            site = Site(node)
-            a = self.authority(site)
-            if a is not None:
-                self._inflight[site] = a  # one write in flight, issued just before the stop
-        self.paused_until[node] = self.env.now + duration
-        self._at(duration, lambda: self._resume(node))
+        auth = self.paused_auth.pop(n, None)
+        if auth is not None:  # the write in flight when the process stopped reaches storage now
+            s = Site(n)
+            stale = auth.epoch < self.copies[s].fence or (
+                auth.mirrored and auth.epoch < self.copies[s.peer].fence
+            )
+            if stale:
+                self.metrics.stale_writes_rejected += 1
+                self.note("storage", n, f"in-flight write at stale epoch {auth.epoch} rejected")
+                self._call(n, MirrorWriteFailed("stale epoch rejected by storage"))
+        self._call(n, None)
 
-    def _resume(self, node: str) -> None:
-        if node != "W":
-            site = Site(node)
-            inflight = self._inflight.pop(site, None)
-            if inflight is not None and self.up[node]:
-                epoch, mirrored = inflight
-                targets = [site, site.peer] if mirrored else [site]
-                newest = max(c.fence for c in self.copies.values())
-                for t in targets:
-                    if self.copies[t].fence > epoch:
-                        self.metrics.stale_writes_rejected += 1
-                        self.note("storage", t.value, f"rejected a write with stale epoch {epoch}")
-                    elif epoch < newest:
-                        self.metrics.stale_writes_accepted += 1
-                        self.note("storage", t.value, f"ACCEPTED a write with stale epoch {epoch}")
-        self._call(node, None)
+    def _flap(self, link: str, period: float, remaining: int) -> None:
+        ls = self.links[link]
+        ls.paths_up = [remaining % 2 == 1] * len(ls.paths_up)
+        if remaining > 1:
+            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1))
 
-    def _crash(self, node: str, planned: bool = False) -> None:
+    def _crash(self, node: str) -> None:
         if not self.up[node]:
             return
         self.up[node] = False
         self.timer_gen[node] += 1
-        if planned:
-            self.note("fault", node, "site stopped for maintenance")
+        if node != "W":
+            self.resync = {d: r for d, r in self.resync.items() if r[0].value != node and d.value != node}
 
-    def _restore(self, node: str) -> None:
+    def _restart(self, node: str) -> None:
         if self.up[node]:
             return
         self.up[node] = True
@@ -565,50 +487,29 @@ class Simulation:
             self.sites[s] = SiteMachine(self.cfg, s, now, self.site_store[s])
         self._arm(node)
 
-    # ---- run ---------------------------------------------------------------------------------------
-    def run(self, until: float | None = None) -> Simulation:
-        end = self.sc.duration if until is None else until
-        self._mirrored = {}
-        for f in self.sc.faults:
-            self._at(f.at, self._fault_later(f))
-        for n in NODES:
-            self._arm(n)
-        self._step(lambda: None)
-        self.env.run(until=end)
-        self._integrate()
-        self.metrics.duration_s = end
-        self._close_lanes()
+    # ---- run -----------------------------------------------------------------------------------------
+    def _check(self, want: S.ServingAt) -> None:
+        self.checks.append((want, tuple(sorted(s.value for s in self._serving()))))
+
+    def _ticker(self) -> Any:
+        while True:
+            yield self.env.timeout(self.sc.write_interval)
+            self._tick()
+
+    def run(self) -> Runner:
+        for f in sorted(self.sc.faults, key=lambda f: f.at):
+            self.at(f.at, partial(self._fault, f))
+        for w in self.sc.expect.serving:
+            self.at(w.at, partial(self._check, w))
+        self.env.process(self._ticker())
+        self.env.run(until=self.sc.duration + 1e-9)
+        self.redundant_at_end = (
+            all(self.up[s.value] for s in SITES)
+            and all(c.missing == 0 for c in self.copies.values())
+            and all(self.sites[s].role is Role.MIRRORED for s in SITES)
+        )
         return self
 
-    def serving_at(self, t: float) -> tuple[str, ...]:
-        """Sites serving at time ``t`` (from the recorded lanes)."""
-        out = []
-        for s in SITES:
-            for sp in self.spans:
-                if (
-                    sp.lane == f"site {s.value}"
-                    and sp.start <= t < sp.end
-                    and sp.state in ("solo", "mirrored")
-                ):
-                    out.append(s.value)
-        return tuple(out)
 
-
-def describe_fault(f: Any) -> str:
-    if isinstance(f, LinkFault):
-        what = f"path {f.path} of " if f.path is not None else ""
-        way = f" (traffic from {f.direction} only)" if f.direction else ""
-        return f"{f.action} {what}link {f.target}{way}"
-    if isinstance(f, FlapFault):
-        return f"flap link {f.target} every {f.period:g}s x{f.count}"
-    if isinstance(f, DelayFault):
-        return f"delay link {f.target} +{f.extra_ms:g} ms, loss {f.loss:.0%}"
-    if isinstance(f, PauseFault):
-        return f"pause {f.target} for {f.duration:g}s"
-    if isinstance(f, DriftFault):
-        return f"clock of {f.target} runs at rate {f.rate:g}"
-    if isinstance(f, MaintenanceFault):
-        return f"maintenance of site {f.target} for {f.duration:g}s"
-    if isinstance(f, OperatorFault):
-        return f"operator {f.action} to {f.target}" + (" (other site powered off)" if f.fence else "")
-    return f"{f.action} {f.target}"
+def run_scenario(sc: S.Scenario, seed: int = 0) -> Runner:
+    return Runner(sc, seed).run()

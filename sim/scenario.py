@@ -1,11 +1,12 @@
-"""Scenario files: a dual-site design and a failure story in one YAML file, validated by pydantic.
+"""Scenario files: a dual-site design, a failure story and its expected outcomes (pydantic, YAML).
 
-Errors name the file, the line and the field (``ScenarioError``). ``quorum sim schema`` prints the
-JSON Schema of ``Scenario`` so editors can validate files as they are written.
+Nodes are ``A`` and ``B`` (the sites) and ``W`` (the witness). Every model forbids unknown fields;
+a bad file raises :class:`ScenarioError` whose one-line message names the file, the line and the field.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,250 +15,289 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from quorum.core.config import QuorumConfig
 
-NodeName = Literal["A", "B", "W"]
+Node = Literal["A", "B", "W"]
+SiteName = Literal["A", "B"]
 
 
-class _Model(BaseModel):
+class ScenarioError(ValueError):
+    """A scenario file is unreadable or invalid (one line: file, line, field)."""
+
+
+class _M(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SiteSpec(_Model):
+class SiteSpec(_M):
     tier: Literal["I", "II", "III", "IV"] = "IV"
-    vms: int = Field(default=10, ge=0, le=100_000, description="virtual servers running online-online")
+    hosts: int = Field(default=4, ge=1)
+    vms: int = Field(default=50, ge=0)
+    users: int = Field(default=100, ge=0, description="users whose sessions run on this site's VMs")
 
 
-def _two_sites() -> dict[Literal["A", "B"], SiteSpec]:
+class Law(_M):
+    """A failure or repair law; ``mean`` in seconds (fixed: the value)."""
+
+    kind: Literal["exponential", "weibull", "lognormal", "fixed"] = "exponential"
+    mean: float = Field(gt=0)
+    shape: float = Field(default=1.0, gt=0, description="weibull shape k, lognormal sigma")
+
+
+class LinkSpec(_M):
+    name: str = Field(min_length=1)
+    between: tuple[Node, Node]
+    paths: int = Field(default=1, ge=1, le=8, description="redundant paths; the link is up while one is")
+    latency: float = Field(default=0.002, ge=0, le=10, description="one-way seconds")
+    bandwidth: float = Field(default=1.25e9, gt=0, description="bytes/s per path (resync speed)")
+    fail: Law | None = None
+    repair: Law | None = None
+
+    @model_validator(mode="after")
+    def _ends(self) -> LinkSpec:
+        if self.between[0] == self.between[1]:
+            raise ValueError("a link joins two different nodes")
+        return self
+
+
+class ComponentLaws(_M):
+    fail: Law
+    repair: Law
+
+
+def _two_sites() -> dict[SiteName, SiteSpec]:
     return {"A": SiteSpec(), "B": SiteSpec()}
 
 
-class LinkSpec(_Model):
-    name: str = Field(min_length=1, max_length=40)
-    between: tuple[NodeName, NodeName]
-    paths: int = Field(default=1, ge=1, le=8, description="redundant physical paths")
-    latency_ms: float = Field(default=1.0, ge=0, le=10_000)
-    bandwidth_mbps: float = Field(default=10_000.0, gt=0, le=10_000_000)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> LinkSpec:
-        if self.between[0] == self.between[1]:
-            raise ValueError(f"link {self.name!r} joins {self.between[0]} to itself")
-        return self
-
-
-class VolumeSpec(_Model):
-    name: str = Field(min_length=1, max_length=40)
-    size_gb: float = Field(default=100.0, gt=0, le=1e7)
-    write_mb_s: float = Field(default=10.0, ge=0, le=1e6, description="steady write rate")
-
-
-class Topology(_Model):
-    sites: dict[Literal["A", "B"], SiteSpec] = Field(default_factory=lambda: _two_sites())
+class Topology(_M):
+    sites: dict[SiteName, SiteSpec] = Field(default_factory=_two_sites)
+    witness_site: str = Field(default="C", description="name of the third location hosting the witness")
     links: tuple[LinkSpec, ...] = (
-        LinkSpec(name="ab", between=("A", "B"), paths=2, latency_ms=1.0),
-        LinkSpec(name="aw", between=("A", "W"), latency_ms=5.0),
-        LinkSpec(name="bw", between=("B", "W"), latency_ms=5.0),
+        LinkSpec(name="ab", between=("A", "B"), paths=2),
+        LinkSpec(name="aw", between=("A", "W"), latency=0.01),
+        LinkSpec(name="bw", between=("B", "W"), latency=0.01),
     )
-    monitoring_interval_s: float = Field(default=300.0, gt=0, description="probe interval (alarms)")
+    components: dict[Node, ComponentLaws] = Field(
+        default_factory=dict, description="failure/repair laws of sites and witness (years mode)"
+    )
 
     @model_validator(mode="after")
-    def _links(self) -> Topology:
-        names = [ln.name for ln in self.links]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"duplicate link name {sorted(dup)[0]!r}")
-        pairs = {frozenset(ln.between) for ln in self.links}
-        for need in ({"A", "B"}, {"A", "W"}, {"B", "W"}):
-            if frozenset(need) not in pairs:
-                raise ValueError(f"no link between {' and '.join(sorted(need))}")
+    def _check(self) -> Topology:
+        names = [lk.name for lk in self.links]
+        if len(set(names)) != len(names):
+            raise ValueError("link names must be unique")
         return self
 
 
-class _Fault(_Model):
-    at: float = Field(ge=0, le=1e9, description="seconds after the start")
+class Volume(_M):
+    name: str
+    size: float = Field(default=500e9, gt=0, description="bytes")
+    write_rate: float = Field(default=5e6, ge=0, description="bytes/s written while serving")
+    vms: tuple[str, ...] = ()
 
 
-class NodeFault(_Fault):
-    action: Literal["crash", "restore", "isolate"]
-    target: NodeName
+class _Fault(_M):
+    at: float = Field(ge=0, description="seconds after the start")
 
 
-class LinkFault(_Fault):
-    action: Literal["cut", "heal"]
-    target: str = Field(description="link name")
-    path: int | None = Field(default=None, ge=0, description="one path only (redundancy loss)")
-    direction: NodeName | None = Field(default=None, description="one-way: only traffic from this end")
+class Crash(_Fault):
+    do: Literal["crash"]
+    node: Node
 
 
-class FlapFault(_Fault):
-    action: Literal["flap"]
-    target: str
-    period: float = Field(gt=0, le=3600)
-    count: int = Field(ge=1, le=10_000)
+class Restore(_Fault):
+    do: Literal["restore"]
+    node: Node
 
 
-class DelayFault(_Fault):
-    action: Literal["delay"]
-    target: str
-    extra_ms: float = Field(ge=0, le=3_600_000)
-    loss: float = Field(default=0.0, ge=0, le=1)
+class Cut(_Fault):
+    do: Literal["cut"]
+    link: str
+    path: int | None = Field(default=None, ge=0, description="one path only; default: every path")
+    src: Node | None = Field(default=None, description="one-way: drop only traffic sent by src")
 
 
-class PauseFault(_Fault):
-    action: Literal["pause"]
-    target: NodeName
-    duration: float = Field(gt=0, le=86_400)
+class Heal(_Fault):
+    do: Literal["heal"]
+    link: str
+    path: int | None = Field(default=None, ge=0)
 
 
-class DriftFault(_Fault):
-    action: Literal["drift"]
-    target: NodeName
+class Flap(_Fault):
+    do: Literal["flap"]
+    link: str
+    period: float = Field(gt=0)
+    count: int = Field(ge=1, le=10000)
+
+
+class Delay(_Fault):
+    do: Literal["delay"]
+    link: str
+    extra: float = Field(ge=0, le=3600, description="extra one-way seconds (0 restores)")
+
+
+class Pause(_Fault):
+    do: Literal["pause"]
+    node: Node
+    duration: float = Field(gt=0)
+
+
+class Drift(_Fault):
+    do: Literal["drift"]
+    node: Node
     rate: float = Field(gt=0.1, lt=10)
 
 
-class MaintenanceFault(_Fault):
-    action: Literal["maintenance"]
-    target: Literal["A", "B"] = Field(description="site taken out by a planned switchover")
-    duration: float = Field(gt=0, le=30 * 86_400)
+class Maintenance(_Fault):
+    do: Literal["maintenance"]
+    site: SiteName
+    duration: float = Field(gt=0)
 
 
-class OperatorFault(_Fault):
-    action: Literal["takeover", "switchover"]
-    target: Literal["A", "B"]
+class Switchover(_Fault):
+    do: Literal["switchover"]
+    to: SiteName
+
+
+class Takeover(_Fault):
+    do: Literal["takeover"]
+    to: SiteName
     fence: bool = False
 
 
 Fault = Annotated[
-    NodeFault
-    | LinkFault
-    | FlapFault
-    | DelayFault
-    | PauseFault
-    | DriftFault
-    | MaintenanceFault
-    | OperatorFault,
-    Field(discriminator="action"),
+    Crash | Restore | Cut | Heal | Flap | Delay | Pause | Drift | Maintenance | Switchover | Takeover,
+    Field(discriminator="do"),
 ]
 
 
-class ServingAt(_Model):
+class ServingAt(_M):
     at: float = Field(ge=0)
-    sites: tuple[Literal["A", "B"], ...] = Field(description="sites serving at that instant (empty: none)")
+    sites: tuple[SiteName, ...] = Field(description="exactly the sites accepting writes at that time")
 
 
-class Expect(_Model):
-    """Outcomes the run must show; each one is reported pass/fail."""
-
+class Expect(_M):
+    serving: tuple[ServingAt, ...] = ()
     no_split_brain: bool | None = None
-    split_brain_min_s: float | None = Field(default=None, ge=0)
-    serving_at: tuple[ServingAt, ...] = ()
-    downtime_max_s: float | None = Field(default=None, ge=0)
-    downtime_min_s: float | None = Field(default=None, ge=0)
+    max_split_brain_s: float | None = Field(default=None, ge=0)
+    min_split_brain_s: float | None = Field(default=None, ge=0)
+    max_downtime_s: float | None = Field(default=None, ge=0)
+    min_downtime_s: float | None = Field(default=None, ge=0)
+    data_lost_bytes: float | None = Field(default=None, ge=0, description="equals")
+    min_data_lost_bytes: float | None = Field(default=None, ge=0)
     failovers: int | None = Field(default=None, ge=0)
-    failovers_max: int | None = Field(default=None, ge=0)
-    data_lost_bytes: float | None = Field(default=None, ge=0)
-    data_lost_min_bytes: float | None = Field(default=None, ge=0)
-    stale_writes_accepted: int | None = Field(default=None, ge=0)
-    resynced: bool | None = None
-    final_serving: tuple[Literal["A", "B"], ...] | None = None
+    min_failovers: int | None = Field(default=None, ge=0)
+    max_failovers: int | None = Field(default=None, ge=0)
+    min_stale_writes_rejected: int | None = Field(default=None, ge=0)
+    witness_alarm: bool | None = None
+    min_resync_s: float | None = Field(default=None, ge=0)
+    redundant_at_end: bool | None = None
+    max_disconnections: int | None = Field(default=None, ge=0)
 
 
-class Scenario(_Model):
-    """One file: the design (topology, volumes, policy) and the story (faults) with its expectations."""
-
-    name: str = Field(min_length=1, max_length=80)
+class Scenario(_M):
+    name: str
     description: str = ""
-    seed: int = Field(default=0, ge=0)
-    duration: float = Field(default=300.0, gt=0, le=10 * 86_400, description="seconds simulated")
     quorum: QuorumConfig = Field(default_factory=QuorumConfig)
     topology: Topology = Field(default_factory=Topology)
-    volumes: tuple[VolumeSpec, ...] = (VolumeSpec(name="data"),)
+    volumes: tuple[Volume, ...] = (Volume(name="vol0"),)
+    duration: float = Field(default=600.0, gt=0, le=1e7, description="seconds simulated")
+    write_interval: float = Field(default=1.0, gt=0, le=60, description="workload sampling, seconds")
+    session_timeout: float = Field(
+        default=30.0, gt=0, description="an outage this long disconnects every user session"
+    )
+    monitoring_interval: float = Field(default=300.0, gt=0, description="probe period (years mode)")
+    transit: tuple[Node, ...] = Field(default=(), description="nodes that route traffic for others")
     faults: tuple[Fault, ...] = ()
+    replay: str | None = Field(default=None, description="a `quorum check --save` file; its steps are added")
+    crews: int = Field(default=1, ge=1, description="repair crews shared by all components (years mode)")
+    common_cause: tuple[tuple[str, ...], ...] = Field(
+        default=(), description="groups of components (nodes or link names) that fail together"
+    )
     expect: Expect = Field(default_factory=Expect)
 
     @model_validator(mode="after")
-    def _references(self) -> Scenario:
-        links = {ln.name: ln for ln in self.topology.links}
+    def _refs(self) -> Scenario:
+        links = {lk.name: lk for lk in self.topology.links}
         for i, f in enumerate(self.faults):
-            if isinstance(f, LinkFault | FlapFault | DelayFault):
-                if f.target not in links:
-                    raise ValueError(f"faults[{i}]: unknown link {f.target!r} (links: {', '.join(links)})")
-                link = links[f.target]
-                if isinstance(f, LinkFault):
-                    if f.path is not None and f.path >= link.paths:
-                        raise ValueError(
-                            f"faults[{i}]: link {f.target!r} has {link.paths} path(s), no path {f.path}"
-                        )
-                    if f.direction is not None and f.direction not in link.between:
-                        raise ValueError(f"faults[{i}]: {f.direction} is not an end of link {f.target!r}")
-            if f.at > self.duration:
-                raise ValueError(
-                    f"faults[{i}]: at={f.at} is after the end of the run (duration={self.duration})"
-                )
+            name = getattr(f, "link", None)
+            if name is not None and name not in links:
+                raise ValueError(f"faults.{i}.link: unknown link {name!r} (known: {', '.join(links)})")
+            path = getattr(f, "path", None)
+            if name is not None and path is not None and path >= links[name].paths:
+                raise ValueError(f"faults.{i}.path: link {name!r} has {links[name].paths} path(s)")
+            src = getattr(f, "src", None)
+            if name is not None and src is not None and src not in links[name].between:
+                raise ValueError(f"faults.{i}.src: {src} is not an end of link {name!r}")
         return self
 
 
-class ScenarioError(ValueError):
-    """A scenario file is unreadable or invalid; the message names file, line and field."""
-
-
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
+# ---- loading with line numbers ------------------------------------------------------------------
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Follow a pydantic error location through composed YAML nodes; return the deepest line."""
+    line = None if node is None else node.start_mark.line + 1
+    for part in loc:
         if isinstance(node, yaml.MappingNode):
             nxt = None
             for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
                     nxt = v
                     line = k.start_mark.line + 1
                     break
+            if nxt is None:
+                break
             node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
             line = node.start_mark.line + 1
         else:
-            break
-        if node is None:
-            break
+            continue  # union tags and similar: not part of the document
     return line
 
 
-def _clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """Drop pydantic's union-tag segments (``faults.0.crash.target`` → ``faults.0.target``)."""
-    tags = {"crash", "restore", "isolate", "cut", "heal", "flap", "delay", "pause", "drift", "maintenance",
-            "takeover", "switchover", "NodeFault", "LinkFault"}  # fmt: skip
-    out: list[int | str] = []
-    for i, part in enumerate(loc):
-        if i > 0 and isinstance(loc[i - 1], int) and part in tags:
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    """Parse and validate YAML text. Raises ``ScenarioError`` with file:line: field: message."""
+def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario:
     try:
-        root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
+        problem = getattr(e, "problem", None) or "syntax error"
         raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}:1: expected a mapping of scenario fields, got {type(data).__name__}")
+        raise ScenarioError(f"{source}: expected a mapping of scenario fields")
     try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        loc = _clean_loc(tuple(first["loc"]))
-        line = _line_of(root, loc)
-        field = ".".join(str(p) for p in loc) or "(top level)"
+        sc = Scenario.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = tuple(first["loc"])
         msg = first["msg"].removeprefix("Value error, ")
+        if not loc and msg.startswith("faults."):  # a cross-reference error names its own field
+            field, _, msg = msg.partition(": ")
+            loc = tuple(int(p) if p.isdigit() else p for p in field.split("."))
+        clean = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        line = _line_of(root, clean)
+        where = f":{line}" if line else ""
         value = first.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {value!r})"
-        more = f" [and {len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
-        raise ScenarioError(f"{source}:{line or 1}: field '{field}': {msg}{shown}{more}") from None
+        shown = "" if isinstance(value, dict) else f" (got {json.dumps(value, default=str)[:60]})"
+        field = ".".join(str(p) for p in clean) or "(top level)"
+        raise ScenarioError(f"{source}{where}: field '{field}': {msg}{shown}") from None
+    if sc.replay is not None:
+        sc = _with_replay(sc, (base or Path(".")) / sc.replay, source)
+    return sc
+
+
+_UNION_TAGS = {
+    "crash",
+    "restore",
+    "cut",
+    "heal",
+    "flap",
+    "delay",
+    "pause",
+    "drift",
+    "maintenance",
+    "switchover",
+    "takeover",
+}
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -265,4 +305,63 @@ def load_scenario(path: Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ScenarioError(f"{path}: cannot read: {e.strerror}") from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(text, str(path), path.parent)
+
+
+def _link_between(sc: Scenario, a: str, b: str) -> str | None:
+    for lk in sc.topology.links:
+        if set(lk.between) == {a, b}:
+            return lk.name
+    return None
+
+
+def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
+    """Turn the steps of a saved counterexample into this scenario's faults (and its config)."""
+    from quorum.testing import schedule as sch
+    from quorum.testing.explore import load_replay
+
+    try:
+        config, schedule = load_replay(path)
+    except sch.ScheduleFileError as e:
+        raise ScenarioError(f"{source}: replay: {e}") from None
+    out: list[Any] = list(sc.faults)
+    for s in schedule.sorted_steps():
+        if isinstance(s, sch.Crash):
+            out.append(Crash(at=s.at, do="crash", node=s.node))
+        elif isinstance(s, sch.Restart):
+            out.append(Restore(at=s.at, do="restore", node=s.node))
+        elif isinstance(s, sch.Cut | sch.Heal):
+            name = _link_between(sc, s.src, s.dst)
+            if name is None:
+                continue
+            if isinstance(s, sch.Cut):
+                out.append(Cut(at=s.at, do="cut", link=name, src=s.src if s.oneway else None))
+            else:
+                out.append(Heal(at=s.at, do="heal", link=name))
+        elif isinstance(s, sch.Isolate):
+            for lk in sc.topology.links:
+                if s.node in lk.between:
+                    out.append(Cut(at=s.at, do="cut", link=lk.name))
+        elif isinstance(s, sch.HealAll):
+            out.extend(Heal(at=s.at, do="heal", link=lk.name) for lk in sc.topology.links)
+        elif isinstance(s, sch.Flap):
+            name = _link_between(sc, s.src, s.dst)
+            if name is not None:
+                out.append(Flap(at=s.at, do="flap", link=name, period=s.period, count=s.count))
+        elif isinstance(s, sch.Degrade):
+            name = _link_between(sc, s.src, s.dst)
+            if name is not None:
+                out.append(Delay(at=s.at, do="delay", link=name, extra=s.delay))
+        elif isinstance(s, sch.Pause):
+            out.append(Pause(at=s.at, do="pause", node=s.node, duration=s.duration))
+        elif isinstance(s, sch.Drift):
+            out.append(Drift(at=s.at, do="drift", node=s.node, rate=s.rate))
+        elif isinstance(s, sch.SwitchoverStep):
+            out.append(Switchover(at=s.at, do="switchover", to=s.to))
+        elif isinstance(s, sch.TakeoverStep):
+            out.append(Takeover(at=s.at, do="takeover", to=s.to, fence=s.fence))
+    return sc.model_copy(update={"faults": tuple(out), "quorum": config})
+
+
+def json_schema() -> dict[str, Any]:
+    return Scenario.model_json_schema()
