@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--replay", metavar="FILE", help="replay a saved schedule with a full timeline")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
     check.set_defaults(func=cmd_check)
+    from quorum.live.cli import register
+
+    register(sub)
     return parser
 
 
