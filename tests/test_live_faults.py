@@ -139,3 +139,45 @@ def test_wrong_ca_expired_cert_and_bad_token_refused(lab: Lab, tmp_path: Path) -
         server.should_exit = True
         th.join(10)
     finish(lab)
+
+
+def test_isolation_of_serving_site(lab: Lab) -> None:
+    """A cut from both its peer and the witness: A stops serving, B serves alone at a newer epoch."""
+    lab.cut("A-B", "B-A", "A-W")
+    lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo")
+    lab.wait_for(lambda: lab.role("A") in ("frozen", "fenced"), 30, "A stops")
+    lab.settle(1.0)
+    assert not any(r == "solo" for r, _ in roles_seen(lab, "A"))
+    finish(lab)
+
+
+def test_flapping_link_below_timeout(tmp_path: Path) -> None:
+    """A link that flaps (0.3 s down, 0.6 s up) well below the detection timeout changes no role.
+
+    Each cut resets the TCP connections, so every heal costs a TLS handshake on a loaded machine:
+    this test gives the detector room for it (miss_threshold 6: 1.4 s).
+    """
+    lab = Lab(tmp_path / "lab", quorum={"miss_threshold": 6})
+    try:
+        lab.start(timeout=60)
+        apply_fault(lab, "flap-link")
+        lab.settle(1.0)
+        assert [r for r, _ in roles_seen(lab, "A")] == ["mirrored"]
+        assert [r for r, _ in roles_seen(lab, "B")] == ["mirrored"]
+        finish(lab)
+    finally:
+        lab.cleanup()
+
+
+def test_witness_kill_during_arbitration(lab: Lab) -> None:
+    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow."""
+    lab.kill("A")
+    lab.wait_for(lambda: lab.role("B") == "frozen", 30, "B frozen")
+    lab.kill("W")
+    lab.settle(1.0)
+    assert lab.role("B") == "frozen"
+    lab.start_witness()
+    lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo after the witness is back")
+    epochs = [e for _, e in roles_seen(lab, "B")]
+    assert epochs == sorted(epochs)
+    finish(lab)

@@ -94,7 +94,7 @@ class Agent:
         self.trace = TraceWriter(settings.trace)
         self.trace.init(self.cfg, settings.site, now, durable)
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
-        t = max(self.cfg.heartbeat_interval, self.cfg.max_message_delay * 2)
+        t = self.cfg.detection_timeout  # sends are concurrent tasks: a slow TLS reconnect must not lose them
         self.witness = client_for(settings.witness, settings, t)
         self.peer = client_for(settings.peer, settings, t)
         self.storage = httpx.AsyncClient(timeout=httpx.Timeout(1.0), trust_env=False)
