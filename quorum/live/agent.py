@@ -102,6 +102,7 @@ class Agent:
         self.write_seq = 0
         self.stats = {"witness_ok": 0, "witness_fail": 0, "peer_ok": 0, "peer_fail": 0, "writes": 0}
         self._last_status: dict[str, Any] | None = None
+        self.health: dict[str, str] = {}
 
     # ---- the loop ----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -110,6 +111,7 @@ class Agent:
         bg = [
             asyncio.create_task(server.serve()),
             asyncio.create_task(self._journal_loop()),
+            asyncio.create_task(self._health_loop()),
         ]
         if self.s.storage_url:
             bg.append(asyncio.create_task(self._write_loop()))
@@ -240,6 +242,20 @@ class Agent:
                 continue
             self.store.mark_sent([row["uid"] for row in rows])
 
+    # ---- local health: reported (status, journal), not a core input yet -----------------------------
+    async def _health_loop(self) -> None:
+        from quorum.live.health import check_all
+
+        while True:
+            res = await check_all(self.s.health)
+            if res != self.health:
+                bad = {k: v for k, v in res.items() if v != "ok"}
+                self.store.journal("health", self.machine.epoch, {"failing": bad} if bad else {"all": "ok"})
+                self.health = res
+                self._last_status = None
+                self.write_status()
+            await asyncio.sleep(self.s.health.interval)
+
     # ---- hooks and storage ---------------------------------------------------------------------------
     async def _run(self, cmd: str, env: dict[str, str]) -> tuple[int | None, str]:
         proc = await asyncio.create_subprocess_shell(
@@ -325,6 +341,7 @@ class Agent:
             "witness_up": m.witness_up,
             "journal_unsent": unsent,
             "journal_sent": sent,
+            "health": self.health,
             **self.stats,
         }
 

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quorum.core import QuorumConfig, Site
+from quorum.live.health import HealthSettings
 
 
 class _Strict(BaseModel):
@@ -76,6 +77,7 @@ class AgentSettings(_Strict):
     trace: str = "trace.jsonl"
     status_file: str | None = None
     hooks: Hooks = Field(default_factory=Hooks)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     storage_url: str | None = Field(default=None, description="lab: epoch-checking storage stub")
     write_interval: float = Field(default=0.1, gt=0)
     journal_max_age_days: float = Field(default=90.0, gt=0)
