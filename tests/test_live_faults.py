@@ -7,6 +7,7 @@ traces through a fresh core: zero differences.
 
 from __future__ import annotations
 
+import sqlite3
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,6 +73,16 @@ def test_witness_down_for_a_while(lab: Lab) -> None:
     hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
     uids = [h["uid"] for h in hist if h["uid"]]
     assert len(uids) == len(set(uids))
+    lab.wait_for(
+        lambda: all((lab.status(s) or {}).get("journal_unsent", 1) == 0 for s in "AB"), 30, "journals drained"
+    )
+    hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
+    recorded = [h["uid"] for h in hist if h["uid"]]
+    for s in "AB":
+        db = sqlite3.connect(str(lab.dir / f"site{s}.db"))
+        journal = [u for (u,) in db.execute("SELECT uid FROM journal ORDER BY id")]
+        db.close()
+        assert journal and all(recorded.count(u) == 1 for u in journal)  # each event exactly once
     state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
     assert state["durable"]["epoch"] == 1
     finish(lab)
