@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean
+.PHONY: demo test deep-test bench lint typecheck clean live-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ deep-test: $(TSTAMP)
 ## bench: figures, not tests (schedules checked per second, ...).
 bench: $(STAMP)
 	$(BIN)/python -m quorum.bench
+
+## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
+live-demo: $(STAMP)
+	$(BIN)/quorum lab --fault kill-serving
 
 clean:
 	rm -rf $(VENV) .hypothesis .pytest_cache .mypy_cache .ruff_cache out runs

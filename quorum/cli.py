@@ -216,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.cli import register as register_sim
 
     register_sim(sub)
+    from quorum.live.cli import register as register_live
+
+    register_live(sub)
     return parser
 
 

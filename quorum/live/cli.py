@@ -1,0 +1,281 @@
+"""Subcommands of the live controller, registered into ``quorum.cli`` by ``register(sub)``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from quorum.cli import UsageError
+
+
+def _settings(path: str, model: Any) -> Any:
+    from quorum.live.settings import SettingsError, load
+
+    try:
+        return load(path, model)
+    except SettingsError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_witness_serve(args: argparse.Namespace) -> int:
+    from quorum.live.settings import WitnessSettings
+    from quorum.live.witness import serve
+
+    s = _settings(args.config, WitnessSettings)
+    if args.insecure_http:
+        s = s.model_copy(update={"insecure_http": True})
+    if not s.insecure_http and s.tls is None:
+        raise UsageError(
+            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
+        )
+    serve(s)
+    return 0
+
+
+def cmd_agent_run(args: argparse.Namespace) -> int:
+    from quorum.live.agent import run_agent
+    from quorum.live.settings import AgentSettings
+
+    s = _settings(args.config, AgentSettings)
+    if args.insecure_http:
+        s = s.model_copy(update={"insecure_http": True})
+    if not s.insecure_http and s.tls is None:
+        raise UsageError(
+            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
+        )
+    run_agent(s)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from quorum.live.trace import replay
+
+    if not Path(args.trace).is_file():
+        raise UsageError(f"{args.trace}: no such trace file")
+    rep = replay(args.trace)
+    if args.json:
+        print(json.dumps({"calls": rep.calls, "segments": rep.segments, "differences": rep.differences}))
+    else:
+        print(
+            f"{args.trace}: {rep.calls} core calls in {rep.segments} run(s), {len(rep.differences)} differences"
+        )
+        for d in rep.differences[:20]:
+            print(json.dumps(d))
+    return 1 if rep.differences else 0
+
+
+def cmd_certs_init(args: argparse.Namespace) -> int:
+    from quorum.live.certs import init_certs
+
+    out = init_certs(Path(args.dir), days=args.days, names=("server", "client"))
+    for k, p in out.items():
+        print(f"{k}: {p}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from quorum.live.auth import hash_token, new_token
+
+    tok = new_token()
+    h = hash_token(tok)
+    if args.json:
+        print(json.dumps({"token": tok, "hash": h}))
+    else:
+        print(
+            f"token: {tok}\nhash:  {h}\n(put the hash in the witness configuration; give the token to the client)"
+        )
+    return 0
+
+
+# ---- operator commands --------------------------------------------------------------------------
+def _client(args: argparse.Namespace) -> Any:
+    import ssl
+
+    import httpx
+
+    url = args.url or os.environ.get("QUORUM_URL")
+    token = args.token or os.environ.get("QUORUM_TOKEN")
+    if args.token_file:
+        token = Path(args.token_file).read_text().strip()
+    ca = args.ca or os.environ.get("QUORUM_CA")
+    if not url:
+        raise UsageError("no witness URL: give --url or set QUORUM_URL")
+    if not token:
+        raise UsageError("no operator token: give --token/--token-file or set QUORUM_TOKEN")
+    verify: Any = ssl.create_default_context(cafile=ca) if ca else True
+    return httpx.Client(
+        base_url=url, verify=verify, timeout=5.0, headers={"authorization": f"Bearer {token}"}
+    )
+
+
+def _call(args: argparse.Namespace, method: str, path: str, **kw: Any) -> Any:
+    import httpx
+
+    try:
+        with _client(args) as c:
+            r = c.request(method, path, **kw)
+    except httpx.HTTPError as e:
+        raise UsageError(f"witness unreachable: {e}") from None
+    if r.status_code >= 400:
+        try:
+            detail = r.json().get("detail", r.text)
+        except ValueError:
+            detail = r.text
+        raise UsageError(f"witness answered {r.status_code}: {detail}")
+    return r.json()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    st = _call(args, "GET", "/v1/state", params={"pair": args.pair})
+    if args.json:
+        print(json.dumps(st))
+        return 0
+    d = st["durable"]
+    print(
+        f"pair {st['pair']}  policy {st['policy']}  epoch {d['epoch']}  mode {d['mode']}  holder {d['holder']}"
+        f"  lease_live {st['lease_live']}  tie {st['tie_site']}"
+    )
+    if st.get("maintenance") and st["maintenance"]["on"]:
+        print(f"MAINTENANCE: {st['maintenance']['reason']}")
+    print(f"{'site':<5} {'role':<9} {'epoch':>5} {'current':<8} {'want':<7} {'last seen':>10}")
+    for site, v in sorted(st["sites"].items()):
+        print(
+            f"{site:<5} {v['role']:<9} {v['epoch']:>5} {v['current']!s:<8} {v['want']:<7} {v['last_seen_s']:>9.2f}s"
+        )
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    h = _call(args, "GET", "/v1/history", params={"pair": args.pair, "limit": args.limit})
+    if args.json:
+        print(json.dumps(h))
+        return 0
+    for row in h["history"]:
+        when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(row["at"]))
+        print(f"{when}Z {row['kind']:<14} {row['actor']:<9} epoch={row['epoch']} {row['reason']}")
+    return 0
+
+
+def _operator_result(res: dict[str, Any]) -> int:
+    print(("ok: " if res["ok"] else "refused: ") + res["detail"])
+    return 0 if res["ok"] else 1
+
+
+def cmd_switchover(args: argparse.Namespace) -> int:
+    body = {"pair": args.pair, "to": args.to, "dry_run": args.dry_run}
+    return _operator_result(_call(args, "POST", "/v1/switchover", json=body))
+
+
+def cmd_takeover(args: argparse.Namespace) -> int:
+    if not args.accept_data_loss:
+        raise UsageError("a forced takeover needs --accept-data-loss")
+    body = {
+        "pair": args.pair,
+        "to": args.to,
+        "accept_data_loss": True,
+        "fence_confirmed": args.fence_confirmed,
+    }
+    return _operator_result(_call(args, "POST", "/v1/failover", json=body))
+
+
+def cmd_maintenance(args: argparse.Namespace) -> int:
+    body = {"pair": args.pair, "on": args.state == "on", "reason": args.reason}
+    return _operator_result(_call(args, "PUT", "/v1/maintenance", json=body))
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from quorum.live.lab import FAULTS, run_lab
+
+    if args.fault not in FAULTS:
+        raise UsageError(f"--fault must be one of {', '.join(FAULTS)} (got {args.fault!r})")
+    result = run_lab(args.fault, workdir=Path(args.workdir) if args.workdir else None, verbose=not args.json)
+    if args.json:
+        print(json.dumps(result))
+    return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
+
+
+def _operator_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="witness URL (or QUORUM_URL)")
+    p.add_argument("--token", help="operator token (or QUORUM_TOKEN)")
+    p.add_argument("--token-file", help="file holding the operator token")
+    p.add_argument("--ca", help="CA certificate that signed the witness's (or QUORUM_CA)")
+    p.add_argument("--pair", default="default", help="site pair name (default)")
+
+
+def register(sub: Any) -> None:
+    """Add the live subcommands to ``quorum``'s subparsers."""
+    w = sub.add_parser("witness", help="the witness service")
+    wsub = w.add_subparsers(dest="witness_command", metavar="ACTION", required=True)
+    ws = wsub.add_parser("serve", help="serve the witness API (HTTPS)")
+    ws.add_argument("--config", required=True, metavar="FILE")
+    ws.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
+    ws.set_defaults(func=cmd_witness_serve)
+
+    a = sub.add_parser("agent", help="the site agent")
+    asub = a.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+    ar = asub.add_parser("run", help="run the site agent")
+    ar.add_argument("--config", required=True, metavar="FILE")
+    ar.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
+    ar.set_defaults(func=cmd_agent_run)
+
+    r = sub.add_parser("replay", help="replay an agent trace through the core and report differences")
+    r.add_argument("trace", metavar="TRACE")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_replay)
+
+    c = sub.add_parser("certs", help="lab certificates")
+    csub = c.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
+    ci = csub.add_parser("init", help="make a private CA and server/client certificates for 127.0.0.1")
+    ci.add_argument("dir", metavar="DIR")
+    ci.add_argument("--days", type=float, default=30.0)
+    ci.set_defaults(func=cmd_certs_init)
+
+    t = sub.add_parser("token", help="bearer tokens")
+    tsub = t.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    tc = tsub.add_parser("create", help="a new 256-bit token and the hash the witness stores")
+    tc.add_argument("--json", action="store_true")
+    tc.set_defaults(func=cmd_token_create)
+
+    s = sub.add_parser("status", help="the witness's view of a pair")
+    _operator_args(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    h = sub.add_parser("history", help="the audit history of a pair")
+    _operator_args(h)
+    h.add_argument("--limit", type=int, default=50)
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(func=cmd_history)
+
+    so = sub.add_parser("switchover", help="planned switchover to SITE")
+    _operator_args(so)
+    so.add_argument("--to", required=True, choices=["A", "B"])
+    so.add_argument("--dry-run", action="store_true")
+    so.set_defaults(func=cmd_switchover)
+
+    m = sub.add_parser("maintenance", help="maintenance mode on/off (recorded)")
+    _operator_args(m)
+    m.add_argument("state", choices=["on", "off"])
+    m.add_argument("--reason", required=True)
+    m.set_defaults(func=cmd_maintenance)
+
+    tk = sub.add_parser("takeover", help="forced takeover (data loss accepted and recorded)")
+    _operator_args(tk)
+    tk.add_argument("--to", required=True, choices=["A", "B"])
+    tk.add_argument("--accept-data-loss", action="store_true")
+    tk.add_argument("--fence-confirmed", action="store_true", help="the other site is powered off / cut")
+    tk.set_defaults(func=cmd_takeover)
+
+    lab = sub.add_parser("lab", help="a witness and two agents on 127.0.0.1, with one injected fault")
+    lab.add_argument("--fault", default="kill-serving", help="kill-serving|cut-link|cut-witness|...")
+    lab.add_argument("--json", action="store_true")
+    lab.add_argument("--workdir", help="keep the lab's files here (default: a temporary directory)")
+    lab.set_defaults(func=cmd_lab)
+
+
+_ = sys

@@ -1,0 +1,377 @@
+"""A lab on one machine: a witness and two agents as real processes on 127.0.0.1, a fresh CA and tokens,
+every link through a fault-injecting TCP proxy, and an epoch-checking storage stub.
+
+``Lab`` is used by ``quorum lab`` and by the fault tests; it only starts, observes and disturbs
+processes. Roles are read from the agents' status files (written by the agents on every change).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from quorum.live.auth import hash_token, new_token
+from quorum.live.certs import init_certs
+from quorum.live.proxy import FaultProxy
+from quorum.live.storage import StorageStub
+from quorum.live.trace import replay
+
+FAULTS = ("kill-serving", "cut-link", "cut-witness", "pause-serving", "witness-restart", "flap-link")
+
+LAB_TIMINGS: dict[str, Any] = {
+    "heartbeat_interval": 0.2,
+    "miss_threshold": 3,
+    "rise_threshold": 2,
+    "max_message_delay": 0.1,
+    "lease_duration": 2.0,
+    "lease_margin": 0.5,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Lab:
+    def __init__(self, workdir: Path | None = None, quorum: dict[str, Any] | None = None) -> None:
+        self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="quorum-lab-")
+        self.dir = Path(workdir) if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.quorum = {**LAB_TIMINGS, **(quorum or {})}
+        self.t0 = time.time()
+        self.timeline: list[tuple[float, str, str]] = []
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.proxy = FaultProxy()
+        self.stub = StorageStub(enforce=True)
+        self.tokens: dict[str, str] = {}
+        self.last_roles: dict[str, tuple[str, int]] = {}
+        self.observed: list[dict[str, Any]] = []
+        self._closed = False
+
+    # ---- set-up ------------------------------------------------------------------------------------
+    def note(self, who: str, text: str) -> None:
+        self.timeline.append((time.time() - self.t0, who, text))
+
+    def start(self, timeout: float = 30.0) -> None:
+        certs = init_certs(self.dir / "certs", names=("server",))
+        self.ca = str(certs["ca"])
+        for k in ("A", "B", "operator", "peerA", "peerB"):
+            self.tokens[k] = new_token()
+        self.witness_port = free_port()
+        self.agent_port = {"A": free_port(), "B": free_port()}
+        w_via = {s: self.proxy.add(f"{s}-W", self.witness_port) for s in "AB"}
+        # the link "A-B" carries A's heartbeats to B's endpoint; "B-A" the other way
+        p_via = {
+            "A": self.proxy.add("A-B", self.agent_port["B"]),
+            "B": self.proxy.add("B-A", self.agent_port["A"]),
+        }
+        tls = {"cert": str(certs["server"]), "key": str(certs["server_key"])}
+        wcfg = {
+            "host": "127.0.0.1",
+            "port": self.witness_port,
+            "db": str(self.dir / "witness.db"),
+            "tls": tls,
+            "pairs": {
+                "lab": {
+                    "quorum": self.quorum,
+                    "tokens": {k: hash_token(self.tokens[k]) for k in ("A", "B", "operator")},
+                }
+            },
+        }
+        (self.dir / "witness.yaml").write_text(yaml.safe_dump(wcfg))
+        for s in "AB":
+            peer = "B" if s == "A" else "A"
+            acfg = {
+                "site": s,
+                "pair": "lab",
+                "quorum": self.quorum,
+                "witness": {"url": f"https://127.0.0.1:{w_via[s]}", "token": self.tokens[s], "ca": self.ca},
+                "peer": {
+                    "url": f"https://127.0.0.1:{p_via[s]}",
+                    "token": self.tokens[f"peer{s}"],
+                    "ca": self.ca,
+                },
+                "port": self.agent_port[s],
+                "tls": tls,
+                "peer_token_hash": hash_token(self.tokens[f"peer{peer}"]),
+                "state_db": str(self.dir / f"site{s}.db"),
+                "trace": str(self.dir / f"trace{s}.jsonl"),
+                "status_file": str(self.dir / f"status{s}.json"),
+                "storage_url": self.stub.url,
+                "write_interval": 0.05,
+                "trust_env": False,
+            }
+            (self.dir / f"agent{s}.yaml").write_text(yaml.safe_dump(acfg))
+        self.start_witness()
+        self.wait_for(self.witness_ready, timeout, "witness ready")
+        for s in "AB":
+            self.start_agent(s)
+        self.wait_for(self.pair_up, timeout, "pair up")
+        self.note("lab", "pair mirrored at epoch 1")
+
+    def pair_up(self) -> bool:
+        """Both agents mirrored at the same epoch, each seeing its peer and the witness."""
+        a, b = self.status("A"), self.status("B")
+        if a is None or b is None or a["epoch"] != b["epoch"]:
+            return False
+        return all(x["role"] == "mirrored" and x["peer_up"] and x["witness_up"] for x in (a, b))
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "quorum.cli", *args],
+            stdout=log,
+            stderr=log,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+
+    def start_witness(self) -> None:
+        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")])
+        self.note("W", "witness started")
+
+    def start_agent(self, s: str) -> None:
+        self._spawn(s, ["agent", "run", "--config", str(self.dir / f"agent{s}.yaml")])
+        self.stub.copy_up[s] = True
+        self.note(s, "agent started")
+
+    def witness_ready(self) -> bool:
+        import httpx
+
+        try:
+            r = httpx.get(f"https://127.0.0.1:{self.witness_port}/readyz", verify=self._ssl(), timeout=1.0)
+            return r.status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _ssl(self) -> Any:
+        import ssl
+
+        return ssl.create_default_context(cafile=self.ca)
+
+    def operator(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        r = httpx.request(
+            method,
+            f"https://127.0.0.1:{self.witness_port}{path}",
+            verify=self._ssl(),
+            timeout=5.0,
+            headers={"authorization": f"Bearer {self.tokens['operator']}"},
+            **kw,
+        )
+        r.raise_for_status()
+        return r.json()
+
+    # ---- observation ------------------------------------------------------------------------------
+    def status(self, s: str) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads((self.dir / f"status{s}.json").read_text())
+            return data
+        except (OSError, ValueError):
+            return None
+
+    def role(self, s: str) -> str | None:
+        st = self.status(s)
+        return None if st is None else str(st["role"])
+
+    def poll(self) -> None:
+        """Record role changes seen in the status files (the timeline, and the split-brain check)."""
+        for s in "AB":
+            st = self.status(s)
+            if st is None or not self.alive(s):
+                continue
+            key = (st["role"], int(st["epoch"]))
+            if self.last_roles.get(s) != key:
+                self.last_roles[s] = key
+                self.note(s, f"{st['role']} at epoch {st['epoch']}")
+                self.observed.append({"t": time.time(), "site": s, "role": st["role"], "epoch": st["epoch"]})
+
+    def alive(self, name: str) -> bool:
+        p = self.procs.get(name)
+        return p is not None and p.poll() is None
+
+    def wait_for(self, pred: Callable[[], bool], timeout: float, what: str) -> float:
+        """Poll ``pred`` every 20 ms; returns the wall time it became true; raises TimeoutError."""
+        end = time.time() + timeout
+        while time.time() < end:
+            self.poll()
+            if pred():
+                return time.time()
+            time.sleep(0.02)
+        raise TimeoutError(f"lab: timed out waiting for {what}")
+
+    def settle(self, seconds: float) -> None:
+        end = time.time() + seconds
+        while time.time() < end:
+            self.poll()
+            time.sleep(0.02)
+
+    # ---- faults --------------------------------------------------------------------------------------
+    def kill(self, name: str) -> None:
+        p = self.procs[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p.pid, signal.SIGKILL)
+        p.wait(10)
+        if name in ("A", "B"):
+            self.stub.copy_up[name] = False
+        self.note(name, "kill -9")
+
+    def pause(self, name: str) -> None:
+        os.kill(self.procs[name].pid, signal.SIGSTOP)
+        self.note(name, "SIGSTOP")
+
+    def resume(self, name: str) -> None:
+        os.kill(self.procs[name].pid, signal.SIGCONT)
+        self.note(name, "SIGCONT")
+
+    def cut(self, *links: str, up: bool = False) -> None:
+        for link in links:
+            self.proxy.set(link, up)
+        if {"A-B", "B-A"} & set(links):
+            self.stub.link_up = up
+        self.note("net", ("heal " if up else "cut ") + " ".join(links))
+
+    def heal(self, *links: str) -> None:
+        self.cut(*links, up=True)
+
+    # ---- results -----------------------------------------------------------------------------------
+    def split_brain(self) -> bool:
+        """Two sites serving alone at once (seen in the status files), or the storage stub saw one."""
+        rep = self.stub.report()
+        if rep["split_brain_epochs"] or rep["stale_writes_accepted"]:
+            return True
+        state: dict[str, dict[str, Any]] = {}
+        for ob in self.observed:
+            state[ob["site"]] = ob
+            solo = [o for o in state.values() if o["role"] == "solo"]
+            if len(solo) == 2 and solo[0]["epoch"] == solo[1]["epoch"]:
+                return True
+        return False
+
+    def replay_differences(self) -> int:
+        n = 0
+        for s in "AB":
+            path = self.dir / f"trace{s}.jsonl"
+            if path.exists():
+                n += len(replay(path).differences)
+        return n
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for p in self.procs.values():
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(p.pid, signal.SIGCONT)
+                    p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        self.proxy.close()
+        self.stub.close()
+
+    def cleanup(self) -> None:
+        self.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _wait_solo(lab: Lab, site: str, timeout: float) -> float:
+    return lab.wait_for(lambda: lab.role(site) == "solo", timeout, f"{site} solo")
+
+
+def apply_fault(lab: Lab, fault: str) -> float | None:
+    """Apply ``fault`` to a mirrored lab pair; returns the failover time in seconds (None: no failover)."""
+    long = 8 * float(lab.quorum["lease_duration"]) + 10
+    if fault == "kill-serving":
+        t = time.time()
+        lab.kill("A")
+        return _wait_solo(lab, "B", long) - t
+    if fault == "cut-link":
+        t = time.time()
+        lab.cut("A-B", "B-A")
+        return _wait_solo(lab, "A", long) - t
+    if fault == "pause-serving":
+        t = time.time()
+        lab.pause("A")
+        took = _wait_solo(lab, "B", long) - t
+        lab.settle(float(lab.quorum["lease_duration"]))
+        lab.resume("A")
+        lab.wait_for(lambda: (lab.status("A") or {}).get("epoch", 1) > 1, long, "A learns the new epoch")
+        return took
+    if fault == "cut-witness":
+        lab.cut("A-W", "B-W")
+        lab.settle(3 * float(lab.quorum["lease_duration"]))
+        lab.heal("A-W", "B-W")
+        return None
+    if fault == "witness-restart":
+        lab.kill("W")
+        lab.settle(2 * float(lab.quorum["lease_duration"]))
+        lab.start_witness()
+        lab.wait_for(lab.witness_ready, 30, "witness back")
+        return None
+    if fault == "flap-link":
+        hb = float(lab.quorum["heartbeat_interval"])
+        for _ in range(6):
+            lab.cut("A-B", "B-A")
+            lab.settle(1.5 * hb)
+            lab.heal("A-B", "B-A")
+            lab.settle(3 * hb)
+        return None
+    raise ValueError(f"unknown fault {fault!r}")
+
+
+def run_lab(fault: str, workdir: Path | None = None, verbose: bool = True) -> dict[str, Any]:
+    lab = Lab(workdir)
+    try:
+        lab.start()
+        lab.settle(1.0)
+        failover = apply_fault(lab, fault)
+        lab.settle(3.0)
+        final = {s: (lab.status(s) or {}).get("role") if lab.alive(s) else "down" for s in "AB"}
+        epochs = {s: (lab.status(s) or {}).get("epoch") for s in "AB"}
+        lab.close()
+        result = {
+            "fault": fault,
+            "failover_s": None if failover is None else round(failover, 3),
+            "stale_writes_accepted": lab.stub.report()["stale_writes_accepted"],
+            "split_brain": lab.split_brain(),
+            "final_roles": final,
+            "final_epochs": epochs,
+            "storage": lab.stub.report(),
+            "replay_differences": lab.replay_differences(),
+            "timeline": [(round(t, 3), who, text) for t, who, text in lab.timeline],
+        }
+        if verbose:
+            for t, who, text in result["timeline"]:
+                print(f"{t:8.3f}s  {who:<4} {text}")
+            fo = "none" if failover is None else f"{failover:.3f} s"
+            print(f"fault {fault}: failover {fo}; final roles {final}; epochs {epochs}")
+            print(
+                f"storage: {result['storage']}; split brain: {result['split_brain']};"
+                f" replay differences: {result['replay_differences']}"
+            )
+        return result
+    finally:
+        lab.cleanup()

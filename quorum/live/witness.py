@@ -1,0 +1,356 @@
+"""The witness service: an HTTPS adapter around one ``WitnessMachine`` per site pair.
+
+Per request: authenticate (bearer token → pair and role), validate the body (pydantic, 400 with field
+errors), call the machine with ``time.monotonic()``, then perform its actions *in order*: a
+``PersistWitness`` is committed (fsync) before the ``Send`` that follows it becomes the HTTP answer,
+so a restart can never grant the same epoch twice. Every ``Decision`` is a line of audit history.
+All handlers are ``async def`` and never await between calling the machine and persisting: the
+event loop serialises them, so the machine needs no lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from quorum.core import (
+    Action,
+    Decision,
+    Input,
+    OperatorResult,
+    PersistWitness,
+    Send,
+    WitnessMachine,
+    WitnessReply,
+)
+from quorum.live.auth import verify
+from quorum.live.codec import encode
+from quorum.live.models import (
+    EventsBody,
+    EventsReply,
+    FailoverBody,
+    HeartbeatBody,
+    HeartbeatReply,
+    MaintenanceBody,
+    OperatorReply,
+    SwitchoverBody,
+    WitnessReplyModel,
+)
+from quorum.live.settings import PairConfig, WitnessSettings
+from quorum.live.store import WitnessStore
+
+log = logging.getLogger("quorum.witness")
+
+
+@dataclass
+class Pair:
+    name: str
+    cfg: PairConfig
+    machine: WitnessMachine
+
+
+@dataclass
+class Metrics:
+    started: float = field(default_factory=time.time)
+    requests: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    auth_failures: int = 0
+    bad_requests: int = 0
+    decisions: int = 0
+    events: int = 0
+    event_duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class Caller:
+    pair: str
+    role: str  # "A", "B" or "operator"
+
+
+class WitnessService:
+    """State shared by the handlers: machines, store, metrics, auth-failure counters."""
+
+    def __init__(self, settings: WitnessSettings) -> None:
+        self.settings = settings
+        self.store = WitnessStore(settings.db)
+        now = time.monotonic()
+        self.pairs = {
+            name: Pair(name, pc, WitnessMachine(pc.quorum, now, self.store.load(name)))
+            for name, pc in settings.pairs.items()
+        }
+        self.metrics = Metrics()
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        for name, p in self.pairs.items():
+            self.store.record(name, "start", "witness", f"witness started at epoch {p.machine.d.epoch}")
+
+    # ---- authentication ------------------------------------------------------------------------
+    def authenticate(self, request: Request) -> Caller:
+        client = request.client.host if request.client else "?"
+        recent = self.failures[client]
+        cutoff = time.monotonic() - 60.0
+        while recent and recent[0] < cutoff:
+            recent.popleft()
+        if len(recent) >= self.settings.auth_fail_limit:
+            raise HTTPException(429, "too many failed authentications; retry later")
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        found: Caller | None = None
+        if token:
+            for name, p in self.pairs.items():
+                for role, stored in p.cfg.tokens.items():
+                    if verify(token, stored) and found is None:
+                        found = Caller(name, role)
+        if found is None:
+            recent.append(time.monotonic())
+            self.metrics.auth_failures += 1
+            raise HTTPException(
+                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
+        return found
+
+    def pair_for(self, caller: Caller, pair: str, roles: tuple[str, ...]) -> Pair:
+        if caller.pair != pair or caller.role not in roles:
+            raise HTTPException(403, f"token not allowed for pair {pair!r} as {'/'.join(roles)}")
+        return self.pairs[pair]
+
+    # ---- performing the machine's actions -----------------------------------------------------------
+    def call(self, p: Pair, event: Input, actor: str) -> list[Action]:
+        acts = p.machine.handle(time.monotonic(), event)
+        for a in acts:
+            if isinstance(a, PersistWitness):
+                self.store.save(p.name, a.state)  # committed with synchronous=FULL before any reply
+            elif isinstance(a, Decision):
+                self.metrics.decisions += 1
+                self.store.record_decision(p.name, a)
+        return acts
+
+    def state(self, p: Pair) -> dict[str, Any]:
+        m = p.machine
+        now = time.monotonic()
+        sites = {}
+        for s, req in m.last_request.items():
+            sites[s.value] = {
+                "role": req.role.value,
+                "epoch": req.epoch,
+                "current": req.current,
+                "want": req.want.value,
+                "last_seen_s": round(now - m.last_seen.get(s, now), 3),
+            }
+        durable = encode(m.d)
+        durable.pop("type")
+        return {
+            "pair": p.name,
+            "policy": p.cfg.quorum.policy.value,
+            "durable": durable,
+            "lease_live": m.lease_live(now),
+            "tie_site": m.tie().value,
+            "pending_operator": type(m.pending).__name__ if m.pending else None,
+            "maintenance": self.store.maintenance(p.name),
+            "sites": sites,
+        }
+
+    def metrics_text(self) -> str:
+        mt = self.metrics
+        lines = [
+            "# HELP quorum_witness_requests_total Heartbeat requests answered, by pair and site.",
+            "# TYPE quorum_witness_requests_total counter",
+        ]
+        for (pair, site), n in sorted(mt.requests.items()):
+            lines.append(f'quorum_witness_requests_total{{pair="{pair}",site="{site}"}} {n}')
+        lines += ["# TYPE quorum_witness_verdicts_total counter"]
+        for v, n in sorted(mt.verdicts.items()):
+            lines.append(f'quorum_witness_verdicts_total{{verdict="{v}"}} {n}')
+        lines += [
+            "# TYPE quorum_witness_auth_failures_total counter",
+            f"quorum_witness_auth_failures_total {mt.auth_failures}",
+            "# TYPE quorum_witness_bad_requests_total counter",
+            f"quorum_witness_bad_requests_total {mt.bad_requests}",
+            "# TYPE quorum_witness_decisions_total counter",
+            f"quorum_witness_decisions_total {mt.decisions}",
+            "# TYPE quorum_witness_events_total counter",
+            f"quorum_witness_events_total {mt.events}",
+            f"quorum_witness_event_duplicates_total {mt.event_duplicates}",
+            "# TYPE quorum_witness_epoch gauge",
+        ]
+        for name, p in sorted(self.pairs.items()):
+            lines.append(f'quorum_witness_epoch{{pair="{name}"}} {p.machine.d.epoch}')
+            lines.append(f'quorum_witness_solo{{pair="{name}"}} {int(p.machine.d.mode.value == "solo")}')
+        lines += [
+            "# TYPE quorum_witness_uptime_seconds gauge",
+            f"quorum_witness_uptime_seconds {time.time() - mt.started:.3f}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse bodies above ``limit`` bytes with 413 (declared length, or counted while reading)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        super().__init__(app)
+        self.limit = limit
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return JSONResponse({"detail": f"body larger than {self.limit} bytes"}, status_code=413)
+        if length is None and request.method in ("POST", "PUT"):
+            body = await request.body()
+            if len(body) > self.limit:
+                return JSONResponse({"detail": f"body larger than {self.limit} bytes"}, status_code=413)
+        return await call_next(request)
+
+
+def _caller(request: Request) -> Caller:
+    svc: WitnessService = request.app.state.service
+    return svc.authenticate(request)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+
+
+def create_app(settings: WitnessSettings) -> FastAPI:
+    svc = WitnessService(settings)
+    app = FastAPI(title="quorum witness", version="0.1.0")
+    app.state.service = svc
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        svc.metrics.bad_requests += 1
+        errors = [
+            {"field": ".".join(str(x) for x in e["loc"][1:]) or "body", "error": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": "invalid body", "errors": errors}, status_code=400)
+
+    def known(pair: str) -> None:
+        if pair not in svc.pairs:
+            raise HTTPException(404, f"unknown pair {pair!r}")
+
+    @app.post("/v1/heartbeat", response_model=HeartbeatReply)
+    async def heartbeat(body: HeartbeatBody, who: CallerDep) -> HeartbeatReply:
+        known(body.pair)
+        site = body.request.site.value
+        p = svc.pair_for(who, body.pair, (site,))
+        acts = svc.call(p, body.request.to_core(), f"site {site}")
+        svc.metrics.requests[(p.name, site)] += 1
+        reply: WitnessReply | None = None
+        for a in acts:
+            if isinstance(a, Send) and isinstance(a.message, WitnessReply) and a.message.site.value == site:
+                reply = a.message
+        if reply is not None:
+            svc.metrics.verdicts[reply.verdict.value] += 1
+        return HeartbeatReply(reply=WitnessReplyModel.from_core(reply) if reply else None)
+
+    @app.post("/v1/events", response_model=EventsReply)
+    async def events(body: EventsBody, who: CallerDep) -> EventsReply:
+        known(body.pair)
+        p = svc.pair_for(who, body.pair, (body.site.value,))
+        new = dup = 0
+        for ev in body.events:
+            text = f"{ev.kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(ev.detail.items()))
+            if svc.store.record(
+                p.name,
+                f"site-{ev.kind}",
+                f"site {body.site.value}",
+                text,
+                at=ev.at,
+                epoch=ev.epoch,
+                uid=ev.uid,
+            ):
+                new += 1
+            else:
+                dup += 1
+        svc.metrics.events += new
+        svc.metrics.event_duplicates += dup
+        return EventsReply(accepted=new, duplicates=dup)
+
+    def operate(pair: str, who: Caller, event: Input, what: str) -> OperatorReply:
+        known(pair)
+        p = svc.pair_for(who, pair, ("operator",))
+        acts = svc.call(p, event, "operator")
+        result = next((a for a in acts if isinstance(a, OperatorResult)), None)
+        if result is None:
+            raise HTTPException(500, "the witness machine gave no operator result")
+        svc.store.record(p.name, "operator", "operator", f"{what}: {result.detail}", epoch=p.machine.d.epoch)
+        return OperatorReply(ok=result.ok, detail=result.detail, pending=result.pending)
+
+    @app.post("/v1/switchover", response_model=OperatorReply)
+    async def switchover(body: SwitchoverBody, who: CallerDep) -> OperatorReply:
+        what = f"switchover to {body.to.value}" + (" (dry run)" if body.dry_run else "")
+        return operate(body.pair, who, body.to_core(), what)
+
+    @app.post("/v1/failover", response_model=OperatorReply)
+    async def failover(body: FailoverBody, who: CallerDep) -> OperatorReply:
+        what = f"FORCED TAKEOVER by {body.to.value} (accept_data_loss={body.accept_data_loss})"
+        return operate(body.pair, who, body.to_core(), what)
+
+    @app.put("/v1/maintenance", response_model=OperatorReply)
+    async def maintenance(body: MaintenanceBody, who: CallerDep) -> OperatorReply:
+        known(body.pair)
+        p = svc.pair_for(who, body.pair, ("operator",))
+        svc.store.set_maintenance(p.name, body.on, body.reason)
+        state = "on" if body.on else "off"
+        svc.store.record(p.name, "maintenance", "operator", f"maintenance {state}: {body.reason}")
+        return OperatorReply(
+            ok=True, detail=f"maintenance {state} (recorded; see README: not yet a core input)"
+        )
+
+    @app.get("/v1/state")
+    async def state(who: CallerDep, pair: str = "default") -> dict[str, Any]:
+        known(pair)
+        return svc.state(svc.pair_for(who, pair, ("operator", "A", "B")))
+
+    @app.get("/v1/history")
+    async def history(who: CallerDep, pair: str = "default", limit: int = 200) -> dict[str, Any]:
+        known(pair)
+        svc.pair_for(who, pair, ("operator", "A", "B"))
+        return {"pair": pair, "history": svc.store.history(pair, max(1, min(limit, 10_000)))}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> dict[str, Any]:
+        svc.store.db.execute("SELECT 1").fetchone()
+        return {"status": "ready", "pairs": sorted(svc.pairs)}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def metrics() -> str:
+        return svc.metrics_text()
+
+    @app.get("/v1/ping")
+    async def ping() -> dict[str, str]:
+        """A bare endpoint on the same stack, for the bench's heartbeat/bare ratio."""
+        return {"pong": "ok"}
+
+    return app
+
+
+def serve(settings: WitnessSettings) -> None:
+    """Run the witness until interrupted (uvicorn; HTTPS unless ``insecure_http``)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    kwargs: dict[str, Any] = {}
+    if settings.insecure_http:
+        for _ in range(3):
+            log.warning("INSECURE: serving plain HTTP without TLS (--insecure-http); tokens travel in clear")
+    else:
+        if settings.tls is None:
+            raise ValueError("TLS is on by default: give tls.cert and tls.key, or --insecure-http")
+        kwargs = {"ssl_certfile": settings.tls.cert, "ssl_keyfile": settings.tls.key}
+        if settings.tls.ca:
+            kwargs["ssl_ca_certs"] = settings.tls.ca
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", **kwargs)

@@ -1,0 +1,194 @@
+"""Fault tests with real processes on 127.0.0.1: a witness and two agents behind a fault-injecting proxy.
+
+Each test starts a fresh lab (fresh CA, tokens, databases) and stops it in the fixture, whatever
+happens. They assert order and outcome, never durations. Every test ends by replaying both agents'
+traces through a fresh core: zero differences.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from quorum.live.certs import init_certs
+from quorum.live.lab import Lab, apply_fault
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    lab = Lab(tmp_path / "lab")
+    try:
+        lab.start(timeout=60)
+        yield lab
+    finally:
+        lab.cleanup()
+
+
+def roles_seen(lab: Lab, site: str) -> list[tuple[str, int]]:
+    return [(o["role"], int(o["epoch"])) for o in lab.observed if o["site"] == site]
+
+
+def finish(lab: Lab) -> None:
+    lab.close()
+    assert not lab.split_brain()
+    assert lab.stub.report()["stale_writes_accepted"] == 0
+    assert lab.replay_differences() == 0
+
+
+def test_kill_serving_agent(lab: Lab) -> None:
+    """kill -9 of the serving (preferred) site: the other site serves alone at a newer epoch."""
+    took = apply_fault(lab, "kill-serving")
+    assert took is not None and took > 0
+    lab.settle(1.0)
+    st = lab.status("B")
+    assert st is not None and st["role"] == "solo" and st["epoch"] >= 2
+    finish(lab)
+
+
+def test_inter_site_cut_only(lab: Lab) -> None:
+    """Inter-site cut, witness seen by both: the preferred site A serves alone, B stops serving."""
+    apply_fault(lab, "cut-link")
+    lab.wait_for(lambda: lab.role("B") in ("fenced", "frozen"), 30, "B stops")
+    lab.settle(1.0)
+    assert lab.role("A") == "solo" and lab.role("B") in ("fenced", "frozen")
+    assert ("solo", 2) not in roles_seen(lab, "B")
+    finish(lab)
+
+
+def test_witness_down_for_a_while(lab: Lab) -> None:
+    """Witness unreachable then back: no role change, journal replayed exactly once, epoch never back."""
+    lab.cut("A-W", "B-W")
+    lab.settle(3 * float(lab.quorum["lease_duration"]))
+    assert lab.role("A") == "mirrored" and lab.role("B") == "mirrored"
+    lab.heal("A-W", "B-W")
+    lab.wait_for(lambda: (lab.status("A") or {}).get("witness_up") is True, 30, "witness seen again")
+    lab.settle(2.0)
+    assert [r for r, _ in roles_seen(lab, "A")] == ["mirrored"]
+    assert [r for r, _ in roles_seen(lab, "B")] == ["mirrored"]
+    hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
+    uids = [h["uid"] for h in hist if h["uid"]]
+    assert len(uids) == len(set(uids))
+    lab.wait_for(
+        lambda: all((lab.status(s) or {}).get("journal_unsent", 1) == 0 for s in "AB"), 30, "journals drained"
+    )
+    hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
+    recorded = [h["uid"] for h in hist if h["uid"]]
+    for s in "AB":
+        db = sqlite3.connect(str(lab.dir / f"site{s}.db"))
+        journal = [u for (u,) in db.execute("SELECT uid FROM journal ORDER BY id")]
+        db.close()
+        assert journal and all(recorded.count(u) == 1 for u in journal)  # each event exactly once
+    state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+    assert state["durable"]["epoch"] == 1
+    finish(lab)
+
+
+def test_sigstop_past_lease_then_sigcont(lab: Lab) -> None:
+    """SIGSTOP of the serving agent past its lease: B takes over; after SIGCONT A serves no stale write."""
+    apply_fault(lab, "pause-serving")
+    lab.wait_for(lambda: lab.role("A") in ("fenced", "frozen", "mirrored", "starting"), 30, "A reacts")
+    lab.settle(1.0)
+    assert ("solo", 2) in roles_seen(lab, "B")
+    assert not any(r == "solo" for r, _ in roles_seen(lab, "A"))
+    rep = lab.stub.report()
+    assert rep["fences"]["B"] >= 2
+    finish(lab)
+
+
+def test_witness_restart_keeps_epoch(lab: Lab) -> None:
+    """kill -9 of the witness and a restart: no role change, durable epoch unchanged."""
+    apply_fault(lab, "witness-restart")
+    lab.settle(2.0)
+    assert lab.role("A") == "mirrored" and lab.role("B") == "mirrored"
+    assert lab.operator("GET", "/v1/state", params={"pair": "lab"})["durable"]["epoch"] == 1
+    finish(lab)
+
+
+def test_wrong_ca_expired_cert_and_bad_token_refused(lab: Lab, tmp_path: Path) -> None:
+    """A client trusting another CA, a bad token, and a server with an expired certificate all fail."""
+    url = f"https://127.0.0.1:{lab.witness_port}"
+    other = init_certs(tmp_path / "other")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz", verify=ssl.create_default_context(cafile=str(other["ca"])), timeout=5)
+    good = ssl.create_default_context(cafile=lab.ca)
+    r = httpx.get(
+        f"{url}/v1/state", params={"pair": "lab"}, verify=good, headers={"authorization": "Bearer x"}
+    )
+    assert r.status_code == 401
+    expired = init_certs(tmp_path / "expired", days=-1)
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from quorum.live.lab import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            FastAPI(),
+            host="127.0.0.1",
+            port=port,
+            ssl_certfile=str(expired["server"]),
+            ssl_keyfile=str(expired["server_key"]),
+            log_level="error",
+        )
+    )
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    try:
+        lab.wait_for(lambda: server.started, 20, "expired-cert server")
+        ctx = ssl.create_default_context(cafile=str(expired["ca"]))
+        with pytest.raises(httpx.ConnectError, match="expired"):
+            httpx.get(f"https://127.0.0.1:{port}/", verify=ctx, timeout=5)
+    finally:
+        server.should_exit = True
+        th.join(10)
+    finish(lab)
+
+
+def test_isolation_of_serving_site(lab: Lab) -> None:
+    """A cut from both its peer and the witness: A stops serving, B serves alone at a newer epoch."""
+    lab.cut("A-B", "B-A", "A-W")
+    lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo")
+    lab.wait_for(lambda: lab.role("A") in ("frozen", "fenced"), 30, "A stops")
+    lab.settle(1.0)
+    assert not any(r == "solo" for r, _ in roles_seen(lab, "A"))
+    finish(lab)
+
+
+def test_flapping_link_below_timeout(tmp_path: Path) -> None:
+    """A link that flaps (0.3 s down, 0.6 s up) well below the detection timeout changes no role.
+
+    Each cut resets the TCP connections, so every heal costs a TLS handshake on a loaded machine:
+    this test gives the detector room for it (miss_threshold 6: 1.4 s).
+    """
+    lab = Lab(tmp_path / "lab", quorum={"miss_threshold": 6})
+    try:
+        lab.start(timeout=60)
+        apply_fault(lab, "flap-link")
+        lab.settle(1.0)
+        assert [r for r, _ in roles_seen(lab, "A")] == ["mirrored"]
+        assert [r for r, _ in roles_seen(lab, "B")] == ["mirrored"]
+        finish(lab)
+    finally:
+        lab.cleanup()
+
+
+def test_witness_kill_during_arbitration(lab: Lab) -> None:
+    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow."""
+    lab.kill("A")
+    lab.wait_for(lambda: lab.role("B") == "frozen", 30, "B frozen")
+    lab.kill("W")
+    lab.settle(1.0)
+    assert lab.role("B") == "frozen"
+    lab.start_witness()
+    lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo after the witness is back")
+    epochs = [e for _, e in roles_seen(lab, "B")]
+    assert epochs == sorted(epochs)
+    finish(lab)
