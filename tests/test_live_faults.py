@@ -183,8 +183,8 @@ def test_flapping_link_below_timeout(tmp_path: Path) -> None:
 def test_witness_kill_during_arbitration(lab: Lab) -> None:
     """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow."""
     lab.kill("A")
+    lab.kill("W")  # before B's detector fires: B's arbitration request finds no witness
     lab.wait_for(lambda: lab.role("B") == "frozen", 30, "B frozen")
-    lab.kill("W")
     lab.settle(1.0)
     assert lab.role("B") == "frozen"
     lab.start_witness()
