@@ -48,6 +48,7 @@ deep-test: $(TSTAMP)
 ## bench: figures, not tests (schedules checked per second, ...).
 bench: $(STAMP)
 	$(BIN)/python -m quorum.bench
+	$(BIN)/python -m quorum.live.bench --trials 20
 
 ## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
 live-demo: $(STAMP)
