@@ -413,7 +413,8 @@ class WitnessMachine:
         if d.mode is Mode.SOLO and d.holder is op.to:
             acts.append(OperatorResult(True, f"{op.to} already serves alone"))
             return
-        if op.to not in d.current and not op.allow_data_loss:
+        stale = op.to not in d.current or (d.preelected is not None and d.preelected is not op.to)
+        if stale and not op.allow_data_loss:
             acts.append(
                 OperatorResult(False, f"{op.to}'s copy may miss acknowledged writes: allow_data_loss needed")
             )
@@ -469,7 +470,8 @@ class WitnessMachine:
             if not d.sticky and self.lease_live(now):
                 acts.append(self._reply(req, Verdict.WAIT, f"forced takeover waits for {d.holder}'s lease"))
                 return True
-        loss = req.site not in d.current
+        # overriding a pre-elected winner: it may have served alone on an epoch it minted itself
+        loss = req.site not in d.current or (d.preelected is not None and d.preelected is not req.site)
         self._grant(
             now,
             req,
