@@ -43,6 +43,7 @@ from sim import scenario as S
 
 NODES = ("A", "B", "W")
 SITES = (Site.A, Site.B)
+SITE_OF = {s.value: s for s in SITES}
 
 
 @dataclass
@@ -151,6 +152,7 @@ class Runner:
         self.sites = {s: SiteMachine(self.cfg, s, 0.0) for s in SITES}
         self.witness = WitnessMachine(self.cfg, 0.0)
         self.timer_gen = dict.fromkeys(NODES, 0)
+        self.armed: dict[str, float | None] = dict.fromkeys(NODES, None)  # pending timer's true time
         self.resync: dict[Site, tuple[Site, int, float, bool]] = {}  # dst -> (src, epoch, start, valid)
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.users = sum(s.users for s in sc.topology.sites.values())
@@ -159,6 +161,7 @@ class Runner:
         self.metrics = Metrics()
         self.checks: list[tuple[S.ServingAt, tuple[str, ...]]] = []
         self.outage_run = 0.0
+        self._routes: dict[tuple[str, str], float | None] = {}
         self.disconnected = False
         self.redundant_at_end = False
         for n in NODES:
@@ -191,7 +194,17 @@ class Runner:
         return g
 
     def route(self, src: str, dst: str) -> float | None:
-        """One-way latency from ``src`` to ``dst`` over up links (only transit nodes relay), or None."""
+        """One-way latency from ``src`` to ``dst`` over up links (only transit nodes relay), or None.
+
+        Routes are cached until the topology changes (a fault, crash or restart)."""
+        key = (src, dst)
+        if key in self._routes:
+            return self._routes[key]
+        lat = self._route(src, dst)
+        self._routes[key] = lat
+        return lat
+
+    def _route(self, src: str, dst: str) -> float | None:
         g = self._graph()
         keep = {src, dst, *self.sc.transit}
         sub = g.subgraph([n for n in g.nodes if n in keep])
@@ -216,7 +229,7 @@ class Runner:
         if node == "W":
             acts = self.witness.handle_timer(now) if event is None else self.witness.handle(now, event)
         else:
-            m = self.sites[Site(node)]
+            m = self.sites[SITE_OF[node]]
             acts = m.handle_timer(now) if event is None else m.handle(now, event)
         self._perform(node, acts)
         self._arm(node)
@@ -224,17 +237,21 @@ class Runner:
     def _arm(self, node: str) -> None:
         if not self.up[node]:
             return
+        dl = self.witness.next_deadline() if node == "W" else self.sites[SITE_OF[node]].next_deadline()
+        t = None if dl is None else max(self.env.now + 1e-6, self.clocks[node].true_at(dl))
+        if t is not None and t == self.armed[node]:
+            return  # the pending timer already fires then: no new event
         self.timer_gen[node] += 1
-        gen = self.timer_gen[node]
-        dl = self.witness.next_deadline() if node == "W" else self.sites[Site(node)].next_deadline()
-        if dl is None:
+        self.armed[node] = t
+        if t is None:
             return
-        t = max(self.env.now + 1e-6, self.clocks[node].true_at(dl))
+        gen = self.timer_gen[node]
         self.at(t, lambda: self._fire(node, gen))
 
     def _fire(self, node: str, gen: int) -> None:
         if gen != self.timer_gen[node] or not self.up[node]:
             return
+        self.armed[node] = None
         if self.env.now < self.paused_until[node]:
             return  # re-armed on resume
         self._call(node, None)
@@ -393,6 +410,7 @@ class Runner:
 
     # ---- faults ------------------------------------------------------------------------------------------
     def _fault(self, f: Any) -> None:
+        self._routes.clear()
         text = f.do + " " + " ".join(f"{k}={v}" for k, v in f.model_dump(exclude={"at", "do"}).items())
         self.note("fault", getattr(f, "node", getattr(f, "link", "-")), text.strip())
         if isinstance(f, S.Crash):
@@ -461,6 +479,7 @@ class Runner:
         self._call(n, None)
 
     def _flap(self, link: str, period: float, remaining: int) -> None:
+        self._routes.clear()
         ls = self.links[link]
         ls.paths_up = [remaining % 2 == 1] * len(ls.paths_up)
         if remaining > 1:
@@ -470,7 +489,9 @@ class Runner:
         if not self.up[node]:
             return
         self.up[node] = False
+        self._routes.clear()
         self.timer_gen[node] += 1
+        self.armed[node] = None
         if node != "W":
             self.resync = {d: r for d, r in self.resync.items() if r[0].value != node and d.value != node}
 
@@ -478,6 +499,7 @@ class Runner:
         if self.up[node]:
             return
         self.up[node] = True
+        self._routes.clear()
         self.paused_until[node] = 0.0
         now = self.local(node)
         if node == "W":

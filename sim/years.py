@@ -106,6 +106,7 @@ class Years:
         )
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.waiting: dict[str, simpy.Event] = {}
+        self.repair_rng: dict[str, random.Random] = {}
 
     def _expand(self, name: str) -> list[str]:
         if name in self.laws or name in ("A", "B", "W"):
@@ -136,7 +137,9 @@ class Years:
 
     def _repair(self, comp: str) -> Any:
         law = self.laws.get(comp, (None, None))[1]
-        rng = random.Random(f"{self.seed}:{comp}:repair:{self.t.failures}")
+        rng = self.repair_rng.get(comp)
+        if rng is None:
+            rng = self.repair_rng[comp] = random.Random(f"{self.seed}:{comp}:repair")
         yield self.env.timeout(rng.uniform(0.0, self.sc.monitoring_interval))  # noticed by a probe
         with self.crews.request() as req:
             yield req

@@ -270,12 +270,16 @@ class SiteMachine:
         if self.role in (Role.FROZEN, Role.STARTING, Role.FENCED):
             self._request(now, acts)
 
+    def _self_promotes(self) -> bool:
+        """The policy lets this site serve alone without a witness grant."""
+        how = self.spec.self_promote
+        return how == "any" or (how == "preferred" and self.site is self.cfg.preferred_site)
+
     def _maybe_self_promote(self, now: float, acts: list[Action]) -> None:
         """Serve alone without a witness grant: only the policies (and options) that allow it."""
         if self.role not in (Role.FROZEN, Role.STARTING) or self.peer_up:
             return
-        how = self.spec.self_promote
-        if how == "any" or (how == "preferred" and self.site is self.cfg.preferred_site):
+        if self._self_promotes():
             if self.role is Role.STARTING and not self.current:
                 return
             reason = f"{self.cfg.policy.value}: continue alone"
@@ -341,6 +345,18 @@ class SiteMachine:
                 self._set_role(now, Role.MIRRORED, f"peer mirrors us at epoch {p.epoch}", acts)
             return
         if self._holds_latest() and p.role is not Role.SOLO and p.epoch <= self.epoch:
+            if self.role in (Role.FROZEN, Role.STARTING) and self._self_promotes():
+                # a policy without a witness: the site that served alone resumes at once (the peer may
+                # not hear us back, so waiting for the resync could wait forever), then resyncs the peer
+                self._set_epoch(self.epoch + 1, acts, holder=self.site)
+                self.sticky = True
+                self._set_role(
+                    now,
+                    Role.SOLO,
+                    f"{self.cfg.policy.value}: resume alone; peer behind at epoch {p.epoch}",
+                    acts,
+                )
+                self.resyncing = False
             if not self.resyncing:
                 self.resyncing = True
                 acts.append(StartResync(self.site, self.peer, self.epoch))
