@@ -18,13 +18,16 @@ import simpy
 
 from quorum.core import (
     Action,
+    CheckPromotion,
     Decision,
     ForcedTakeover,
     Input,
+    Maintenance,
     Message,
     MirrorWriteFailed,
     PersistSite,
     PersistWitness,
+    PromotionChecked,
     ResyncDone,
     ResyncFailed,
     Role,
@@ -32,6 +35,7 @@ from quorum.core import (
     Send,
     Site,
     SiteDurable,
+    SiteHealth,
     SiteMachine,
     StartResync,
     Switchover,
@@ -154,6 +158,9 @@ class Runner:
         self.timer_gen = dict.fromkeys(NODES, 0)
         self.armed: dict[str, float | None] = dict.fromkeys(NODES, None)  # pending timer's true time
         self.resync: dict[Site, tuple[Site, int, float, bool]] = {}  # dst -> (src, epoch, start, valid)
+        self.unhealthy_until = dict.fromkeys(SITES, 0.0)
+        self.veto_until = dict.fromkeys(SITES, 0.0)
+        self.maintenance_until: float | None = None
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.users = sum(s.users for s in sc.topology.sites.values())
         self.timeline: list[Event] = []
@@ -283,6 +290,8 @@ class Runner:
                 self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
             elif isinstance(a, StartResync):
                 self._start_resync(a)
+            elif isinstance(a, CheckPromotion):
+                self.at(self.env.now + self.cfg.heartbeat_interval / 2, partial(self._checked, node, a.epoch))
             elif isinstance(a, Decision):
                 self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
             else:
@@ -457,6 +466,20 @@ class Runner:
             lead = self.cfg.detection_timeout + 2 * self.cfg.heartbeat_interval
             self.at(self.env.now + lead, lambda: self._crash(f.site))
             self.at(self.env.now + lead + f.duration, lambda: self._restart(f.site))
+        elif isinstance(f, S.Unhealthy):
+            s = Site(f.site)
+            self.unhealthy_until[s] = max(self.unhealthy_until[s], self.env.now + f.duration)
+            if self.up[f.site]:
+                self._call(f.site, SiteHealth(False, "health check fails"))
+            self.at(self.unhealthy_until[s], partial(self._healthy, f.site))
+        elif isinstance(f, S.Veto):
+            s = Site(f.site)
+            self.veto_until[s] = max(self.veto_until[s], self.env.now + f.duration)
+        elif isinstance(f, S.MaintenanceMode):
+            if self.up["W"]:
+                self.maintenance_until = max(self.maintenance_until or 0.0, self.env.now + f.duration)
+                self._call("W", Maintenance(True, f.reason))
+                self.at(self.maintenance_until, self._maintenance_off)
         elif isinstance(f, S.Takeover):
             if f.fence:
                 self._crash(Site(f.to).peer.value)
@@ -485,6 +508,27 @@ class Runner:
         if remaining > 1:
             self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1))
 
+    def _checked(self, node: str, epoch: int) -> None:
+        """The pre-promote hook finished (it fails inside a ``veto`` window)."""
+        if not self.up[node] or self.env.now < self.paused_until[node]:
+            return  # a stopped process runs no hook; the site asks again
+        ok = self.env.now >= self.veto_until[SITE_OF[node]]
+        if not ok:
+            self.note("hook", node, f"pre-promote check fails at epoch {epoch}")
+        self._call(node, PromotionChecked(epoch, ok, "" if ok else "pre-promote hook failed"))
+
+    def _healthy(self, node: str) -> None:
+        if self.up[node] and self.env.now >= self.unhealthy_until[SITE_OF[node]] - 1e-9:
+            self.note("health", node, "health checks pass again")
+            self._call(node, SiteHealth(True))
+
+    def _maintenance_off(self) -> None:
+        if self.maintenance_until is None or self.env.now < self.maintenance_until - 1e-9:
+            return
+        if self.up["W"]:
+            self.maintenance_until = None
+            self._call("W", Maintenance(False, "window over"))
+
     def _crash(self, node: str) -> None:
         if not self.up[node]:
             return
@@ -504,9 +548,12 @@ class Runner:
         now = self.local(node)
         if node == "W":
             self.witness = WitnessMachine(self.cfg, now, self.witness_store)
+            self._maintenance_off()  # an "off" that found the witness down is applied now
         else:
             s = Site(node)
             self.sites[s] = SiteMachine(self.cfg, s, now, self.site_store[s])
+            if self.env.now < self.unhealthy_until[s]:
+                self._call(node, SiteHealth(False, "health check fails"))
         self._arm(node)
 
     # ---- run -----------------------------------------------------------------------------------------

@@ -152,6 +152,24 @@ class Maintenance(_Fault):
     duration: float = Field(gt=0)
 
 
+class Unhealthy(_Fault):
+    do: Literal["unhealthy"]
+    site: SiteName
+    duration: float = Field(gt=0, description="seconds the site's health checks fail")
+
+
+class Veto(_Fault):
+    do: Literal["veto"]
+    site: SiteName
+    duration: float = Field(gt=0, description="seconds the pre-promote check fails (pre_promote_check)")
+
+
+class MaintenanceMode(_Fault):
+    do: Literal["maintenance_mode"]
+    duration: float = Field(gt=0, description="seconds the witness suspends automatic failover")
+    reason: str = ""
+
+
 class Switchover(_Fault):
     do: Literal["switchover"]
     to: SiteName
@@ -164,7 +182,20 @@ class Takeover(_Fault):
 
 
 Fault = Annotated[
-    Crash | Restore | Cut | Heal | Flap | Delay | Pause | Drift | Maintenance | Switchover | Takeover,
+    Crash
+    | Restore
+    | Cut
+    | Heal
+    | Flap
+    | Delay
+    | Pause
+    | Drift
+    | Maintenance
+    | Unhealthy
+    | Veto
+    | MaintenanceMode
+    | Switchover
+    | Takeover,
     Field(discriminator="do"),
 ]
 
@@ -295,6 +326,9 @@ _UNION_TAGS = {
     "pause",
     "drift",
     "maintenance",
+    "unhealthy",
+    "veto",
+    "maintenance_mode",
     "switchover",
     "takeover",
 }

@@ -181,3 +181,25 @@ def test_replay_reports_no_difference_and_catches_one(tmp_path: Path) -> None:
     lines[-1] = lines[-1].replace('"frozen"', '"solo"').replace('"mirrored"', '"solo"')
     path.write_text("\n".join(lines) + "\n")
     assert len(replay(path).differences) == 1
+
+
+def test_maintenance_mode_suspends_failover_durably(tmp_path: Path, tokens: dict[str, str]) -> None:
+    """Maintenance on: a site asking to serve alone waits, across a witness restart; off: it is granted."""
+    c = make_client(tmp_path, tokens)
+    op = auth(tokens["operator"])
+    body = {"pair": "p", "on": True, "reason": "storage firmware"}
+    r = c.put("/v1/maintenance", json=body, headers=op).json()
+    assert r["ok"] and "no automatic failover" in r["detail"]
+    solo = req("A", want="solo", role="frozen", seq=5)
+    reply = c.post("/v1/heartbeat", json=solo, headers=auth(tokens["A"])).json()["reply"]
+    assert reply["verdict"] == "wait" and "maintenance" in reply["reason"]
+    c2 = make_client(tmp_path, tokens)  # restart: the mode is part of the durable state
+    assert c2.get("/v1/state?pair=p", headers=op).json()["durable"]["maintenance"] is True
+    solo["request"]["seq"] = 6
+    assert c2.post("/v1/heartbeat", json=solo, headers=auth(tokens["A"])).json()["reply"]["verdict"] == "wait"
+    c2.put("/v1/maintenance", json={"pair": "p", "on": False, "reason": "done"}, headers=op)
+    solo["request"]["seq"] = 7
+    reply = c2.post("/v1/heartbeat", json=solo, headers=auth(tokens["A"])).json()["reply"]
+    assert reply["verdict"] == "grant-solo"
+    reasons = [h["reason"] for h in c2.get("/v1/history?pair=p", headers=op).json()["history"]]
+    assert any("maintenance on: storage firmware" in t for t in reasons)

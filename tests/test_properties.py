@@ -19,6 +19,10 @@ CONFIGS = {
     "witness-preferred+auto-failback": QuorumConfig(auto_failback=True),
     "witness-preferred+bounded-loss": QuorumConfig(consistency="bounded-loss"),
     "last-man-standing+short-window": QuorumConfig(policy="last-man-standing", last_man_window=5),
+    "witness-preferred+pre-promote-check": QuorumConfig(pre_promote_check=True, pre_promote_retry=5),
+    "static-preferred+pre-promote-check": QuorumConfig(
+        policy="static-preferred", pre_promote_check=True, pre_promote_retry=5
+    ),
 }
 
 

@@ -93,6 +93,17 @@ class QuorumConfig(BaseModel):
         gt=0,
         description="last-man-standing: seconds alone before the lease becomes sticky",
     )
+    pre_promote_check: bool = Field(
+        default=False,
+        description="a site runs a pre-promote check (hook) before it asks to serve alone; a failed"
+        " check keeps it out of the arbitration",
+    )
+    pre_promote_retry: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="seconds after a failed pre-promote check before it is run again",
+    )
 
     @model_validator(mode="after")
     def _check_timing(self) -> QuorumConfig:
@@ -144,8 +155,10 @@ class QuorumConfig(BaseModel):
         hold), then the arbitration window, then a round trip; each term allows for drift.
         """
         slow = 1 / (1 - self.max_clock_drift)
+        check = self.pre_promote_retry + self.heartbeat_interval if self.pre_promote_check else 0.0
         return slow * (
-            2 * self.detection_timeout
+            check
+            + 2 * self.detection_timeout
             + 2 * self.regrant_wait
             + self.arbitration_window
             + (self.rise_threshold + 4) * self.heartbeat_interval

@@ -150,7 +150,51 @@ class ForcedTakeover:
     fence_confirmed: bool = False
 
 
-Input = Message | MirrorWriteFailed | ResyncDone | ResyncFailed | Switchover | ForcedTakeover
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """Operator → witness: maintenance mode on or off.
+
+    While it is on, the witness makes no *automatic* failover: a request to serve alone that would need
+    arbitration (or, in ``bounded-loss`` mode, promoting a lagging copy) is answered ``WAIT``. Renewals,
+    planned switchovers and forced takeovers still work: the operator is in charge.
+    """
+
+    on: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteHealth:
+    """Local health checks → site: whether this site can serve (host, disk, service port, DNS, SQL).
+
+    An unhealthy site never asks to serve alone and never promotes itself; it keeps whatever role it has
+    (a serving site is not demoted by its own checks: that is the operator's or the peer's decision).
+    """
+
+    healthy: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionChecked:
+    """Adapter → site: the outcome of the pre-promote check asked for by ``CheckPromotion``."""
+
+    epoch: int
+    ok: bool
+    detail: str = ""
+
+
+Input = (
+    Message
+    | MirrorWriteFailed
+    | ResyncDone
+    | ResyncFailed
+    | Switchover
+    | ForcedTakeover
+    | Maintenance
+    | SiteHealth
+    | PromotionChecked
+)
 
 
 # ---- durable state ----------------------------------------------------------------------------------
@@ -167,6 +211,7 @@ class WitnessDurable:
     last_solo: Site | None = None
     preelected: Site | None = None  # pre-election in force at ``epoch``
     lossy: bool = False  # the grant of ``epoch`` promoted a copy that may miss acknowledged writes
+    maintenance: bool = False  # operator maintenance mode: no automatic failover
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +225,7 @@ class SiteDurable:
     preelect_win: int | None = None  # epoch at which the peer committed to this site winning
     preelect_commit: Site | None = None  # this site committed to ``preelect_commit`` at ``epoch``
     boot: int = 0  # incarnation counter, incremented at every restart
+    holder: Site | None = None  # who holds ``epoch`` alone, as far as the site knows
 
 
 # ---- actions ---------------------------------------------------------------------------------------
@@ -216,6 +262,15 @@ class StartResync:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckPromotion:
+    """Run the pre-promote check (``pre_promote_check``) before the site asks to serve alone at
+    ``epoch``; answer with ``PromotionChecked``. Until the answer, the site does not contend."""
+
+    site: Site
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
 class PersistWitness:
     state: WitnessDurable
 
@@ -247,7 +302,16 @@ class OperatorResult:
     pending: bool = False
 
 
-Action = Send | RoleChanged | StartResync | PersistWitness | PersistSite | Decision | OperatorResult
+Action = (
+    Send
+    | RoleChanged
+    | StartResync
+    | CheckPromotion
+    | PersistWitness
+    | PersistSite
+    | Decision
+    | OperatorResult
+)
 
 
 @dataclass(frozen=True, slots=True)

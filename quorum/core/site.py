@@ -10,7 +10,7 @@ Roles and the only transitions allowed (``TRANSITIONS``; anything else is a bug 
 | FROZEN     | peer back, both current          | witness grant / policy self-promo | —                          | witness denies / peer solo newer  |
 | FENCED     | peer mirrors us                  | witness grant (forced / bounded)  | —                          | —                                 |
 
-Theory, in four rules (DESIGN section 3):
+Theory, in five rules (DESIGN section 3):
 
 1. *I/O freeze.* A MIRRORED site acknowledges a write only once both copies hold it; when it loses
    its peer (detector or failed mirror write) it freezes reads and writes until it holds a solo epoch
@@ -24,6 +24,11 @@ Theory, in four rules (DESIGN section 3):
    marks its copy stale; the witness separately tracks which copies are current and never grants a
    stale copy automatically in ``synchronous`` mode.
 
+5. *Promotion gate.* A site contends to serve alone (asks the witness for a solo epoch, promotes
+   itself, or resumes alone) only while it is healthy (``SiteHealth``) and, with
+   ``pre_promote_check``, once the pre-promote check asked for by ``CheckPromotion`` passed at its
+   current epoch. The gate only withholds requests, so it can cost availability, never safety.
+
 The machine never reads a clock: ``now`` is the caller's monotonic reading; ``next_deadline()`` says
 when it must be called again at the latest.
 """
@@ -33,17 +38,20 @@ from __future__ import annotations
 from quorum.core.config import Policy, QuorumConfig, Site
 from quorum.core.messages import (
     Action,
+    CheckPromotion,
     Input,
     MirrorWriteFailed,
     Mode,
     PeerHeartbeat,
     PersistSite,
+    PromotionChecked,
     ResyncDone,
     ResyncFailed,
     Role,
     RoleChanged,
     Send,
     SiteDurable,
+    SiteHealth,
     StartResync,
     Verdict,
     Want,
@@ -115,7 +123,16 @@ class SiteMachine:
         self.witness_view: WitnessReply | None = None
         self.resyncing = False
         self.recover_epoch: int | None = None
-        self.epoch_holder: Site | None = site if self.was_solo else None
+        self.epoch_holder: Site | None = (
+            d.holder if d.holder is not None else (site if self.was_solo else None)
+        )
+        # promotion gate: local health and the pre-promote check (``pre_promote_check``)
+        self.healthy = True
+        self.health_detail = ""
+        self.check_epoch: int | None = None  # the epoch the last CheckPromotion was asked for
+        self.check_ok: bool | None = None  # its answer (None: pending)
+        self.check_failed_at = now
+        self.check_detail = ""
 
     # ---- public API -------------------------------------------------------------------------------
     def handle(self, now: float, event: Input) -> list[Action]:
@@ -138,12 +155,7 @@ class SiteMachine:
                 self.epoch_holder = None
                 self._set_role(now, Role.MIRRORED, "peer copy resynchronised", acts)
                 self._request(now, acts)
-            elif (
-                self.role in (Role.FROZEN, Role.STARTING)
-                and self.current
-                and event.epoch == self.recover_epoch
-                and self.peer_up
-            ):
+            elif self._recovers() and event.epoch == self.recover_epoch and self.peer_up:
                 self._set_epoch(event.epoch, acts, holder=None)
                 self._set_role(
                     now, Role.MIRRORED, f"peer resynchronised; mirror at epoch {event.epoch}", acts
@@ -153,6 +165,22 @@ class SiteMachine:
         elif isinstance(event, ResyncFailed):
             self.resyncing = False
             self.recover_epoch = None
+        elif isinstance(event, SiteHealth):
+            was = self.healthy
+            self.healthy, self.health_detail = event.healthy, event.detail
+            if event.healthy and not was:
+                self._request(now, acts)  # contend at once if a decision is pending
+                if self.role is Role.FROZEN:
+                    self._maybe_self_promote(now, acts)
+        elif isinstance(event, PromotionChecked):
+            if event.epoch == self.check_epoch and self.check_ok is None:
+                self.check_ok, self.check_detail = event.ok, event.detail
+                if event.ok:
+                    self._request(now, acts)
+                    if self.role is Role.FROZEN:
+                        self._maybe_self_promote(now, acts)
+                else:
+                    self.check_failed_at = now
         self._tick(now, acts)
         return acts
 
@@ -190,6 +218,7 @@ class SiteMachine:
             preelect_win=self.preelect_win,
             preelect_commit=self.preelect_commit,
             boot=self.boot,
+            holder=self.epoch_holder,
         )
 
     # ---- rules ----------------------------------------------------------------------------------------
@@ -212,6 +241,14 @@ class SiteMachine:
             self.sticky = False
         acts.append(PersistSite(self.site, self.durable()))
         acts.append(RoleChanged(self.site, old, new, self.epoch, reason, data_loss))
+
+    def _recovers(self) -> bool:
+        """Not serving, but our copy is current: we may resynchronise a lagging peer when nobody
+        serves. A site fenced by a witness denial (not by a newer epoch) still holds the latest copy
+        if it served alone last; without this, losing the witness would leave the pair down for good."""
+        if not self.current:
+            return False
+        return self.role in (Role.FROZEN, Role.STARTING) or (self.role is Role.FENCED and self.was_solo)
 
     def _holds_latest(self) -> bool:
         """We served alone at our epoch (and may still): our copy is the one to copy from."""
@@ -270,6 +307,38 @@ class SiteMachine:
         if self.role in (Role.FROZEN, Role.STARTING, Role.FENCED):
             self._request(now, acts)
 
+    def promotion_blocked(self) -> str | None:
+        """Why this site may not contend to serve alone right now (``None``: it may)."""
+        if not self.healthy:
+            return f"site unhealthy: {self.health_detail or 'a health check fails'}"
+        if not self.cfg.pre_promote_check:
+            return None
+        if self.check_epoch != self.epoch:
+            return None  # not run at this epoch yet: it runs when the site would contend
+        if self.check_ok is None:
+            return "pre-promote check pending"
+        if not self.check_ok:
+            return f"pre-promote check failed: {self.check_detail or 'no detail'}"
+        return None
+
+    def _may_promote(self, now: float, acts: list[Action]) -> bool:
+        """The promotion gate: healthy, and the pre-promote check passed at this epoch. Asks for the
+        check (``CheckPromotion``) when it has not been run at this epoch, or failed long enough ago."""
+        if not self.healthy:
+            return False
+        if not self.cfg.pre_promote_check:
+            return True
+        retry = (
+            self.check_epoch == self.epoch
+            and self.check_ok is False
+            and now - self.check_failed_at >= self.cfg.pre_promote_retry - _EPS
+        )
+        if self.check_epoch != self.epoch or retry:
+            self.check_epoch, self.check_ok, self.check_detail = self.epoch, None, ""
+            acts.append(CheckPromotion(self.site, self.epoch))
+            return False
+        return self.check_ok is True
+
     def _self_promotes(self) -> bool:
         """The policy lets this site serve alone without a witness grant."""
         how = self.spec.self_promote
@@ -286,6 +355,8 @@ class SiteMachine:
         elif self.preelect_win == self.epoch and not self.witness_up and self.current:
             reason = f"pre-elected at epoch {self.epoch}; witness and peer lost"
         else:
+            return
+        if not self._may_promote(now, acts):
             return
         self._set_epoch(self.epoch + 1, acts, holder=self.site)
         self.current = True
@@ -345,7 +416,11 @@ class SiteMachine:
                 self._set_role(now, Role.MIRRORED, f"peer mirrors us at epoch {p.epoch}", acts)
             return
         if self._holds_latest() and p.role is not Role.SOLO and p.epoch <= self.epoch:
-            if self.role in (Role.FROZEN, Role.STARTING) and self._self_promotes():
+            if (
+                self.role in (Role.FROZEN, Role.STARTING)
+                and self._self_promotes()
+                and self._may_promote(now, acts)
+            ):
                 # a policy without a witness: the site that served alone resumes at once (the peer may
                 # not hear us back, so waiting for the resync could wait forever), then resyncs the peer
                 self._set_epoch(self.epoch + 1, acts, holder=self.site)
@@ -362,8 +437,7 @@ class SiteMachine:
                 acts.append(StartResync(self.site, self.peer, self.epoch))
             return
         if (
-            self.role in (Role.FROZEN, Role.STARTING)
-            and self.current
+            self._recovers()
             and not p.current
             and p.role in (Role.FENCED, Role.FROZEN, Role.STARTING)
             and (
@@ -404,6 +478,10 @@ class SiteMachine:
         self.witness_up = True
         if r.epoch >= self.epoch:
             self.witness_view = r
+        if r.epoch == self.epoch and r.mode is Mode.SOLO and r.holder is not None:
+            if r.holder is not self.epoch_holder:
+                self.epoch_holder = r.holder  # the witness knows who holds our epoch (after a restart)
+                acts.append(PersistSite(self.site, self.durable()))
             if r.tie_site is not self.tie_site:
                 self.tie_site = r.tie_site
         v = r.verdict
@@ -528,6 +606,9 @@ class SiteMachine:
             preelected = self.preelect_commit
         elif self.preelect_win == self.epoch:
             preelected = self.site
+        want = self._want()
+        if want is Want.SOLO and not self._may_promote(now, acts):
+            want = Want.REPORT  # unhealthy, or the pre-promote check has not passed: do not contend
         acts.append(
             Send(
                 None,
@@ -535,7 +616,7 @@ class SiteMachine:
                     site=self.site,
                     seq=self.hb_seq,
                     sent_at=now,
-                    want=self._want(),
+                    want=want,
                     epoch=self.epoch,
                     role=self.role,
                     current=self.current,

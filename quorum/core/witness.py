@@ -21,6 +21,8 @@ Decision table for a request from site X (Y is the other site):
 
 Operator inputs (``Switchover``, ``ForcedTakeover``) are validated at once and executed on the
 target's next request, so the lease is always counted from a request the target actually sent.
+``Maintenance`` (durable) suspends automatic failover: while it is on, a request that would need the
+tie rule, or a bounded-loss promotion, is answered ``WAIT``; renewals and operator actions still work.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from quorum.core.messages import (
     Decision,
     ForcedTakeover,
     Input,
+    Maintenance,
     Mode,
     OperatorResult,
     PersistWitness,
@@ -85,6 +88,8 @@ class WitnessMachine:
             self._on_switchover(now, event, acts)
         elif isinstance(event, ForcedTakeover):
             self._on_forced(now, event, acts)
+        elif isinstance(event, Maintenance):
+            self._on_maintenance(event, acts)
         return acts
 
     def handle_timer(self, now: float) -> list[Action]:
@@ -287,6 +292,9 @@ class WitnessMachine:
             if self.lease_live(now):
                 acts.append(self._reply(req, Verdict.WAIT, f"{d.holder}'s lease may still run"))
                 return
+            if d.maintenance:
+                acts.append(self._reply(req, Verdict.WAIT, "maintenance mode: no automatic failover"))
+                return
             self._grant(now, req, acts, f"bounded-loss: {d.holder}'s lease expired", data_loss=True)
             return
         # MIRRORED: both copies current
@@ -298,6 +306,9 @@ class WitnessMachine:
                 self._grant(now, req, acts, f"{x} was pre-elected")
             else:
                 acts.append(self._reply(req, Verdict.DENY, f"{d.preelected} was pre-elected"))
+            return
+        if d.maintenance:
+            acts.append(self._reply(req, Verdict.WAIT, "maintenance mode: no automatic failover"))
             return
         verdict, reason = self._arbitrate(now, x)
         if verdict is Verdict.GRANT_SOLO:
@@ -391,6 +402,19 @@ class WitnessMachine:
         return f"no lease for {x} at epoch {d.epoch}"
 
     # ---- operator --------------------------------------------------------------------------------------
+    def _on_maintenance(self, op: Maintenance, acts: list[Action]) -> None:
+        d = self.d
+        state = "on" if op.on else "off"
+        if d.maintenance is op.on:
+            acts.append(OperatorResult(True, f"maintenance already {state}"))
+            return
+        self._persist(replace(d, maintenance=op.on), acts)
+        why = f"maintenance {state}" + (f": {op.reason}" if op.reason else "")
+        if op.on:
+            why += " (no automatic failover until it is off)"
+        acts.append(Decision(d.epoch, d.holder, d.mode, why, actor="operator"))
+        acts.append(OperatorResult(True, why))
+
     def _on_switchover(self, now: float, op: Switchover, acts: list[Action]) -> None:
         d = self.d
         if d.mode is Mode.SOLO and d.holder is op.to:

@@ -32,14 +32,17 @@ from fastapi import FastAPI, HTTPException, Request
 
 from quorum.core import (
     Action,
+    CheckPromotion,
     Input,
     MirrorWriteFailed,
     PersistSite,
+    PromotionChecked,
     ResyncDone,
     ResyncFailed,
     Role,
     RoleChanged,
     Send,
+    SiteHealth,
     SiteMachine,
     StartResync,
     WitnessReply,
@@ -85,6 +88,9 @@ class Agent:
     def __init__(self, settings: AgentSettings) -> None:
         self.s = settings
         self.cfg = settings.quorum
+        if settings.hooks.pre_promote is not None and not self.cfg.pre_promote_check:
+            # a pre-promote hook is the pre-promote check: the core waits for it before contending
+            self.cfg = self.cfg.model_copy(update={"pre_promote_check": True})
         self.store = SiteStore(
             settings.state_db, settings.journal_max_age_days * 86400.0, settings.journal_max_rows
         )
@@ -160,6 +166,8 @@ class Agent:
                 await self._hook(hook_for(a.old, a.new), a)
             elif isinstance(a, StartResync):
                 self._spawn(self._resync(a))
+            elif isinstance(a, CheckPromotion):
+                self._spawn(self._pre_promote(a))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -242,7 +250,7 @@ class Agent:
                 continue
             self.store.mark_sent([row["uid"] for row in rows])
 
-    # ---- local health: reported (status, journal), not a core input yet -----------------------------
+    # ---- local health: a core input (an unhealthy site never contends), journalled and shown ---------
     async def _health_loop(self) -> None:
         from quorum.live.health import check_all
 
@@ -252,6 +260,9 @@ class Agent:
                 bad = {k: v for k, v in res.items() if v != "ok"}
                 self.store.journal("health", self.machine.epoch, {"failing": bad} if bad else {"all": "ok"})
                 self.health = res
+                detail = "; ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
+                if (not bad) != self.machine.healthy or detail != self.machine.health_detail:
+                    await self.queue.put(SiteHealth(not bad, detail))
                 self._last_status = None
                 self.write_status()
             await asyncio.sleep(self.s.health.interval)
@@ -290,6 +301,20 @@ class Agent:
         self.store.journal("hook", a.epoch, {"hook": name, "rc": rc, "output": out.strip()[-200:]})
         if rc != 0:
             log.error("%s hook failed (rc=%s): %s", name, rc, out.strip())
+
+    async def _pre_promote(self, a: CheckPromotion) -> None:
+        """Run the pre-promote hook; its outcome goes back to the core (no hook: the check passes)."""
+        cmd = self.s.hooks.pre_promote
+        if cmd is None:
+            await self.queue.put(PromotionChecked(a.epoch, True))
+            return
+        env = {"QUORUM_SITE": a.site.value, "QUORUM_EPOCH": str(a.epoch), "QUORUM_HOOK": "pre_promote"}
+        rc, out = await self._run(cmd, env)
+        self.store.journal("hook", a.epoch, {"hook": "pre_promote", "rc": rc, "output": out.strip()[-200:]})
+        if rc != 0:
+            log.error("pre_promote hook failed (rc=%s): promotion aborted: %s", rc, out.strip())
+        detail = "" if rc == 0 else f"pre_promote hook exit {rc}: {out.strip()[-100:]}"
+        await self.queue.put(PromotionChecked(a.epoch, rc == 0, detail))
 
     async def _resync(self, a: StartResync) -> None:
         """Run the resync hook; without one, storage replicates by itself and the copy is equal now."""
@@ -342,6 +367,7 @@ class Agent:
             "journal_unsent": unsent,
             "journal_sent": sent,
             "health": self.health,
+            "promotion_blocked": m.promotion_blocked(),
             **self.stats,
         }
 

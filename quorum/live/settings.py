@@ -55,6 +55,11 @@ class Endpoint(_Strict):
 
 
 class Hooks(_Strict):
+    pre_promote: str | None = Field(
+        default=None,
+        description="run before the site asks to serve alone; a non-zero exit (or timeout) aborts the"
+        " promotion, and it is run again after quorum.pre_promote_retry seconds",
+    )
     promote: str | None = None
     demote: str | None = None
     fence: str | None = None

@@ -26,6 +26,7 @@ from quorum.core import (
     Action,
     Decision,
     Input,
+    Maintenance,
     OperatorResult,
     PersistWitness,
     Send,
@@ -296,14 +297,10 @@ def create_app(settings: WitnessSettings) -> FastAPI:
 
     @app.put("/v1/maintenance", response_model=OperatorReply)
     async def maintenance(body: MaintenanceBody, who: CallerDep) -> OperatorReply:
-        known(body.pair)
-        p = svc.pair_for(who, body.pair, ("operator",))
-        svc.store.set_maintenance(p.name, body.on, body.reason)
         state = "on" if body.on else "off"
-        svc.store.record(p.name, "maintenance", "operator", f"maintenance {state}: {body.reason}")
-        return OperatorReply(
-            ok=True, detail=f"maintenance {state} (recorded; see README: not yet a core input)"
-        )
+        reply = operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
+        svc.store.set_maintenance(body.pair, body.on, body.reason)
+        return reply
 
     @app.get("/v1/state")
     async def state(who: CallerDep, pair: str = "default") -> dict[str, Any]:

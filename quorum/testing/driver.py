@@ -29,13 +29,16 @@ from typing import Any
 
 from quorum.core import (
     Action,
+    CheckPromotion,
     Decision,
     ForcedTakeover,
     Input,
+    Maintenance,
     Message,
     MirrorWriteFailed,
     PersistSite,
     PersistWitness,
+    PromotionChecked,
     ResyncDone,
     ResyncFailed,
     Role,
@@ -43,6 +46,7 @@ from quorum.core import (
     Send,
     Site,
     SiteDurable,
+    SiteHealth,
     SiteMachine,
     StartResync,
     Switchover,
@@ -61,12 +65,15 @@ from quorum.testing.schedule import (
     Heal,
     HealAll,
     Isolate,
+    MaintenanceStep,
     Pause,
     Restart,
     Schedule,
     Step,
     SwitchoverStep,
     TakeoverStep,
+    Unhealthy,
+    Veto,
 )
 
 NODES = ("A", "B", "W")
@@ -178,6 +185,9 @@ class Driver:
         self.timer_at: dict[str, float | None] = dict.fromkeys(NODES)
         self.last_fired: dict[str, float] = {}
         self.resyncs: dict[Site, Resync] = {}
+        self.unhealthy_until = dict.fromkeys(SITES, 0.0)
+        self.veto_until = dict.fromkeys(SITES, 0.0)
+        self.maintenance_until: float | None = None  # maintenance mode is on until then
         self.acked: set[int] = set()
         self.lost: set[int] = set()
         self.next_write = 1
@@ -267,6 +277,17 @@ class Driver:
             self._finish_resync(payload[1])
         elif kind == "resume":
             self._call(node, None)
+        elif kind == "check":  # the pre-promote hook finished
+            site = Site(node)
+            ok = self.now >= self.veto_until[site]
+            self._call(node, PromotionChecked(payload[1], ok, "" if ok else "pre-promote hook failed"))
+        elif kind == "healthy":
+            if self.now >= self.unhealthy_until[Site(node)]:
+                self._call(node, SiteHealth(True))
+        elif kind == "maintenance-off":
+            if self.maintenance_until is not None and self.now >= self.maintenance_until:
+                self.maintenance_until = None
+                self._call(node, Maintenance(False, "window over"))
 
     # ---- calling the core --------------------------------------------------------------------------
     def local(self, node: str) -> float:
@@ -331,6 +352,9 @@ class Driver:
                 self.checker.on_role(a)
             elif isinstance(a, StartResync):
                 self._start_resync(a)
+            elif isinstance(a, CheckPromotion):
+                self.note("note", node, f"pre-promote check at epoch {a.epoch}")
+                self._push(self.now + self.cfg.heartbeat_interval / 2, "check", (node, a.epoch))
             elif isinstance(a, Decision):
                 self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
             else:
@@ -473,6 +497,21 @@ class Driver:
         elif isinstance(step, SwitchoverStep):
             if self.up["W"]:
                 self._call("W", Switchover(Site(step.to)))
+        elif isinstance(step, Unhealthy):
+            site = Site(step.site)
+            self.unhealthy_until[site] = max(self.unhealthy_until[site], self.now + step.duration)
+            if self.up[step.site]:
+                self._call(step.site, SiteHealth(False, "schedule: health check fails"))
+            self._push(self.unhealthy_until[site], "healthy", (step.site,))
+        elif isinstance(step, Veto):
+            site = Site(step.site)
+            self.veto_until[site] = max(self.veto_until[site], self.now + step.duration)
+        elif isinstance(step, MaintenanceStep):
+            if self.up["W"]:  # the operator reaches the witness, or the command fails
+                end = self.now + step.duration
+                self.maintenance_until = max(self.maintenance_until or 0.0, end)
+                self._call("W", Maintenance(True, "schedule"))
+                self._push(self.maintenance_until, "maintenance-off", ("W",))
         elif isinstance(step, TakeoverStep):
             if step.fence:
                 self._crash(Site(step.to).peer.value)
@@ -509,16 +548,21 @@ class Driver:
         if node == "W":
             store = None if self.witness_forgets else self.witness_store
             self.witness = WitnessMachine(self.cfg, now, store)
+            if self.maintenance_until is not None and self.now >= self.maintenance_until:
+                self.maintenance_until = None  # the operator's "off" failed while it was down: again
+                self._call(node, Maintenance(False, "window over"))
         else:
             site = Site(node)
             self.sites[site] = SiteMachine(self.cfg, site, now, self.site_store[site])
+            if self.now < self.unhealthy_until[site]:
+                self._call(node, SiteHealth(False, "schedule: health check fails"))
         self._arm(node)
 
 
 def _step_end(step: Step) -> float:
     if isinstance(step, Flap):
         return step.at + step.period * 2 * step.count
-    if isinstance(step, Pause):
+    if isinstance(step, Pause | Unhealthy | Veto | MaintenanceStep):
         return step.at + step.duration
     return step.at
 

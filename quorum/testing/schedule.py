@@ -21,6 +21,10 @@ Every step, by its ``fault`` name:
 | switchover | to                                       | operator: planned switchover to ``to``                  |
 | takeover   | to, fence                                | operator: forced takeover by ``to`` (fence: the other   |
 |            |                                          | site is powered off first)                              |
+| unhealthy  | site, duration                           | the site's health checks fail for ``duration`` seconds  |
+| veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
+|            |                                          | (matters with ``pre_promote_check``)                    |
+| maintenance| duration                                 | operator: witness maintenance mode on, then off         |
 """
 
 from __future__ import annotations
@@ -115,6 +119,23 @@ class TakeoverStep(_Step):
     fence: bool = False
 
 
+class Unhealthy(_Step):
+    fault: Literal["unhealthy"] = "unhealthy"
+    site: SiteName
+    duration: float = Field(gt=0, le=3600)
+
+
+class Veto(_Step):
+    fault: Literal["veto"] = "veto"
+    site: SiteName
+    duration: float = Field(gt=0, le=3600)
+
+
+class MaintenanceStep(_Step):
+    fault: Literal["maintenance"] = "maintenance"
+    duration: float = Field(gt=0, le=3600)
+
+
 Step = Annotated[
     Crash
     | Restart
@@ -127,7 +148,10 @@ Step = Annotated[
     | Pause
     | Drift
     | SwitchoverStep
-    | TakeoverStep,
+    | TakeoverStep
+    | Unhealthy
+    | Veto
+    | MaintenanceStep,
     Field(discriminator="fault"),
 ]
 
@@ -164,6 +188,12 @@ def describe_step(s: Step) -> str:
         return f"operator switchover to {s.to}"
     if isinstance(s, TakeoverStep):
         return f"operator forced takeover by {s.to}" + (" (other site powered off)" if s.fence else "")
+    if isinstance(s, Unhealthy):
+        return f"site {s.site} unhealthy for {s.duration:g}s"
+    if isinstance(s, Veto):
+        return f"pre-promote check of {s.site} fails for {s.duration:g}s"
+    if isinstance(s, MaintenanceStep):
+        return f"operator: maintenance mode for {s.duration:g}s"
     if isinstance(s, HealAll):
         return "heal all links"
     return f"{s.fault} {s.node}"

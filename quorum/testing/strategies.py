@@ -33,12 +33,15 @@ from quorum.testing.schedule import (
     Heal,
     HealAll,
     Isolate,
+    MaintenanceStep,
     Pause,
     Restart,
     Schedule,
     Step,
     SwitchoverStep,
     TakeoverStep,
+    Unhealthy,
+    Veto,
 )
 
 NODES = ("A", "B", "W")
@@ -118,7 +121,12 @@ def fault_steps(
                 rate=st.sampled_from([1 - big, 1 + big, 1 - big / 2, 1 + big / 2]),
             )
         )
+    seconds = st.integers(1, 300).map(lambda n: n / 10)
+    options.append(st.builds(Unhealthy, at=at, site=st.sampled_from(SITES), duration=seconds))
+    if config.pre_promote_check:
+        options.append(st.builds(Veto, at=at, site=st.sampled_from(SITES), duration=seconds))
     if operator:
+        options.append(st.builds(MaintenanceStep, at=at, duration=seconds))
         options.append(st.builds(SwitchoverStep, at=at, to=st.sampled_from(SITES)))
         options.append(st.builds(TakeoverStep, at=at, to=st.sampled_from(SITES), fence=st.booleans()))
     return st.one_of(options)
