@@ -192,3 +192,32 @@ def test_witness_kill_during_arbitration(lab: Lab) -> None:
     epochs = [e for _, e in roles_seen(lab, "B")]
     assert epochs == sorted(epochs)
     finish(lab)
+
+
+def test_failing_pre_promote_hook_aborts_the_promotion(lab: Lab) -> None:
+    """B's pre_promote hook fails: after kill -9 of A, B does not serve; once the hook passes
+    (on its retry), B serves alone. The hook runs before B asks the witness, not after."""
+    import yaml
+
+    ran, allow = lab.dir / "pre_promote.log", lab.dir / "allow-promotion"
+    lab.kill("B")
+    path = lab.dir / "agentB.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["hooks"] = {"pre_promote": f'echo "$QUORUM_EPOCH" >> {ran}; test -f {allow}', "timeout": 5}
+    cfg["quorum"] = {**cfg["quorum"], "pre_promote_retry": 2.0}
+    path.write_text(yaml.safe_dump(cfg))
+    lab.start_agent("B")
+    lab.wait_for(lab.pair_up, 60, "pair up again")
+    lab.kill("A")
+    lab.wait_for(ran.exists, 30, "B runs its pre-promote hook")
+    lab.wait_for(
+        lambda: "pre-promote check failed" in str((lab.status("B") or {}).get("promotion_blocked")),
+        30,
+        "B reports the failed check",
+    )
+    assert lab.role("B") != "solo"
+    assert "solo" not in [r for r, _ in roles_seen(lab, "B")]
+    allow.touch()
+    lab.wait_for(lambda: lab.role("B") == "solo", 60, "B serves once its hook passes")
+    assert len(ran.read_text().split()) >= 2  # the failed run, then the retry
+    finish(lab)

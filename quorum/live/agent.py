@@ -375,7 +375,10 @@ class Agent:
         if self.s.status_file is None:
             return
         st = self.status()
-        key = {k: st[k] for k in ("role", "epoch", "peer_up", "witness_up", "journal_unsent")}
+        key = {
+            k: st[k]
+            for k in ("role", "epoch", "peer_up", "witness_up", "journal_unsent", "promotion_blocked")
+        }
         if key == self._last_status:
             return
         self._last_status = key
