@@ -45,9 +45,10 @@ test: $(TSTAMP) lint typecheck
 deep-test: $(TSTAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
 
-## bench: figures, not tests (schedules checked per second, ...).
+## bench: figures, not tests (schedules/s, simulated years/s beside bare SimPy events/s, live failover...).
 bench: $(STAMP)
 	$(BIN)/python -m quorum.bench
+	$(BIN)/python -m sim.bench
 	$(BIN)/python -m quorum.live.bench --trials 20
 
 ## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
