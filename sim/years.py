@@ -12,7 +12,9 @@ through the message-level :class:`sim.runner.Runner` (the core decides), with ev
 episode compressed to at most ``settle`` seconds (the liveness bound plus a lease: after it the core
 has reached its steady decision). The downtime of an interval is the downtime seen in its compressed
 window plus, if nothing served at the window's end, the rest of the real interval. Episode outcomes
-are memoised by their sequence of (down set, compressed length): only aggregates are kept.
+are memoised by their sequence of (down set, compressed length): only aggregates are kept. The window
+of ``settle`` seconds after the last repair is simulated too: the time the pair takes to come back
+(a restarted site rejoining, a frozen pair resuming) counts as downtime.
 """
 
 from __future__ import annotations
@@ -171,6 +173,7 @@ class Years:
             outs = self._simulate(key)
             self.t.cache[key] = outs
             self.t.simulated_episodes += 1
+        *outs, tail = outs
         was_down = False
         for (_ds, real), (_, comp), o in zip(intervals, key, outs, strict=True):
             rest = real - comp
@@ -185,6 +188,11 @@ class Years:
             if down >= self.sc.session_timeout and not was_down:
                 self.t.disconnections += sum(s.users for s in self.sc.topology.sites.values())
             was_down = down > 0 and not o.serving_at_end
+        # after the last repair the pair still has to come back (a restarted site rejoins, a frozen pair
+        # resumes): that recovery, seen in the window after the repair, is downtime too
+        self.t.downtime_s += tail.down_in_window
+        self.t.split_brain_s += tail.split_in_window
+        self.t.failovers += tail.failovers
 
     def _simulate(self, key: tuple[tuple[frozenset[str], float], ...]) -> list[Outcome]:
         faults: list[Any] = []
@@ -201,6 +209,7 @@ class Years:
             prev = ds
         for c in sorted(prev):
             faults.append(self._fault(c, at, down=False))
+        bounds.append((at, at + self.settle))  # the recovery window after the last repair
         sub = self.sc.model_copy(
             update={"faults": tuple(faults), "duration": at + self.settle, "expect": S.Expect()}
         )
@@ -220,7 +229,7 @@ class Years:
                     split_in_window=dt * sum(1 for s in win if s.split),
                     split_at_end=last is not None and last.split,
                     failovers=fo,
-                    data_lost=lost if i == len(bounds) - 1 else 0.0,
+                    data_lost=lost if i == len(bounds) - 2 else 0.0,
                     stale_at_end=last is not None and bool(last.stale),
                 )
             )
