@@ -215,12 +215,16 @@ def liveness_promise(d: Driver) -> str | None:
         return all(ln.up and not (ln.delay or ln.loss or ln.reorder) for ln in (ab, ba))
 
     w = d.witness.d if up("W") else d.witness_store
+    committed = False
     for x in (Site.A, Site.B):
         if not up(x.value) or not truly_current(d, x):
             continue
         peer = x.peer
         if up(peer.value) and clean(x.value, peer.value) and d.sites[x].current:
             return None  # the pair can restore the mirror by itself (x knows its copy is current)
+        if d.sites[x].preelect_commit is peer:
+            committed = True
+            continue  # x promised the unreachable peer it wins a split: it may be serving alone
         if not (up("W") and clean(x.value, "W")):
             continue
         if w is not None:
@@ -231,4 +235,6 @@ def liveness_promise(d: Driver) -> str | None:
             if w.mode is Mode.MIRRORED and w.preelected is not None and w.preelected is not x:
                 continue
         return None
+    if committed:
+        return "the site that can reach the witness committed to its unreachable peer winning a split"
     return "no site with a current copy (as the system knows it) can reach the witness or its peer"
