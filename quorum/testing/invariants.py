@@ -202,13 +202,13 @@ def liveness_promise(d: Driver) -> str | None:
     def up(n: str) -> bool:
         return d.up[n]
 
+    if any(ln.delay or ln.loss or ln.reorder for ln in d.links.values()):
+        return "a link is still degraded (delay, loss or reordering): faults have not stopped"
     if not sp.uses_witness:
         pref = cfg.preferred_site
         if up(pref.value) and truly_current(d, pref):
             return None
         return f"{cfg.policy.value}: the preferred site {pref.value} is down"
-    if any(ln.delay or ln.loss or ln.reorder for ln in d.links.values()):
-        return "a link is still degraded (delay, loss or reordering): faults have not stopped"
 
     def clean(a: str, b: str) -> bool:
         ab, ba = d.links[(a, b)], d.links[(b, a)]
