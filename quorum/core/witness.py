@@ -11,6 +11,7 @@ Decision table for a request from site X (Y is the other site):
 | durable mode     | X wants            | rule                                                                    |
 |------------------|--------------------|-------------------------------------------------------------------------|
 | any              | epoch > ours       | adopt the higher epoch first (a pre-elected winner served alone)         |
+| SOLO(Y)          | X solo at our epoch| adopt X as holder: X minted it as pre-elected winner, Y never used ours  |
 | SOLO(X)          | RENEW at our epoch | renew the lease (last-man-standing: sticky after ``last_man_window``)    |
 | SOLO(X)          | SOLO               | fresh grant at epoch+1 (X froze or restarted; same copy, no one else)    |
 | SOLO(X)          | MIRROR at our epoch| epoch+1, MIRRORED, both copies current                                   |
@@ -165,6 +166,19 @@ class WitnessMachine:
         self.last_request[x] = req
         d = self.d
         if req.epoch > d.epoch:
+            self._adopt(now, req, acts)
+            d = self.d
+        elif (
+            req.epoch == d.epoch
+            and req.role is Role.SOLO
+            and d.mode is Mode.SOLO
+            and d.holder is not None
+            and d.holder is not req.site
+            and self.fenced_epoch != d.epoch
+        ):
+            # x serves alone at an epoch we granted to the other site: x minted it itself as the
+            # pre-elected winner, so the other site had committed to x and never used our grant
+            # (a grant answering a request sent just before its commitment). x holds the epoch.
             self._adopt(now, req, acts)
             d = self.d
         if req.preelected is not None and req.epoch == d.epoch and d.preelected is None:
