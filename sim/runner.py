@@ -25,6 +25,7 @@ from quorum.core import (
     Maintenance,
     Message,
     MirrorWriteFailed,
+    Mode,
     PersistSite,
     PersistWitness,
     PromotionChecked,
@@ -565,13 +566,54 @@ class Runner:
             yield self.env.timeout(self.sc.write_interval)
             self._tick()
 
-    def run(self) -> Runner:
+    def steady(self) -> bool:
+        """Everything is up and healthy and the pair is mirrored at the witness's epoch, with nothing
+        pending: without a new fault nothing can change any more (only heartbeats flow)."""
+        if not all(self.up.values()) or any(self.env.now < t for t in self.paused_until.values()):
+            return False
+        if self.resync or any(c.missing > 0 for c in self.copies.values()):
+            return False
+        if any(not all(ls.paths_up) or ls.blocked_from or ls.extra for ls in self.links.values()):
+            return False
+        if any(c.rate != 1.0 for c in self.clocks.values()):
+            return False
+        w = self.witness
+        if w.d.mode is not Mode.MIRRORED or w.d.maintenance or w.pending is not None:
+            return False
+        return all(
+            m.role is Role.MIRRORED
+            and m.epoch == w.d.epoch
+            and m.peer_up
+            and m.witness_up
+            and m.healthy
+            and not m.resyncing
+            and m._mirror_settled()
+            for m in self.sites.values()
+        )
+
+    def _until_steady(self, after: float, done: simpy.Event) -> Any:
+        """Stop the run early once it is steady after ``after`` (the years mode's recovery window)."""
+        yield self.env.timeout(max(0.0, after - self.env.now))
+        while True:
+            if self.steady():
+                done.succeed()
+                return
+            yield self.env.timeout(self.sc.write_interval)
+
+    def run(self, stop_when_steady_after: float | None = None) -> Runner:
+        """Run to the scenario's duration; with ``stop_when_steady_after``, stop as soon as the system is
+        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time."""
         for f in sorted(self.sc.faults, key=lambda f: f.at):
             self.at(f.at, partial(self._fault, f))
         for w in self.sc.expect.serving:
             self.at(w.at, partial(self._check, w))
         self.env.process(self._ticker())
-        self.env.run(until=self.sc.duration + 1e-9)
+        if stop_when_steady_after is None:
+            self.env.run(until=self.sc.duration + 1e-9)
+        else:
+            done = self.env.event()
+            self.env.process(self._until_steady(stop_when_steady_after, done))
+            self.env.run(until=self.env.timeout(self.sc.duration + 1e-9) | done)
         self.redundant_at_end = (
             all(self.up[s.value] for s in SITES)
             and all(c.missing == 0 for c in self.copies.values())

@@ -14,7 +14,9 @@ has reached its steady decision). The downtime of an interval is the downtime se
 window plus, if nothing served at the window's end, the rest of the real interval. Episode outcomes
 are memoised by their sequence of (down set, compressed length): only aggregates are kept. The window
 of ``settle`` seconds after the last repair is simulated too: the time the pair takes to come back
-(a restarted site rejoining, a frozen pair resuming) counts as downtime.
+(a restarted site rejoining, a frozen pair resuming) counts as downtime. That window ends early once
+the runner is ``steady()`` (all up, mirrored at the witness's epoch, nothing pending): from there on
+nothing can change without a new fault, so the rest of the window would only repeat heartbeats.
 """
 
 from __future__ import annotations
@@ -80,8 +82,9 @@ class Totals:
 class Years:
     """Run ``years`` of random failures for a scenario's topology; ``run()`` returns a JSON-able dict."""
 
-    def __init__(self, sc: S.Scenario, years: float, seed: int = 0) -> None:
+    def __init__(self, sc: S.Scenario, years: float, seed: int = 0, *, stop_when_steady: bool = True) -> None:
         self.sc = sc
+        self.stop_when_steady = stop_when_steady
         self.years = years
         self.seed = seed
         self.env = simpy.Environment()
@@ -213,7 +216,7 @@ class Years:
         sub = self.sc.model_copy(
             update={"faults": tuple(faults), "duration": at + self.settle, "expect": S.Expect()}
         )
-        r = Runner(sub, self.seed).run()
+        r = Runner(sub, self.seed).run(stop_when_steady_after=at if self.stop_when_steady else None)
         dt = sub.write_interval
         outs = []
         roles = [e for e in r.timeline if e.kind == "role"]

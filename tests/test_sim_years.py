@@ -44,3 +44,37 @@ def test_years_both_continue_shows_split_brain() -> None:
     sc = sc.model_copy(update={"quorum": q, "common_cause": (("ab",),)})
     out = run_years(sc, 20, seed=1)
     assert out["split_brain_s"] > 0
+
+
+@pytest.mark.parametrize("policy", ["witness-preferred", "static-preferred", "both-continue"])
+def test_stopping_a_steady_recovery_window_changes_no_figure(policy: str) -> None:
+    """The recovery window after an episode ends once the runner is steady: the totals are the same
+    as when every window runs to its end (only heartbeats would have followed)."""
+    from quorum.core.config import Policy
+    from sim.years import Years
+
+    sc = load_scenario(REF)
+    q = sc.quorum.model_copy(update={"policy": Policy(policy)})
+    sc = sc.model_copy(update={"quorum": q})
+    fast = Years(sc, 60, seed=5).run()
+    full = Years(sc, 60, seed=5, stop_when_steady=False).run()
+    assert fast == full
+    assert fast["episodes"] > 0
+
+
+def test_runner_is_steady_only_when_nothing_is_pending() -> None:
+    from sim.runner import Runner
+
+    sc = load_scenario(REF)
+    r = Runner(
+        sc.model_copy(
+            update={"duration": 30.0, "faults": (), "expect": sc.expect.model_copy(update={"serving": ()})}
+        )
+    )
+    r.run()
+    assert r.steady()
+    r2 = Runner(
+        sc.model_copy(update={"duration": 200.0, "expect": sc.expect.model_copy(update={"serving": ()})})
+    )
+    r2.run()  # the reference story: A crashed at 180 s and is still down at 200 s
+    assert not r2.steady()
