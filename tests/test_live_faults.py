@@ -221,3 +221,23 @@ def test_failing_pre_promote_hook_aborts_the_promotion(lab: Lab) -> None:
     lab.wait_for(lambda: lab.role("B") == "solo", 60, "B serves once its hook passes")
     assert len(ran.read_text().split()) >= 2  # the failed run, then the retry
     finish(lab)
+
+
+def test_lossy_links_cause_no_failover(tmp_path: Path) -> None:
+    """20 % packet loss on every link (TCP retransmission delays) for a while: nobody fails over.
+
+    The heartbeat is 0.2 s and the detection timeout 0.8 s; lost packets cost 0.2 s, 0.6 s, 1.4 s...
+    but the agents' sends are concurrent, so one stalled connection does not silence a site.
+    """
+    lab = Lab(tmp_path / "lab", seed=11, loss=0.2, loss_window=8.0)
+    try:
+        lab.start(timeout=60)
+        apply_fault(lab, "lossy-link")
+        lab.settle(1.0)
+        assert sum(s["chunks_delayed"] for s in lab.loss_stats().values()) > 0
+        changes = lab.role_changes(since=lab.fault_at)
+        assert not [c for c in changes if c["epoch"] != 1 or c["new"] in ("solo", "fenced")], changes
+        assert lab.role("A") == "mirrored" and lab.role("B") == "mirrored"
+        finish(lab)
+    finally:
+        lab.cleanup()

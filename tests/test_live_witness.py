@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,24 @@ def test_bad_token_is_401_and_repeated_failures_are_429(tmp_path: Path, tokens: 
     for _ in range(2):
         assert c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong")).status_code == 401
     assert c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code == 429
+
+
+def test_verified_tokens_are_remembered_by_digest_and_failures_are_forgotten(
+    tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    """A token that verified is remembered (by its SHA-256, not in clear); a bad one never is; clients
+    whose failures are a minute old are dropped from the failure map once it is large."""
+    c = make_client(tmp_path, tokens)
+    svc = c.app.state.service
+    for seq in (1, 2):
+        assert c.post("/v1/heartbeat", json=req("A", seq=seq), headers=auth(tokens["A"])).status_code == 200
+    assert c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong")).status_code == 401
+    assert len(svc.verified) == 1 and tokens["A"].encode() not in next(iter(svc.verified))
+    old = time.monotonic() - 120.0
+    for i in range(1024):
+        svc._failed(f"10.0.{i // 256}.{i % 256}", old)
+    svc._failed("10.9.9.9", time.monotonic())
+    assert len(svc.failures) <= 2
 
 
 def test_site_token_cannot_speak_for_the_other_site(tmp_path: Path, tokens: dict[str, str]) -> None:

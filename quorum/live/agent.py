@@ -7,6 +7,10 @@
   proxy variables honoured); the reply comes back as an input. Peer heartbeats go agent → agent:
   each agent serves ``POST /v1/peer`` on its own small HTTPS endpoint (DESIGN §6 keeps the agents
   outbound-only towards the *witness*; the inter-site link is the replication network anyway).
+  Each peer heartbeat goes out on ``peer_lanes`` (2) independent connections at once, and the peer's
+  core ignores every copy after the first: TCP turns packet loss into retransmission delays of
+  0.2 s, 0.6 s, 1.4 s..., and one delayed stream must not silence the peer for a detection timeout
+  (measured: ``python -m quorum.live.bench --loss 0.2``).
 * **Durability.** ``PersistSite`` is committed (fsync) before any later action of the same call.
 * **Hooks.** On a role change the promote / demote / fence command runs with a timeout (environment:
   ``QUORUM_SITE``, ``QUORUM_OLD_ROLE``, ``QUORUM_NEW_ROLE``, ``QUORUM_EPOCH``, ``QUORUM_REASON``).
@@ -102,7 +106,8 @@ class Agent:
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
         t = self.cfg.detection_timeout  # sends are concurrent tasks: a slow TLS reconnect must not lose them
         self.witness = client_for(settings.witness, settings, t)
-        self.peer = client_for(settings.peer, settings, t)
+        # one client (one connection pool) per lane: each heartbeat goes out on every lane at once
+        self.peers = [client_for(settings.peer, settings, t) for _ in range(settings.peer_lanes)]
         self.storage = httpx.AsyncClient(timeout=httpx.Timeout(1.0), trust_env=False)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.write_seq = 0
@@ -154,7 +159,8 @@ class Agent:
                 if a.dst is None and isinstance(a.message, WitnessRequest):
                     self._spawn(self._to_witness(a.message))
                 elif isinstance(a.message, PeerHeartbeat):
-                    self._spawn(self._to_peer(a.message))
+                    for lane in self.peers:
+                        self._spawn(self._to_peer(lane, a.message))
             elif isinstance(a, RoleChanged):
                 log.warning(
                     "site %s: %s -> %s at epoch %d: %s", a.site, a.old.value, a.new.value, a.epoch, a.reason
@@ -191,9 +197,10 @@ class Agent:
         if reply is not None:
             await self.queue.put(reply.to_core())
 
-    async def _to_peer(self, hb: PeerHeartbeat) -> None:
+    async def _to_peer(self, lane: httpx.AsyncClient, hb: PeerHeartbeat) -> None:
+        """One copy of a heartbeat on one lane; the peer's core ignores the copies after the first."""
         try:
-            r = await self.peer.post("/v1/peer", content=PeerHeartbeatModel.from_core(hb).model_dump_json())
+            r = await lane.post("/v1/peer", content=PeerHeartbeatModel.from_core(hb).model_dump_json())
             r.raise_for_status()
             self.stats["peer_ok"] += 1
         except httpx.HTTPError as e:

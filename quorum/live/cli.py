@@ -193,7 +193,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
     if args.fault not in FAULTS:
         raise UsageError(f"--fault must be one of {', '.join(FAULTS)} (got {args.fault!r})")
-    result = run_lab(args.fault, workdir=Path(args.workdir) if args.workdir else None, verbose=not args.json)
+    if not 0.0 <= args.loss < 1.0:
+        raise UsageError(f"--loss must be in [0, 1) (got {args.loss})")
+    result = run_lab(
+        args.fault,
+        workdir=Path(args.workdir) if args.workdir else None,
+        verbose=not args.json,
+        loss=args.loss,
+        loss_window=args.window,
+        seed=args.seed,
+    )
     if args.json:
         print(json.dumps(result))
     return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
@@ -272,7 +281,12 @@ def register(sub: Any) -> None:
     tk.set_defaults(func=cmd_takeover)
 
     lab = sub.add_parser("lab", help="a witness and two agents on 127.0.0.1, with one injected fault")
-    lab.add_argument("--fault", default="kill-serving", help="kill-serving|cut-link|cut-witness|...")
+    lab.add_argument(
+        "--fault", default="kill-serving", help="kill-serving|cut-link|cut-witness|...|lossy-link"
+    )
+    lab.add_argument("--loss", type=float, default=0.2, help="lossy-link: packet loss on every link (0.2)")
+    lab.add_argument("--window", type=float, default=30.0, help="lossy-link: seconds of loss (30)")
+    lab.add_argument("--seed", type=int, default=0, help="lossy-link: seed of the loss draws (0)")
     lab.add_argument("--json", action="store_true")
     lab.add_argument("--workdir", help="keep the lab's files here (default: a temporary directory)")
     lab.set_defaults(func=cmd_lab)

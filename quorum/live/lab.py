@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,17 @@ from quorum.live.proxy import FaultProxy
 from quorum.live.storage import StorageStub
 from quorum.live.trace import replay
 
-FAULTS = ("kill-serving", "cut-link", "cut-witness", "pause-serving", "witness-restart", "flap-link")
+FAULTS = (
+    "kill-serving",
+    "cut-link",
+    "cut-witness",
+    "pause-serving",
+    "witness-restart",
+    "flap-link",
+    "lossy-link",
+)
+
+LINKS = ("A-W", "B-W", "A-B", "B-A")  # every directed link of the lab, each through the proxy
 
 LAB_TIMINGS: dict[str, Any] = {
     "heartbeat_interval": 0.2,
@@ -47,7 +58,14 @@ def free_port() -> int:
 
 
 class Lab:
-    def __init__(self, workdir: Path | None = None, quorum: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path | None = None,
+        quorum: dict[str, Any] | None = None,
+        seed: int = 0,
+        loss: float = 0.2,
+        loss_window: float = 30.0,
+    ) -> None:
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="quorum-lab-")
         self.dir = Path(workdir) if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +78,10 @@ class Lab:
         self.tokens: dict[str, str] = {}
         self.last_roles: dict[str, tuple[str, int]] = {}
         self.observed: list[dict[str, Any]] = []
+        self.seed = seed
+        self.loss = loss  # the ``lossy-link`` fault: this loss on every link for ``loss_window`` seconds
+        self.loss_window = loss_window
+        self.fault_at: float | None = None  # time.monotonic() when the fault was applied
         self._closed = False
 
     # ---- set-up ------------------------------------------------------------------------------------
@@ -251,6 +273,21 @@ class Lab:
     def heal(self, *links: str) -> None:
         self.cut(*links, up=True)
 
+    def lossy(self, p: float, *links: str) -> None:
+        """Lose packets with probability ``p`` on ``links`` (0 heals): TCP retransmission delays."""
+        for i, link in enumerate(links):
+            self.proxy.set_loss(link, p, seed=self.seed * 1000 + i)
+        self.note("net", f"loss {p:.0%} on " + " ".join(links) if p else "no loss on " + " ".join(links))
+
+    def loss_stats(self) -> dict[str, dict[str, float]]:
+        """Each link's proxy counters (``quorum.live.proxy.LinkStats``), delay rounded to milliseconds."""
+        out: dict[str, dict[str, float]] = {}
+        for name in self.proxy.links:
+            st = asdict(self.proxy.stats(name))
+            st["delay_s"] = round(st["delay_s"], 3)
+            out[name] = st
+        return out
+
     # ---- results -----------------------------------------------------------------------------------
     def split_brain(self) -> bool:
         """Two sites serving alone at once (seen in the status files), or the storage stub saw one."""
@@ -264,6 +301,44 @@ class Lab:
             if len(solo) == 2 and solo[0]["epoch"] == solo[1]["epoch"]:
                 return True
         return False
+
+    def _trace_actions(self, since: float | None) -> Iterator[tuple[float, dict[str, Any]]]:
+        """``(now, encoded action)`` for every action in the agents' traces at or after ``since``."""
+        for s in "AB":
+            path = self.dir / f"trace{s}.jsonl"
+            if not path.exists():
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except ValueError:  # a line cut short by kill -9
+                    continue
+                if "init" in rec or (since is not None and float(rec["now"]) < since):
+                    continue
+                for a in rec["actions"]:
+                    yield float(rec["now"]), a
+
+    def role_changes(self, since: float | None = None) -> list[dict[str, Any]]:
+        """Every ``RoleChanged`` in the agents' traces at or after ``since`` (``time.monotonic()``).
+
+        The traces hold every call of the machines, so a role held for a millisecond is seen too
+        (the status files are polled and may miss it). The agents' ``now`` is the same clock.
+        """
+        out = [
+            {k: a[k] for k in ("site", "old", "new", "epoch", "reason")} | {"now": now}
+            for now, a in self._trace_actions(since)
+            if a.get("type") == "RoleChanged"
+        ]
+        return sorted(out, key=lambda r: float(r["now"]))
+
+    def epochs_persisted(self, since: float | None = None) -> dict[str, set[int]]:
+        """Per site, every epoch it persisted (``PersistSite``) at or after ``since``: an epoch change
+        shows here even without a role change (a site that only learns of a new epoch)."""
+        out: dict[str, set[int]] = {"A": set(), "B": set()}
+        for _, a in self._trace_actions(since):
+            if a.get("type") == "PersistSite":
+                out[str(a["site"])].add(int(a["state"]["epoch"]))
+        return out
 
     def replay_differences(self) -> int:
         n = 0
@@ -304,6 +379,7 @@ def _wait_solo(lab: Lab, site: str, timeout: float) -> float:
 def apply_fault(lab: Lab, fault: str) -> float | None:
     """Apply ``fault`` to a mirrored lab pair; returns the failover time in seconds (None: no failover)."""
     long = 8 * float(lab.quorum["lease_duration"]) + 10
+    lab.fault_at = time.monotonic()
     if fault == "kill-serving":
         t = time.time()
         lab.kill("A")
@@ -339,22 +415,62 @@ def apply_fault(lab: Lab, fault: str) -> float | None:
             lab.heal("A-B", "B-A")
             lab.settle(3 * hb)
         return None
+    if fault == "lossy-link":
+        lab.lossy(lab.loss, *LINKS)
+        lab.settle(lab.loss_window)
+        lab.lossy(0.0, *LINKS)
+        return None
     raise ValueError(f"unknown fault {fault!r}")
 
 
-def run_lab(fault: str, workdir: Path | None = None, verbose: bool = True) -> dict[str, Any]:
-    lab = Lab(workdir)
+def run_lab(
+    fault: str,
+    workdir: Path | None = None,
+    verbose: bool = True,
+    *,
+    loss: float = 0.2,
+    loss_window: float = 30.0,
+    seed: int = 0,
+    quorum: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One fresh lab, one fault; a dict of outcomes (``failover_s``, split brain, role changes, ...).
+
+    ``lossy-link`` puts ``loss`` on every link (site↔site and sites↔witness) for ``loss_window``
+    seconds with nobody killed; ``failover`` then says whether anything failed over anyway (an epoch
+    change, or a site serving alone or fenced), and ``role_changes`` lists every role change the
+    agents' traces show, freezes included.
+    """
+    lab = Lab(workdir, quorum=quorum, seed=seed, loss=loss, loss_window=loss_window)
     try:
         lab.start()
         lab.settle(1.0)
+        before = {s: int((lab.status(s) or {}).get("epoch", 0)) for s in "AB"}
         failover = apply_fault(lab, fault)
         lab.settle(3.0)
         final = {s: (lab.status(s) or {}).get("role") if lab.alive(s) else "down" for s in "AB"}
         epochs = {s: (lab.status(s) or {}).get("epoch") for s in "AB"}
         lab.close()
+        changes = lab.role_changes(since=lab.fault_at)
+        persisted = lab.epochs_persisted(since=lab.fault_at)
+        failed_over = (
+            any(rc["epoch"] != before[rc["site"]] or rc["new"] in ("solo", "fenced") for rc in changes)
+            or any(persisted[s] - {before[s]} for s in "AB")
+            or any(e is not None and int(e) != before[s] for s, e in epochs.items())
+        )
         result = {
             "fault": fault,
             "failover_s": None if failover is None else round(failover, 3),
+            "failover": failed_over,
+            "role_changes": [
+                {
+                    "site": rc["site"],
+                    "old": rc["old"],
+                    "new": rc["new"],
+                    "epoch": rc["epoch"],
+                    "reason": rc["reason"],
+                }
+                for rc in changes
+            ],
             "stale_writes_accepted": lab.stub.report()["stale_writes_accepted"],
             "split_brain": lab.split_brain(),
             "final_roles": final,
@@ -363,6 +479,8 @@ def run_lab(fault: str, workdir: Path | None = None, verbose: bool = True) -> di
             "replay_differences": lab.replay_differences(),
             "timeline": [(round(t, 3), who, text) for t, who, text in lab.timeline],
         }
+        if fault == "lossy-link":
+            result["loss"] = {"p": loss, "window_s": loss_window, "seed": seed, "links": lab.loss_stats()}
         if verbose:
             for t, who, text in result["timeline"]:
                 print(f"{t:8.3f}s  {who:<4} {text}")
@@ -372,6 +490,11 @@ def run_lab(fault: str, workdir: Path | None = None, verbose: bool = True) -> di
                 f"storage: {result['storage']}; split brain: {result['split_brain']};"
                 f" replay differences: {result['replay_differences']}"
             )
+            if fault == "lossy-link":
+                rcs = ", ".join(f"{r['site']} {r['old']}->{r['new']}@{r['epoch']}" for r in changes) or "none"
+                print(
+                    f"loss {loss:.0%} for {loss_window:g} s on every link: failover {failed_over}; role changes: {rcs}"
+                )
         return result
     finally:
         lab.cleanup()

@@ -88,6 +88,12 @@ class AgentSettings(_Strict):
     journal_max_age_days: float = Field(default=90.0, gt=0)
     journal_max_rows: int = Field(default=100_000, ge=1)
     trust_env: bool = Field(default=True, description="honour HTTP(S)_PROXY / NO_PROXY")
+    peer_lanes: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="each peer heartbeat goes out on this many independent connections at once",
+    )
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,6 +9,7 @@ anywhere is a stale write accepted; two sites writing alone at the same epoch is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -46,6 +47,11 @@ class StorageStub:
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def handle(self) -> None:
+                # the agent went away mid-answer (stopped or killed): its write is counted already
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    super().handle()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
