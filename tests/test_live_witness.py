@@ -126,6 +126,13 @@ def test_body_size_limit(tmp_path: Path, tokens: dict[str, str]) -> None:
     big = req("A")
     big["pad"] = "x" * 5000
     assert c.post("/v1/heartbeat", json=big, headers=auth(tokens["A"])).status_code == 413
+    # no declared length (chunked transfer): counted while reading
+    h = {**auth(tokens["A"]), "content-type": "application/json"}
+    chunks = [json.dumps(big).encode()[i : i + 500] for i in range(0, 6000, 500)]
+    assert c.post("/v1/heartbeat", content=iter(chunks), headers=h).status_code == 413
+    small = json.dumps(req("A")).encode()
+    r = c.post("/v1/heartbeat", content=iter([small[:40], small[40:]]), headers=h)
+    assert r.status_code == 200 and r.json()["reply"]["verdict"] == "ok"
 
 
 def test_grant_is_durable_and_survives_restart(tmp_path: Path, tokens: dict[str, str]) -> None:
