@@ -7,6 +7,7 @@ traces through a fresh core: zero differences.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import ssl
 from collections.abc import Iterator
@@ -58,6 +59,10 @@ def test_inter_site_cut_only(lab: Lab) -> None:
     assert lab.role("A") == "solo" and lab.role("B") in ("fenced", "frozen")
     assert ("solo", 2) not in roles_seen(lab, "B")
     finish(lab)
+    # SIGTERM is a graceful stop, not the kill -9 that close() falls back to after 5 s: an agent cancels
+    # its tasks, closes its clients and trace and exits 0; uvicorn shuts the witness down, then re-raises
+    # the signal it captured, so the witness ends by SIGTERM
+    assert [lab.procs[s].returncode for s in ("A", "B", "W")] == [0, 0, -signal.SIGTERM]
 
 
 def test_witness_down_for_a_while(lab: Lab) -> None:

@@ -141,6 +141,9 @@ class Agent:
                 t.cancel()
             for t in list(self.tasks):
                 t.cancel()
+            await asyncio.gather(*bg, *self.tasks, return_exceptions=True)
+            for c in (self.witness, *self.peers, self.storage):
+                await c.aclose()
             self.trace.close()
 
     async def step(self, event: Input | None) -> None:
