@@ -220,7 +220,9 @@ def test_maintenance_mode_suspends_failover_durably(tmp_path: Path, tokens: dict
     reply = c.post("/v1/heartbeat", json=solo, headers=auth(tokens["A"])).json()["reply"]
     assert reply["verdict"] == "wait" and "maintenance" in reply["reason"]
     c2 = make_client(tmp_path, tokens)  # restart: the mode is part of the durable state
-    assert c2.get("/v1/state?pair=p", headers=op).json()["durable"]["maintenance"] is True
+    st = c2.get("/v1/state?pair=p", headers=op).json()
+    assert st["durable"]["maintenance"] is True
+    assert st["maintenance"]["on"] is True and st["maintenance"]["reason"] == "storage firmware"
     solo["request"]["seq"] = 6
     assert c2.post("/v1/heartbeat", json=solo, headers=auth(tokens["A"])).json()["reply"]["verdict"] == "wait"
     c2.put("/v1/maintenance", json={"pair": "p", "on": False, "reason": "done"}, headers=op)

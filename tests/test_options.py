@@ -166,3 +166,22 @@ def test_planned_switchover_moves_service_without_loss() -> None:
 def test_heal_after_split_restores_the_mirror() -> None:
     d = drive(QuorumConfig(), Cut(at=2, src="A", dst="B"), Heal(at=20, src="A", dst="B"), until=50)
     assert {m.role for m in d.sites.values()} == {Role.MIRRORED}
+
+
+def test_a_site_learns_the_tie_from_a_mirrored_reply() -> None:
+    """A cannot reach the witness while B fails over and serves alone (the tie moves to B), then the
+    pair mirrors again at epoch 3. A hears the new tie only in the witness's MIRRORED replies; it must
+    take it from them, or after a witness loss both sites propose themselves in the pre-election,
+    neither commits, and a cut leaves nobody serving. With the tie learnt, B is pre-elected and serves."""
+    d = drive(
+        QuorumConfig(pre_election=True),
+        Cut(at=0, src="A", dst="W"),
+        Crash(at=2, node="A"),
+        Restart(at=30, node="A"),
+        Heal(at=60, src="A", dst="W"),
+        Crash(at=80, node="W"),
+        Cut(at=100, src="A", dst="B"),
+        until=140,
+    )
+    assert all(m.tie_site is Site.B for m in d.sites.values())
+    assert solo_site(d) is Site.B

@@ -478,12 +478,12 @@ class SiteMachine:
         self.witness_up = True
         if r.epoch >= self.epoch:
             self.witness_view = r
+            if r.tie_site is not self.tie_site:
+                self.tie_site = r.tie_site
         if r.epoch == self.epoch and r.mode is Mode.SOLO and r.holder is not None:
             if r.holder is not self.epoch_holder:
                 self.epoch_holder = r.holder  # the witness knows who holds our epoch (after a restart)
                 acts.append(PersistSite(self.site, self.durable()))
-            if r.tie_site is not self.tie_site:
-                self.tie_site = r.tie_site
         v = r.verdict
         if (
             self.preelect_commit is not None

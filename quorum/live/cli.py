@@ -141,7 +141,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"  lease_live {st['lease_live']}  tie {st['tie_site']}"
     )
     if st.get("maintenance") and st["maintenance"]["on"]:
-        print(f"MAINTENANCE: {st['maintenance']['reason']}")
+        print(f"MAINTENANCE: {st['maintenance'].get('reason', '')}")
     print(f"{'site':<5} {'role':<9} {'epoch':>5} {'current':<8} {'want':<7} {'last seen':>10}")
     for site, v in sorted(st["sites"].items()):
         print(
@@ -267,7 +267,9 @@ def register(sub: Any) -> None:
     so.add_argument("--dry-run", action="store_true")
     so.set_defaults(func=cmd_switchover)
 
-    m = sub.add_parser("maintenance", help="maintenance mode on/off (recorded)")
+    m = sub.add_parser(
+        "maintenance", help="maintenance mode on/off: no automatic failover while on (audited)"
+    )
     _operator_args(m)
     m.add_argument("state", choices=["on", "off"])
     m.add_argument("--reason", required=True)

@@ -108,9 +108,11 @@ class WitnessStore:
             (pair, int(on), reason, time.time()),
         )
 
-    def maintenance(self, pair: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT on_, reason, at FROM maintenance WHERE pair=?", (pair,)).fetchone()
-        return None if row is None else {"on": bool(row[0]), "reason": row[1], "at": row[2]}
+    def maintenance_note(self, pair: str) -> dict[str, Any] | None:
+        """The reason and wall-clock time of the last maintenance change (whether maintenance is on is
+        the witness machine's durable state, not this table's)."""
+        row = self.db.execute("SELECT reason, at FROM maintenance WHERE pair=?", (pair,)).fetchone()
+        return None if row is None else {"reason": row[0], "at": row[1]}
 
 
 class SiteStore:

@@ -180,7 +180,8 @@ class WitnessService:
             "lease_live": m.lease_live(now),
             "tie_site": m.tie().value,
             "pending_operator": type(m.pending).__name__ if m.pending else None,
-            "maintenance": self.store.maintenance(p.name),
+            # on/off is the machine's durable state; the table adds who-knows-why: reason and time
+            "maintenance": {"on": m.d.maintenance, **(self.store.maintenance_note(p.name) or {})},
             "sites": sites,
         }
 
