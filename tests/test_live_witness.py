@@ -65,6 +65,17 @@ def test_token_hash_verifies_only_the_token() -> None:
     assert verify(t, h) and not verify(new_token(), h) and not verify(t, "garbage")
 
 
+def test_tokens_carry_256_random_bits_and_never_read_as_an_option() -> None:
+    """Every token is ``qrm_`` + 32 random bytes; none starts with ``-`` (bare base64url does 1 time in 64)."""
+    import base64
+
+    toks = [new_token() for _ in range(2_000)]
+    assert len(set(toks)) == len(toks)
+    for t in toks:
+        assert t.startswith("qrm_") and not t.startswith("-"), t
+        assert len(base64.urlsafe_b64decode(t[4:] + "=")) == 32
+
+
 def test_codec_round_trips_core_values() -> None:
     """Every core value survives encode → JSON → decode unchanged."""
     m = SiteMachine(QCFG, Site.A, 0.0)

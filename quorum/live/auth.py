@@ -7,11 +7,17 @@ import hmac
 import secrets
 
 PREFIX = "hmac-sha256"
+TOKEN_PREFIX = "qrm_"
 
 
 def new_token() -> str:
-    """A fresh token: 32 random bytes, URL-safe base64 (43 characters)."""
-    return secrets.token_urlsafe(32)
+    """A fresh token: ``qrm_`` then 32 random bytes in URL-safe base64 (47 characters in all).
+
+    The prefix makes a leaked token recognisable to secret scanners, and it keeps a token from ever
+    starting with ``-``: bare base64url does so one time in 64, and ``--token -x...`` then reads as an
+    option to every command-line parser.
+    """
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str, salt: bytes | None = None) -> str:
