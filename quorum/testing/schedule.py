@@ -10,8 +10,9 @@ Every step, by its ``fault`` name:
 |------------|------------------------------------------|---------------------------------------------------------|
 | crash      | node                                     | the process stops; volatile state is lost               |
 | restart    | node                                     | the process starts again from what it persisted         |
-| cut        | src, dst, oneway                         | messages on the link are dropped                        |
-| heal       | src, dst, oneway                         | the link works again (and loses any degradation)        |
+| cut        | src, dst, oneway, path                   | messages on the link are dropped (``path``: one of its  |
+|            |                                          | redundant paths only, both ways)                        |
+| heal       | src, dst, oneway, path                   | the link works again (and loses any degradation)        |
 | isolate    | node                                     | cut every link of ``node`` both ways                    |
 | heal_all   | —                                        | every link works again                                  |
 | flap       | src, dst, period, count                  | cut and heal ``count`` times, ``period`` seconds apart  |
@@ -24,7 +25,7 @@ Every step, by its ``fault`` name:
 | unhealthy  | site, duration                           | the site's health checks fail for ``duration`` seconds  |
 | veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
 |            |                                          | (matters with ``pre_promote_check``)                    |
-| maintenance| duration                                 | operator: witness maintenance mode on, then off         |
+| maintenance| duration, reason                         | operator: witness maintenance mode on, then off         |
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Cut(_Step):
     src: Node
     dst: Node
     oneway: bool = False
+    path: int | None = Field(default=None, ge=0, le=7, description="one redundant path (both ways)")
 
 
 class Heal(_Step):
@@ -66,6 +68,7 @@ class Heal(_Step):
     src: Node
     dst: Node
     oneway: bool = False
+    path: int | None = Field(default=None, ge=0, le=7, description="one redundant path (both ways)")
 
 
 class Isolate(_Step):
@@ -134,6 +137,7 @@ class Veto(_Step):
 class MaintenanceStep(_Step):
     fault: Literal["maintenance"] = "maintenance"
     duration: float = Field(gt=0, le=3600)
+    reason: str = ""
 
 
 Step = Annotated[
@@ -177,6 +181,8 @@ def describe_step(s: Step) -> str:
         extra = ""
         if isinstance(s, Degrade):
             extra = f" delay+{s.delay:g}s loss {s.loss:.0%} dup {s.duplicate:.0%} reorder {s.reorder:g}s"
+        if not isinstance(s, Degrade) and s.path is not None:
+            extra = f" path {s.path}"
         return f"{s.fault} {s.src}{arrow}{s.dst}{extra}"
     if isinstance(s, Flap):
         return f"flap {s.src}<->{s.dst} every {s.period:g}s x{s.count}"
