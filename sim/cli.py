@@ -39,9 +39,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if args.years <= 0:
             raise UsageError(f"--years must be positive (got {args.years})")
+        from sim.yearscheck import check_years
+
         res = run_years(sc, args.years, args.seed)
+        res["expect"] = check_years(sc, res)
         print(json.dumps(res, indent=2) if args.json else _years_text(res))
-        return 0
+        failed_years = [x for x in res["expect"] if not x["pass"]]
+        if failed_years and not args.json:
+            print("\n".join(f"FAIL {x['check']} (got {x['value']})" for x in failed_years))
+        return 1 if (args.check and failed_years) else 0
     from sim.report import as_json, check_expect, plot, summary
     from sim.runner import run_scenario
 

@@ -4,7 +4,8 @@ Theory. Components (the sites, the witness, every path of every link) fail and a
 their laws. A SimPy process per component draws its times from its own stream
 ``random.Random(f"{seed}:{component}")``; repairs wait for one of ``crews`` shared crews (SimPy
 ``Resource``) and start only once monitoring has noticed the failure (uniform within one
-``monitoring_interval``); a failure of a member of a ``common_cause`` group takes the whole group down.
+``monitoring_interval``); a failure of a member of a ``common_cause`` list takes the whole group down,
+a beta-factor group adds a shock process (:mod:`sim.commoncause`).
 Between failures nothing happens: no heartbeat event is spent while every component is up.
 
 A *fault episode* runs from the first failure to the moment everything is up again. It is replayed
@@ -98,11 +99,11 @@ class Years:
             if lk.fail is not None and lk.repair is not None:
                 for i in range(lk.paths):
                     self.laws[f"{lk.name}#{i}"] = (lk.fail, lk.repair)
-        self.groups: dict[str, set[str]] = {}
-        for grp in sc.common_cause:
-            members = {m for name in grp for m in self._expand(name)}
-            for m in members:
-                self.groups.setdefault(m, set()).update(members)
+        # common causes (sim.commoncause): list groups, beta-factor shocks and the members' scaled laws
+        from sim.commoncause import plan
+
+        cc = plan(sc, self.laws, self._expand)
+        self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
         self.down: set[str] = set()
         self.episode: list[tuple[float, frozenset[str]]] = []
         self.t = Totals()
@@ -139,6 +140,19 @@ class Years:
                 ev = self.env.event()
                 self.waiting[comp] = ev
                 yield ev  # one event: woken by the repair, no polling
+
+    def _shock(self, name: str, law: S.Law, members: frozenset[str]) -> Any:
+        """A beta-factor common cause: takes down every member still up (sim.commoncause)."""
+        rng = random.Random(f"{self.seed}:{name}:fail")
+        while True:
+            yield self.env.timeout(draw(law, rng))
+            newly = members - self.down
+            if not newly:
+                continue
+            self.t.failures += 1
+            self._change(self.down | newly)
+            for c in sorted(newly):
+                self.env.process(self._repair(c))
 
     def _repair(self, comp: str) -> Any:
         law = self.laws.get(comp, (None, None))[1]
@@ -252,6 +266,8 @@ class Years:
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
+        for name, law, members in self.shocks:
+            self.env.process(self._shock(name, law, members))
         self.env.run(until=horizon)
         t = self.t
         t.horizon_s = horizon
