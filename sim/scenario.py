@@ -28,7 +28,9 @@ class _M(BaseModel):
 
 
 class SiteSpec(_M):
-    tier: Literal["I", "II", "III", "IV"] = "IV"
+    tier: Literal["I", "II", "III", "IV"] | None = Field(
+        default=None, description="Tier preset of the site's infrastructure laws in years mode (sim/tiers.py)"
+    )
     hosts: int = Field(default=4, ge=1)
     vms: int = Field(default=50, ge=0)
     users: int = Field(default=100, ge=0, description="users whose sessions run on this site's VMs")
@@ -89,6 +91,9 @@ def _two_sites() -> dict[SiteName, SiteSpec]:
 class Topology(_M):
     sites: dict[SiteName, SiteSpec] = Field(default_factory=_two_sites)
     witness_site: str = Field(default="C", description="name of the third location hosting the witness")
+    witness_tier: Literal["I", "II", "III", "IV"] | None = Field(
+        default=None, description="Tier preset of the witness site's infrastructure laws (sim/tiers.py)"
+    )
     links: tuple[LinkSpec, ...] = (
         LinkSpec(name="ab", between=("A", "B"), paths=2),
         LinkSpec(name="aw", between=("A", "W"), latency=0.01),
