@@ -36,8 +36,8 @@ def failing_components(sc: S.Scenario) -> dict[str, tuple[S.Law, S.Law]]:
         laws[node] = (cl.fail, cl.repair)
     from sim.tiers import preset_components  # Tier presets where no explicit law is given
 
-    for node, preset in preset_components(sc).items():
-        laws.setdefault(node, preset)
+    for name, preset in preset_components(sc).items():
+        laws.setdefault(name, preset)
     for lk in sc.topology.links:
         if lk.fail is not None and lk.repair is not None:
             for i in range(lk.paths):
