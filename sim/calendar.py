@@ -87,7 +87,7 @@ def transition(
         if c.endswith(MAINT):
             site = c.removesuffix(MAINT)
             if site not in prev and site not in ds:
-                out.append(S.Maintenance(at=at, do="maintenance", site=site, duration=1e9))  # type: ignore[arg-type]
+                out.append(S.Maintenance(at=at, do="maintenance", site=site, duration=1e9))
         elif c in SITES and c + MAINT in prev:
             continue  # failed during its window: it is down already
         else:
@@ -99,7 +99,7 @@ def transition(
             continue  # still down for the other reason, or restarted already
         if c.endswith(MAINT):
             restored.add(site)
-            out.append(S.Restore(at=at, do="restore", node=site))  # type: ignore[arg-type]
+            out.append(S.Restore(at=at, do="restore", node=site))
         else:
             restored.add(c)
             out.append(fault(c, at, False))
