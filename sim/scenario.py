@@ -248,6 +248,35 @@ class Expect(_M):
     max_disconnections: int | None = Field(default=None, ge=0)
 
 
+# ---- designs as they are run (years mode): maintenance calendar, backups, corruption (issue 12) --------
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+PERIOD_S = {"day": 86400.0, "week": 7 * 86400.0, "month": 28 * 86400.0}  # month: its shortest length
+
+
+class MaintenanceWindow(_M):
+    """A recurring planned window (sim/calendar.py): switchover away, site down, rejoin and resync."""
+
+    site: SiteName
+    every: Literal["day", "week", "month"] = "month"
+    weekday: Weekday = Field(default="saturday", description="week/month: the day of the window")
+    nth: int = Field(default=1, ge=1, le=4, description="month: the nth such weekday of the month")
+    start: str = Field(default="02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM (UTC)")
+    duration: float = Field(ge=60, description="seconds the site is down for the window")
+    offset_days: int = Field(
+        default=0, ge=0, le=27, description="days after that date (site B a week later: 7)"
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> MaintenanceWindow:
+        period = PERIOD_S[self.every]
+        if self.duration >= period:
+            raise ValueError(
+                f"duration: a window of {self.duration:g} s is not shorter than its period "
+                f"({self.every}: {period:g} s)"
+            )
+        return self
+
+
 class YearsExpect(_M):
     """Expected figures of a years run (``quorum sim run FILE --years``; checked by :mod:`sim.yearscheck`)."""
 
@@ -279,6 +308,7 @@ class Scenario(_M):
         "failure; {members, beta} is a beta-factor group",
     )
     expect: Expect = Field(default_factory=Expect)
+    maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="planned windows (years mode)")
     years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
 
     @model_validator(mode="after")
@@ -349,7 +379,11 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
         ):  # a cross-reference error names its own field
             field, _, msg = msg.partition(": ")
             loc = tuple(int(p) if p.isdigit() else p for p in field.split("."))
-        clean = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        if loc and loc[0] in _BLOCKS and first["type"] == "value_error" and ": " in msg:
+            sub, _, rest = msg.partition(": ")  # a block's own check names the field it is about
+            if sub.isidentifier():
+                loc, msg = (*loc, sub), rest
+        clean = tuple(p for i, p in enumerate(loc) if not (i > 0 and isinstance(p, str) and p in _UNION_TAGS))
         line = _line_of(root, clean)
         where = f":{line}" if line else ""
         value = first.get("input")
@@ -361,6 +395,7 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
     return sc
 
 
+_BLOCKS = {"maintenance", "backups", "corruption"}  # blocks whose validators name their field first
 _UNION_TAGS = {
     "group-list",
     "group-beta",

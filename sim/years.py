@@ -50,6 +50,7 @@ import simpy
 
 from quorum.core.config import Policy, QuorumConfig
 from sim import scenario as S
+from sim.calendar import MAINT, transition, window_process
 from sim.runner import Runner
 from sim.structure import failing_components, rule
 
@@ -138,6 +139,9 @@ class YearsResult:
     outage_durations_s: list[float] = field(default_factory=list)
     month_downtime_s: list[float] = field(default_factory=list)
     month_length_s: list[float] = field(default_factory=list)
+    maintenance_windows: int = 0  # planned windows performed (sim.calendar)
+    maintenance_skipped: int = 0  # windows skipped: something was down when they opened
+    maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
 
     @property
     def availability(self) -> float:
@@ -345,6 +349,8 @@ class Years:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             else:
                 merged.append((a, b))
+        if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
+            r.maintenance_downtime_s += sum(b - a for a, b in merged)
         for a, b in merged:
             r.downtime_s += b - a
             if b - a >= self.sc.session_timeout:
@@ -357,17 +363,13 @@ class Years:
         at = 1.0
         bounds: list[tuple[float, float]] = []
         for ds, length in key:
-            for c in sorted(ds - prev):
-                faults.append(self._fault(c, at, down=True))
-            for c in sorted(prev - ds):
-                faults.append(self._fault(c, at, down=False))
+            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.calendar
             bounds.append((at, at + length))
             at += length
             prev = ds
         end = at
         if recovery:
-            for c in sorted(prev):
-                faults.append(self._fault(c, at, down=False))
+            faults.extend(transition(prev, frozenset(), at, self._fault))
             end = at + self.window
             bounds.append((at, end))  # the recovery window after the last repair
         sub = self.sc.model_copy(update={"faults": tuple(faults), "duration": end, "expect": S.Expect()})
@@ -460,6 +462,8 @@ class Years:
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
+        for w in self.sc.maintenance:  # planned windows (sim.calendar)
+            self.env.process(window_process(self, w, horizon, CALENDAR_START))
         for name, law, members in self.shocks:
             self.env.process(self._shock(name, law, members))
         self.env.run(until=horizon)
@@ -510,6 +514,9 @@ class Years:
             "episodes": r.episodes,
             "episodes_simulated_message_level": r.episodes_distinct,
             "open_at_horizon": r.open_at_horizon,
+            "maintenance_windows": r.maintenance_windows,
+            "maintenance_skipped": r.maintenance_skipped,
+            "maintenance_downtime_s": r.maintenance_downtime_s,
             "expect": [],
         }
 
