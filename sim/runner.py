@@ -153,6 +153,19 @@ class Runner(World):
             yield self.env.timeout(self.sc.write_interval)
             self._tick()
 
+    def accruing(self) -> frozenset[str]:
+        """The sites whose copy misses every write acknowledged now: its peer serves alone and no resync
+        to it runs (the copy falls further behind with every second of this state)."""
+        out = set()
+        for s, auth in self.serving().items():
+            if auth.mirrored:
+                continue
+            rs = self.resyncs.get(s.peer)
+            reach = self.up[s.peer.value] and self.path(s.value, s.peer.value)
+            if not (rs is not None and rs.src is s and reach and self.copies[s.peer].fence <= auth.epoch):
+                out.add(s.peer.value)
+        return frozenset(out)
+
     def steady(self) -> bool:
         """Everything is up and healthy and the pair is mirrored at the witness's epoch, with nothing
         pending: without a new fault nothing can change any more (only heartbeats flow)."""

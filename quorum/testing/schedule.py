@@ -12,9 +12,10 @@ Every step, by its ``fault`` name:
 | restart    | node                                     | the process starts again from what it persisted         |
 | cut        | src, dst, oneway, path                   | messages on the link are dropped (``path``: one of its  |
 |            |                                          | redundant paths only, both ways)                        |
-| heal       | src, dst, oneway, path                   | the link works again (and loses any degradation)        |
+| heal       | src, dst, oneway, path                   | the link works again (and loses any degradation); a     |
+|            |                                          | two-way heal of the whole link also stops its flaps     |
 | isolate    | node                                     | cut every link of ``node`` both ways                    |
-| heal_all   | —                                        | every link works again                                  |
+| heal_all   | —                                        | every link works again; pending flaps stop              |
 | flap       | src, dst, period, count                  | cut and heal ``count`` times, ``period`` seconds apart  |
 | degrade    | src, dst, oneway, delay, loss, duplicate, reorder | slow / lossy link until healed                 |
 | pause      | node, duration                           | the process is stopped (GC pause, VM stun), then resumes|

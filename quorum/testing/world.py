@@ -257,6 +257,9 @@ class World:
         self.resyncs_done = 0
         self.drift_beyond_bound = False
         self.last_fault_at = 0.0
+        # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's
+        # missing writes (years mode maps these to real time)
+        self.copy_events: list[tuple[float, str, str, float]] = []
         self.checker: Checker = Checker(
             self, stop_on_safety=stop_on_safety, expect_no_role_change=expect_no_role_change
         )
@@ -362,6 +365,7 @@ class World:
             self.lost |= newly
             lost = cp.missing
             self.data_lost_bytes += lost
+            self.copy_events.append((self.sched.now, a.site.value, "lost", lost))
             other = self.copies[a.site.peer]
             other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
             cp.missing = 0.0
@@ -509,6 +513,7 @@ class World:
         if secs is None:
             secs = missing / self.bandwidth(a.src.value, a.dst.value) + 0.1
         self.resyncs[a.dst] = Resync(a.src, a.dst, a.epoch, self.sched.now)
+        self.copy_events.append((self.sched.now, a.dst.value, "resync", missing))
         self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
         self.sched.at(self.sched.now + secs, self._to, a.src.value, self._finish_resync, a.dst)
 
@@ -528,6 +533,7 @@ class World:
             dst_copy.fence = max(dst_copy.fence, rs.epoch)
             self.resync_s += self.sched.now - rs.start
             self.resyncs_done += 1
+            self.copy_events.append((self.sched.now, dst.value, "resynced", 0.0))
             self.note("storage", dst.value, f"copy resynchronised from {rs.src.value} at epoch {rs.epoch}")
             self._call(rs.src.value, ResyncDone(rs.epoch))
         else:
@@ -615,6 +621,7 @@ class World:
         else:
             if not step.oneway:
                 lk.paths = [True] * len(lk.paths)
+                lk.flaps += 1  # a healed link stays healed: its pending flaps stop
             for e in ends:
                 lk.dirs[e].reset()
 
