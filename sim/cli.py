@@ -51,17 +51,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("\n".join(f"FAIL {x['check']} (got {x['value']})" for x in failed_years))
         return 1 if (args.check and failed_years) else 0
     from sim.report import as_json, check_expect, plot, summary
-    from sim.runner import run_scenario
+    from sim.runner import Runner
 
-    r = run_scenario(sc, args.seed)
+    if args.no_plot and args.plot:
+        raise UsageError("--no-plot and --plot PNG contradict each other: give one")
+    r = Runner(sc, args.seed, keep_samples=not args.no_plot).run()
     if args.json:
         print(json.dumps(as_json(r, args.seed), indent=2))
     else:
         print(summary(r, args.seed))
-    png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
-    plot(r, png)
-    if not args.json:
-        print(f"plot written to {png}")
+    if not args.no_plot:
+        png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
+        plot(r, png)
+        if not args.json:
+            print(f"plot written to {png}")
     failed = [x for x in check_expect(r) if not x["pass"]]
     return 1 if (args.check and failed) else 0
 
@@ -236,6 +239,7 @@ def register(sub: Any) -> None:
     p.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--plot", metavar="PNG", help="timeline plot (default out/<name>.png)")
+    p.add_argument("--no-plot", action="store_true", help="no plot (and no per-tick samples kept)")
     p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
     p.set_defaults(func=cmd_run)
     p = ss.add_parser("tiers", help="the Tier presets: availability, downtime, failure and repair laws")

@@ -81,7 +81,9 @@ def variant(sc: S.Scenario, point: dict[str, Any]) -> S.Scenario:
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(top level)"
         shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in point.items())
-        raise SweepError(f"--vary {shown}: field '{field}': {first['msg'].removeprefix('Value error, ')}") from None
+        raise SweepError(
+            f"--vary {shown}: field '{field}': {first['msg'].removeprefix('Value error, ')}"
+        ) from None
 
 
 def grid(sc: S.Scenario, varies: list[tuple[str, list[Any]]]) -> list[tuple[dict[str, Any], S.Scenario]]:
