@@ -149,6 +149,7 @@ class Runner:
         self.paused_until = dict.fromkeys(NODES, 0.0)
         self.paused_auth: dict[str, WriteAuthority | None] = {}
         self.links = {lk.name: LinkState(lk, [True] * lk.paths) for lk in sc.topology.links}
+        self.flap_gen = {lk.name: 0 for lk in sc.topology.links}  # a whole-link heal stops its flaps
         self.copies = {s: CopyState() for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = {
             s: SiteDurable(tie_site=self.cfg.preferred_site) for s in SITES
@@ -172,6 +173,9 @@ class Runner:
         self._routes: dict[tuple[str, str], float | None] = {}
         self.disconnected = False
         self.redundant_at_end = False
+        # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's missing
+        # writes; years mode maps these to real time (``sim.years``)
+        self.copy_events: list[tuple[float, str, str, float]] = []
         for n in NODES:
             self._arm(n)
 
@@ -282,6 +286,7 @@ class Runner:
                 if a.new is Role.SOLO and a.data_loss:
                     lost = cp.missing
                     self.metrics.data_lost_bytes += lost
+                    self.copy_events.append((self.env.now, a.site.value, "lost", lost))
                     other = self.copies[a.site.peer]
                     other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
                     cp.missing = 0.0
@@ -396,6 +401,7 @@ class Runner:
         missing = self.copies[a.dst].missing
         secs = missing / self._bandwidth(a.src.value, a.dst.value) + 0.1
         self.resync[a.dst] = (a.src, a.epoch, self.env.now, True)
+        self.copy_events.append((self.env.now, a.dst.value, "resync", missing))
         self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
         self.at(self.env.now + secs, lambda: self._finish_resync(a.dst))
 
@@ -413,6 +419,7 @@ class Runner:
             cp.fence = max(cp.fence, epoch)
             self.metrics.resync_s += self.env.now - start
             self.metrics.resyncs += 1
+            self.copy_events.append((self.env.now, dst.value, "resynced", 0.0))
             self.note("storage", dst.value, f"copy resynchronised from {src.value}")
             self._call(src.value, ResyncDone(epoch))
         else:
@@ -443,8 +450,9 @@ class Runner:
                 ls.paths_up = [True] * len(ls.paths_up)
                 ls.blocked_from.clear()
                 ls.extra = 0.0
+                self.flap_gen[f.link] += 1  # pending toggles of a flap are dropped
         elif isinstance(f, S.Flap):
-            self._flap(f.link, f.period, 2 * f.count)
+            self._flap(f.link, f.period, 2 * f.count, self.flap_gen[f.link])
         elif isinstance(f, S.Delay):
             self.links[f.link].extra = f.extra
         elif isinstance(f, S.Pause):
@@ -502,12 +510,14 @@ class Runner:
                 self._call(n, MirrorWriteFailed("stale epoch rejected by storage"))
         self._call(n, None)
 
-    def _flap(self, link: str, period: float, remaining: int) -> None:
+    def _flap(self, link: str, period: float, remaining: int, gen: int) -> None:
+        if gen != self.flap_gen[link]:
+            return  # the link was healed meanwhile: the flap is over
         self._routes.clear()
         ls = self.links[link]
         ls.paths_up = [remaining % 2 == 1] * len(ls.paths_up)
         if remaining > 1:
-            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1))
+            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1, gen))
 
     def _checked(self, node: str, epoch: int) -> None:
         """The pre-promote hook finished (it fails inside a ``veto`` window)."""
@@ -565,6 +575,19 @@ class Runner:
         while True:
             yield self.env.timeout(self.sc.write_interval)
             self._tick()
+
+    def accruing(self) -> frozenset[str]:
+        """The sites whose copy misses every write acknowledged now: its peer serves alone and no resync
+        to it runs (the copy falls further behind with every second of this state)."""
+        out = set()
+        for s, auth in self._serving().items():
+            if auth.mirrored:
+                continue
+            rs = self.resync.get(s.peer)
+            reach = self.up[s.peer.value] and self._path(s.value, s.peer.value)
+            if not (rs is not None and rs[0] is s and reach and self.copies[s.peer].fence <= auth.epoch):
+                out.add(s.peer.value)
+        return frozenset(out)
 
     def steady(self) -> bool:
         """Everything is up and healthy and the pair is mirrored at the witness's epoch, with nothing
