@@ -47,6 +47,9 @@ class Sample:
     links: tuple[str, ...]
     stale: tuple[str, ...]
     split: bool = False  # both sites held solo write authority at some time since the last tick
+    roles: tuple[str, ...] = ()  # role of A and of B ("down" while crashed)
+    degraded: tuple[str, ...] = ()  # links still up with a path lost or one direction cut
+    epochs: tuple[int, ...] = ()  # epoch of A and of B
 
 
 @dataclass
@@ -100,6 +103,7 @@ class Runner(World):
         self.disconnected = False
         self.redundant_at_end = False
         self._split_seen = 0
+        self._interned: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one object per distinct lane state
         for n in NODES:
             self._arm(n)
 
@@ -134,16 +138,24 @@ class Runner(World):
             ck = self.checker
             split = len(ck.overlaps) > self._split_seen or ck._overlap is not None
             self._split_seen = len(ck.overlaps)
+            i = self._intern
             self.samples.append(
                 Sample(
                     self.env.now,
-                    tuple(s.value for s in acked_by),
-                    tuple(n for n in NODES if self.up[n]),
-                    tuple(k for k, lk in self.links.items() if lk.up()),
-                    tuple(s.value for s in SITES if self.copies[s].missing > 0),
+                    i(tuple(s.value for s in acked_by)),
+                    i(tuple(n for n in NODES if self.up[n])),
+                    i(tuple(k for k, lk in self.links.items() if lk.up())),
+                    i(tuple(s.value for s in SITES if self.copies[s].missing > 0)),
                     split,
+                    i(tuple(self.sites[s].role.value if self.up[s.value] else "down" for s in SITES)),
+                    i(tuple(k for k, lk in self.links.items() if lk.up() and not lk.whole())),
+                    i(tuple(self.sites[s].epoch for s in SITES)),
                 )
             )
+
+    def _intern(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The same tuple object for equal lane states: a long run at a fine tick keeps one per state."""
+        return self._interned.setdefault(t, t)
 
     def _check(self, want: S.ServingAt) -> None:
         self.checks.append((want, tuple(sorted(s.value for s in self.serving()))))

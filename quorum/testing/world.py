@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from quorum.core import (
     Action,
+    Alarm,
     CheckPromotion,
     Decision,
     ForcedTakeover,
@@ -59,9 +60,11 @@ from quorum.core import (
     StartResync,
     Switchover,
     Verdict,
+    Want,
     WitnessDurable,
     WitnessMachine,
     WitnessReply,
+    WitnessRequest,
     WriteAuthority,
 )
 from quorum.core.config import QuorumConfig
@@ -155,6 +158,10 @@ class Link:
     def up(self) -> bool:
         return any(self.paths) and not all(d.cut for d in self.dirs.values())
 
+    def whole(self) -> bool:
+        """Every path up and neither direction cut."""
+        return all(self.paths) and not any(d.cut for d in self.dirs.values())
+
     def pristine(self) -> bool:
         return all(self.paths) and not any(d.cut or d.degraded or d.duplicate for d in self.dirs.values())
 
@@ -237,7 +244,9 @@ class World:
         }
         self.witness_store: WitnessDurable | None = None
         self.sites: dict[Site, SiteMachine] = {s: SiteMachine(config, s, 0.0) for s in SITES}
-        self.witness = WitnessMachine(config, 0.0)
+        # a pair installed together: the witness starts from its initial durable state, not "lost"
+        self.witness = WitnessMachine(config, 0.0, WitnessDurable(tie_site=config.preferred_site))
+        self.alarms = 0
         self.timer_at: dict[str, float | None] = dict.fromkeys(NODES)
         self.last_fired: dict[str, float] = {}
         self.resyncs: dict[Site, Resync] = {}
@@ -350,6 +359,9 @@ class World:
                 )
             elif isinstance(a, Decision):
                 self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
+            elif isinstance(a, Alarm):
+                self.alarms += 1
+                self.note("alarm", "W", a.detail)
             else:
                 self.note("operator", node, a.detail)
 
@@ -438,7 +450,7 @@ class World:
 
     def bandwidth(self, a: str, b: str) -> float:
         bw = [lk.bandwidth * sum(lk.paths) for lk in self.between.get((a, b), ())]
-        return max(bw, default=1e9) or 1e-9
+        return max(bw, default=1e9)
 
     def _send(self, src: str, dst: str, msg: Message) -> None:
         if isinstance(msg, WitnessReply) and msg.verdict in (Verdict.GRANT_SOLO, Verdict.GRANT_MIRROR):
@@ -510,9 +522,11 @@ class World:
     def _start_resync(self, a: StartResync) -> None:
         missing = self.copies[a.dst].missing
         secs = self.resync_time
+        bw = self.bandwidth(a.src.value, a.dst.value)
         if secs is None:
-            secs = missing / self.bandwidth(a.src.value, a.dst.value) + 0.1
-        self.resyncs[a.dst] = Resync(a.src, a.dst, a.epoch, self.sched.now)
+            # a link that went down since the core decided carries nothing: the resync fails at once
+            secs = missing / bw + 0.1 if bw > 0 else 0.1
+        self.resyncs[a.dst] = Resync(a.src, a.dst, a.epoch, self.sched.now, valid=bw > 0)
         self.copy_events.append((self.sched.now, a.dst.value, "resync", missing))
         self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
         self.sched.at(self.sched.now + secs, self._to, a.src.value, self._finish_resync, a.dst)
@@ -599,6 +613,8 @@ class World:
                 self.maintenance_until = max(self.maintenance_until or 0.0, now + step.duration)
                 self._call("W", Maintenance(True, step.reason or "schedule"))
                 self.sched.at(self.maintenance_until, self._to, "W", self._maintenance_off)
+        elif isinstance(step, sch.Lie):
+            self._lie(step)
         elif isinstance(step, sch.TakeoverStep):
             if step.fence:
                 self._crash(Site(step.to).peer.value)
@@ -606,6 +622,32 @@ class World:
                 self._call(
                     "W", ForcedTakeover(Site(step.to), allow_data_loss=True, fence_confirmed=step.fence)
                 )
+
+    def _lie(self, step: sch.Lie) -> None:
+        """A forged request with ``step.site``'s credentials; the witness's answer goes back to the
+        forger (over its own connection), never to the real site. S1-S3 keep being checked on the
+        honest processes, and a grant the forger receives still counts for S3."""
+        if not self.running("W"):
+            return
+        req = WitnessRequest(
+            site=Site(step.site),
+            seq=0,
+            sent_at=0.0,
+            want=Want(step.want),
+            epoch=self.witness.d.epoch + step.ahead,
+            role=Role(step.role),
+            current=step.current,
+            solo_holder=Site(step.solo_holder) if step.solo_holder else None,
+            preelected=Site(step.preelected) if step.preelected else None,
+        )
+        acts = self.witness.handle(self.local("W"), req)
+        for a in acts:
+            if isinstance(a, Send) and isinstance(a.message, WitnessReply):
+                if a.message.verdict in (Verdict.GRANT_SOLO, Verdict.GRANT_MIRROR):
+                    self.checker.on_grant(a.message)
+                self.note("note", "W", f"answer to the forger: {a.message.verdict.value} {a.message.reason}")
+        self._perform("W", [a for a in acts if not isinstance(a, Send)])
+        self._arm("W")
 
     def _link_step(self, lk: Link, step: sch.Cut | sch.Heal | sch.Degrade) -> None:
         ends = [step.src] if step.oneway else [step.src, step.dst]
