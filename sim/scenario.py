@@ -515,6 +515,8 @@ def scenario_steps(sc: Scenario) -> list[sch.Step]:
     out: list[sch.Step] = []
     for f in sc.faults:
         at = f.at
+        if at > sc.duration:
+            continue  # never happens
         if isinstance(f, Crash | Restore | Isolate | Pause | Drift):
             kind: dict[str, type[sch.Crash | sch.Restart | sch.Isolate]]
             kind = {"crash": sch.Crash, "restore": sch.Restart, "isolate": sch.Isolate}

@@ -89,8 +89,8 @@ class Flap(_Step):
     fault: Literal["flap"] = "flap"
     src: Node
     dst: Node
-    period: float = Field(gt=0, le=3600)
-    count: int = Field(ge=1, le=1000)
+    period: float = Field(gt=0, le=1e7)
+    count: int = Field(ge=1, le=10000)
 
 
 class Degrade(_Step):
@@ -107,7 +107,7 @@ class Degrade(_Step):
 class Pause(_Step):
     fault: Literal["pause"] = "pause"
     node: Node
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class Drift(_Step):
@@ -130,18 +130,18 @@ class TakeoverStep(_Step):
 class Unhealthy(_Step):
     fault: Literal["unhealthy"] = "unhealthy"
     site: SiteName
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class Veto(_Step):
     fault: Literal["veto"] = "veto"
     site: SiteName
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class MaintenanceStep(_Step):
     fault: Literal["maintenance"] = "maintenance"
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
     reason: str = ""
 
 
