@@ -75,6 +75,8 @@ class ExactResult:
 
 
 def _first_non_exponential(sc: S.Scenario) -> str | None:
+    if getattr(sc, "maintenance", ()):
+        return "maintenance.0: a planned calendar window"
     for node, cl in sc.topology.components.items():
         for which, law in (("fail", cl.fail), ("repair", cl.repair)):
             if law.kind != "exponential":
@@ -84,6 +86,11 @@ def _first_non_exponential(sc: S.Scenario) -> str | None:
         for which, maybe in pair:
             if maybe is not None and maybe.kind != "exponential":
                 return f"topology.links.{i}.{which}.kind ({lk.name}): {maybe.kind}"
+    for comp, (fail, repair) in failing_components(sc).items():  # Tier presets (sim.tiers)
+        for kind, preset in (("fail", fail), ("repair", repair)):
+            if preset.kind != "exponential":
+                where = f"topology.sites.{comp}.tier" if comp in ("A", "B") else "topology.witness_tier"
+                return f"{where} (preset {kind} law): {preset.kind}"
     return None
 
 
@@ -108,7 +115,9 @@ def _groups(
     own = list(lam)
     for grp in sc.common_cause:
         beta = getattr(grp, "beta", None)
-        names = getattr(grp, "members", grp)
+        names: tuple[str, ...] = tuple(
+            grp.members if isinstance(grp, S.CommonCause) else getattr(grp, "members", grp)
+        )
         members = frozenset(i for name in names for i in expand(name))
         if not members:
             continue

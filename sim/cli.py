@@ -40,9 +40,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         if args.years <= 0:
             raise UsageError(f"--years must be positive (got {args.years})")
+        from sim.yearscheck import check_years
+
         res = run_years(sc, args.years, args.seed)
+        res["expect"] = check_years(sc, res)
         print(json.dumps(res, indent=2) if args.json else _years_text(res))
-        return 0
+        failed_years = [x for x in res["expect"] if not x["pass"]]
+        if failed_years and not args.json:
+            print("\n".join(f"FAIL {x['check']} (got {x['value']})" for x in failed_years))
+        return 1 if (args.check and failed_years) else 0
     from sim.report import as_json, check_expect, plot, summary
     from sim.runner import run_scenario
 
@@ -174,6 +180,36 @@ def _availability_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cmd_tiers(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+    from sim.tiers import TIERS, single_site, table_text
+
+    rows: list[dict[str, Any]] = [t.to_dict() for t in TIERS.values()]
+    if args.verify:
+        from sim.replicate import replicate
+
+        if args.outages <= 0:
+            raise UsageError(f"--outages must be positive (got {args.outages})")
+        for row, t in zip(rows, TIERS.values(), strict=True):
+            years = args.outages / t.outages_per_year / 10
+            fig = replicate(single_site(t.name), years, 10, seed=args.seed)["availability"]
+            row["single_site_estimate"] = fig.to_dict()
+            row["inside"] = fig.low <= t.availability <= fig.high
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(table_text())
+    for row in rows:
+        est = row.get("single_site_estimate")
+        if est is not None:
+            print(
+                f"tier {row['tier']:<4} single site: {100 * est['mean']:.4f}% "
+                f"[{100 * est['low']:.4f}, {100 * est['high']:.4f}] "
+                f"({'contains' if row['inside'] else 'MISSES'} {100 * row['availability']:.3f}%; {est['method']})"
+            )
+    return 0
+
+
 def _years_text(res: dict[str, Any]) -> str:
     return "\n".join(f"{k:<24} {v}" for k, v in res.items() if not isinstance(v, dict | list))
 
@@ -219,3 +255,11 @@ def register(sub: Any) -> None:
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.set_defaults(func=cmd_availability)
+    p = ss.add_parser("tiers", help="the Tier presets: availability, downtime, failure and repair laws")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--verify", action="store_true", help="run a single-site design per Tier (years mode)")
+    p.add_argument(
+        "--outages", type=float, default=1500, metavar="N", help="site outages per Tier (--verify)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.set_defaults(func=cmd_tiers)

@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from quorum.core.config import Consistency, Policy
 from sim import scenario as S
+from sim.calendar import MAINT
 
 SITES = ("A", "B")
 
@@ -39,6 +40,10 @@ def failing_components(sc: S.Scenario) -> dict[str, tuple[S.Law, S.Law]]:
     laws: dict[str, tuple[S.Law, S.Law]] = {}
     for node, cl in sc.topology.components.items():
         laws[node] = (cl.fail, cl.repair)
+    from sim.tiers import preset_components  # Tier presets where no explicit law is given
+
+    for name, preset in preset_components(sc).items():
+        laws.setdefault(name, preset)
     for lk in sc.topology.links:
         if lk.fail is not None and lk.repair is not None:
             for i in range(lk.paths):
@@ -65,9 +70,9 @@ def rule(sc: S.Scenario) -> Callable[[frozenset[str], frozenset[str]], tuple[boo
     currency = sc.quorum.consistency is Consistency.SYNCHRONOUS and policy is not Policy.BOTH_CONTINUE
 
     def reach(down: frozenset[str], src: str, dst: str) -> bool:
-        if src in down or dst in down:
+        if gone(down, src) or gone(down, dst):
             return False
-        allowed = {src, dst} | {n for n in transit if n not in down}
+        allowed = {src, dst} | {n for n in transit if not gone(down, n)}
         adj: dict[str, set[str]] = {}
         for name, (a, b), paths in links:
             if a not in allowed or b not in allowed:
@@ -87,8 +92,11 @@ def rule(sc: S.Scenario) -> Callable[[frozenset[str], frozenset[str]], tuple[boo
                     todo.append(m)
         return False
 
+    def gone(down: frozenset[str], node: str) -> bool:
+        return node in down or node + MAINT in down  # failed, or in a planned window (sim.calendar)
+
     def may_serve(down: frozenset[str], s: str) -> bool:
-        if s in down:
+        if gone(down, s):
             return False
         if policy is Policy.BOTH_CONTINUE:
             return True

@@ -4,7 +4,8 @@ Theory. Components (the sites, the witness, every path of every link) fail and a
 their laws. A SimPy process per component draws its times from its own stream (seeded by the run's seed
 and the component's name); repairs wait for one of ``crews`` shared crews (SimPy ``Resource``) and start
 only once monitoring has noticed the failure (uniform within one ``monitoring_interval``); a failure of a
-member of a ``common_cause`` group takes the whole group down. Between failures nothing happens: no
+member of a ``common_cause`` list takes the whole group down, a beta-factor group adds a shock process
+(:mod:`sim.commoncause`). Between failures nothing happens: no
 heartbeat event is spent while every component is up.
 
 A *fault episode* runs from the first failure to the moment everything is up again. It is replayed
@@ -49,6 +50,7 @@ import simpy
 
 from quorum.core.config import Policy, QuorumConfig
 from sim import scenario as S
+from sim.calendar import MAINT, transition, window_process
 from sim.runner import Runner
 from sim.structure import failing_components, rule
 
@@ -137,6 +139,9 @@ class YearsResult:
     outage_durations_s: list[float] = field(default_factory=list)
     month_downtime_s: list[float] = field(default_factory=list)
     month_length_s: list[float] = field(default_factory=list)
+    maintenance_windows: int = 0  # planned windows performed (sim.calendar)
+    maintenance_skipped: int = 0  # windows skipped: something was down when they opened
+    maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
 
     @property
     def availability(self) -> float:
@@ -185,11 +190,11 @@ class Years:
         self.window = window_length(sc.quorum)
         self.laws = failing_components(sc)
         self.serves = rule(sc)
-        self.groups: dict[str, set[str]] = {}
-        for grp in sc.common_cause:
-            members = {m for name in grp for m in self._expand(name)}
-            for m in members:
-                self.groups.setdefault(m, set()).update(members)
+        # common causes (sim.commoncause): list groups, beta-factor shocks and the members' scaled laws
+        from sim.commoncause import plan
+
+        cc = plan(sc, self.laws, self._expand)
+        self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
         self.down: frozenset[str] = frozenset()
         self.current = frozenset({"A", "B"})  # the structure's current copies
         self.struct_serving = True
@@ -234,6 +239,19 @@ class Years:
                 ev = self.env.event()
                 self.waiting[comp] = ev
                 yield ev  # one event: woken by the repair, no polling
+
+    def _shock(self, name: str, law: S.Law, members: frozenset[str]) -> Any:
+        """A beta-factor common cause: takes down every member still up (sim.commoncause)."""
+        rng = random.Random(f"{self.seed}:{name}:fail")
+        while True:
+            yield self.env.timeout(draw(law, rng))
+            newly = members - self.down
+            if not newly:
+                continue
+            self.r.failures += 1
+            self._change(self.down | newly)
+            for c in sorted(newly):
+                self.env.process(self._repair(c))
 
     def _repair(self, comp: str) -> Any:
         law = self.laws.get(comp, (None, None))[1]
@@ -334,6 +352,8 @@ class Years:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             else:
                 merged.append((a, b))
+        if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
+            r.maintenance_downtime_s += sum(b - a for a, b in merged)
         for a, b in merged:
             r.downtime_s += b - a
             if b - a >= self.sc.session_timeout:
@@ -346,17 +366,13 @@ class Years:
         at = 1.0
         bounds: list[tuple[float, float]] = []
         for ds, length in key:
-            for c in sorted(ds - prev):
-                faults.append(self._fault(c, at, down=True))
-            for c in sorted(prev - ds):
-                faults.append(self._fault(c, at, down=False))
+            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.calendar
             bounds.append((at, at + length))
             at += length
             prev = ds
         end = at
         if recovery:
-            for c in sorted(prev):
-                faults.append(self._fault(c, at, down=False))
+            faults.extend(transition(prev, frozenset(), at, self._fault))
             end = at + self.window
             bounds.append((at, end))  # the recovery window after the last repair
         sub = self.sc.model_copy(update={"faults": tuple(faults), "duration": end, "expect": S.Expect()})
@@ -449,6 +465,10 @@ class Years:
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
+        for w in self.sc.maintenance:  # planned windows (sim.calendar)
+            self.env.process(window_process(self, w, horizon, CALENDAR_START))
+        for name, law, members in self.shocks:
+            self.env.process(self._shock(name, law, members))
         self.env.run(until=horizon)
         if not self.struct_serving:
             self.r.structural_downtime_s += horizon - self.changed_at
@@ -497,6 +517,9 @@ class Years:
             "episodes": r.episodes,
             "episodes_simulated_message_level": r.episodes_distinct,
             "open_at_horizon": r.open_at_horizon,
+            "maintenance_windows": r.maintenance_windows,
+            "maintenance_skipped": r.maintenance_skipped,
+            "maintenance_downtime_s": r.maintenance_downtime_s,
             "expect": [],
         }
 
