@@ -432,6 +432,12 @@ def _report(
         f"fraction of full calendar months with availability below {sla:g}: {tmeth} (clipped to [0, 1])",
         bounds=(0.0, 1.0),
     )
+    figs["months_below_sla_per_year"] = mean_interval(
+        np.array([r.months_below_sla for r in reps], dtype=float) / rep_years,
+        conf,
+        f"full calendar months with availability below {sla:g}, per year: {tmeth}",
+        bounds=pos,
+    )
     figs["structural_unavailability_mc"] = mean_interval(
         x,
         conf,
