@@ -302,12 +302,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "  ".join(f"{p:>24}" for p in paths)
             + "  availability % [95% interval]        downtime s/yr [interval]"
         )
+
+        def f(x: float | None, fmt: str, scale: float = 1.0) -> str:
+            return "-" if x is None else format(scale * x, fmt)  # a bound that does not exist: '-'
+
         for r in rows:
-            a = r
             print(
                 "  ".join(f"{r[p]!s:>24}" for p in paths)
-                + f"  {100 * a['availability_mean']:.5f} [{100 * a['availability_low']:.5f}, {100 * a['availability_high']:.5f}]"
-                + f"  {a['downtime_per_year_s_mean']:.4g} [{a['downtime_per_year_s_low']:.4g}, {a['downtime_per_year_s_high']:.4g}]"
+                + f"  {f(r['availability_mean'], '.5f', 100)} [{f(r['availability_low'], '.5f', 100)}, "
+                + f"{f(r['availability_high'], '.5f', 100)}]"
+                + f"  {f(r['downtime_per_year_s_mean'], '.4g')} [{f(r['downtime_per_year_s_low'], '.4g')}, "
+                + f"{f(r['downtime_per_year_s_high'], '.4g')}]"
             )
         print(f"method: {rows[0]['availability_method']} ({rows[0]['engine']})" if rows else "no points")
         print(f"written: {csv_p}, {json_p}")
