@@ -72,7 +72,7 @@ class LocalExecutor:
 class DaskExecutor:
     """The tasks on an existing Dask distributed cluster (``address`` of its scheduler)."""
 
-    def __init__(self, address: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, address: str, *, timeout: float = 5.0) -> None:
         try:
             from distributed import Client
         except ImportError:
