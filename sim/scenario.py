@@ -621,10 +621,16 @@ def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
     except sch.ScheduleFileError as e:
         raise ScenarioError(f"{source}: replay: {e}") from None
     try:
-        faults = step_faults(sc, schedule.sorted_steps())
+        faults = faults_from_schedule(sc, schedule)
     except ScenarioError as e:
         raise ScenarioError(f"{source}: replay {path.name}: {e}") from None
     return sc.model_copy(update={"faults": (*sc.faults, *faults), "quorum": config})
+
+
+def faults_from_schedule(sc: Scenario, schedule: sch.Schedule) -> tuple[Any, ...]:
+    """The fault steps of a checker ``Schedule`` as this scenario's faults: a step means the same
+    thing in both (``step_faults``); a step the topology cannot express raises ``ScenarioError``."""
+    return tuple(step_faults(sc, schedule.sorted_steps()))
 
 
 def json_schema() -> dict[str, Any]:
