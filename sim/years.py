@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,30 @@ from sim import scenario as S
 from sim.runner import Runner
 
 YEAR = 365.25 * 86400.0
+MAX_FAILURES = 5_000_000  # expected failures of one years run (about five minutes at ~18k a second)
+
+
+def expected_failures(sc: S.Scenario, years: float) -> float:
+    """Failures a years run is expected to draw: per component, the horizon over one fail+repair cycle."""
+    per_cycle = [(cl.fail.mean + cl.repair.mean, 1) for cl in sc.topology.components.values()]
+    per_cycle += [
+        (lk.fail.mean + lk.repair.mean, lk.paths)
+        for lk in sc.topology.links
+        if lk.fail is not None and lk.repair is not None
+    ]
+    return sum(n * years * YEAR / cycle for cycle, n in per_cycle)
+
+
+def check_budget(sc: S.Scenario, years: float) -> None:
+    """Refuse a run that would not end: the ratio of horizon to failure laws, not only their signs."""
+    from quorum.inputs import InputError
+
+    n = expected_failures(sc, years)
+    if n > MAX_FAILURES:
+        raise InputError(
+            f"{sc.name}: {years:g} years of these failure laws is about {n:.3g} failures, more than"
+            f" {MAX_FAILURES:,}: shorten the run or lengthen the laws' means"
+        )
 
 
 def draw(law: S.Law, rng: random.Random) -> float:
@@ -83,6 +108,7 @@ class Years:
     """Run ``years`` of random failures for a scenario's topology; ``run()`` returns a JSON-able dict."""
 
     def __init__(self, sc: S.Scenario, years: float, seed: int = 0, *, stop_when_steady: bool = True) -> None:
+        check_budget(sc, years)
         self.sc = sc
         self.stop_when_steady = stop_when_steady
         self.years = years
@@ -248,11 +274,17 @@ class Years:
             return S.Crash(at=at, do="crash", node=comp)
         return S.Restore(at=at, do="restore", node=comp)
 
-    def run(self) -> dict[str, Any]:
+    def run(self, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """Run the horizon; ``progress(fraction)`` is called after each hundredth of it when given."""
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
-        self.env.run(until=horizon)
+        if progress is None:
+            self.env.run(until=horizon)
+        else:
+            for i in range(1, 101):
+                self.env.run(until=horizon * i / 100)
+                progress(i / 100)
         t = self.t
         t.horizon_s = horizon
         return {
@@ -275,5 +307,7 @@ class Years:
         }
 
 
-def run_years(sc: S.Scenario, years: float, seed: int = 0) -> dict[str, Any]:
-    return Years(sc, years, seed).run()
+def run_years(
+    sc: S.Scenario, years: float, seed: int = 0, progress: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    return Years(sc, years, seed).run(progress)
