@@ -16,8 +16,8 @@ MAX_YEARS = 1e6
 PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
 
 
-def check_years(flag: str, years: float) -> float:
-    """``--years``-style numbers: finite, positive, at most :data:`MAX_YEARS` (shared by the commands)."""
+def years_arg(flag: str, years: float) -> float:
+    """``--years``-style numbers: finite, positive, at most :data:`MAX_YEARS` (for every command)."""
     return number(flag, years, gt=0, le=MAX_YEARS)
 
 
@@ -66,18 +66,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.years is not None:
         from sim.years import run_years
 
-        years = check_years("--years", args.years)
-        if args.check:
-            raise UsageError(
-                "--check does not apply to --years: the expectations describe the scenario's fault story,"
-                " which years mode replaces with random failures (run without --years to check them)"
-            )
+        years = years_arg("--years", args.years)
         if args.plot:
             raise UsageError("--plot does not apply to --years (years mode keeps aggregates, not a timeline)")
         sc = _load(args.file)
+        if args.check and sc.years_expect is None:
+            raise UsageError(
+                f"{args.file}: --check with --years checks the scenario's years_expect block, and it has"
+                " none (its expect: block describes the fault story: run without --years to check it)"
+            )
+        from sim.yearscheck import check_years
+
         res = run_years(sc, years, args.seed, _years_progress if sys.stderr.isatty() else None)
+        res["expect"] = check_years(sc, res)
         print(dumps(res, indent=2) if args.json else _years_text(res))
-        return 0
+        failed_years = [x for x in res["expect"] if not x["pass"]]
+        if failed_years and not args.json:
+            print("\n".join(f"FAIL {x['check']} (got {x['value']})" for x in failed_years))
+        return 1 if (args.check and failed_years) else 0
     png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
     check_plot_path("--plot", png)
     sc = _load(args.file)
@@ -94,6 +100,36 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"plot written to {png}")
     failed = [x for x in check_expect(r) if not x["pass"]]
     return 1 if (args.check and failed) else 0
+
+
+def cmd_tiers(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+    from sim.tiers import TIERS, single_site, table_text
+
+    rows: list[dict[str, Any]] = [t.to_dict() for t in TIERS.values()]
+    if args.verify:
+        from sim.replicate import replicate
+
+        if args.outages <= 0:
+            raise UsageError(f"--outages must be positive (got {args.outages})")
+        for row, t in zip(rows, TIERS.values(), strict=True):
+            years = args.outages / t.outages_per_year / 10
+            fig = replicate(single_site(t.name), years, 10, seed=args.seed)["availability"]
+            row["single_site_estimate"] = fig.to_dict()
+            row["inside"] = fig.low <= t.availability <= fig.high
+    if args.json:
+        print(dumps(rows, indent=2))
+        return 0
+    print(table_text())
+    for row in rows:
+        est = row.get("single_site_estimate")
+        if est is not None:
+            print(
+                f"tier {row['tier']:<4} single site: {100 * est['mean']:.4f}% "
+                f"[{100 * est['low']:.4f}, {100 * est['high']:.4f}] "
+                f"({'contains' if row['inside'] else 'MISSES'} {100 * row['availability']:.3f}%; {est['method']})"
+            )
+    return 0
 
 
 def _years_progress(fraction: float) -> None:
@@ -125,3 +161,11 @@ def register(sub: Any) -> None:
     p.add_argument("--plot", metavar="PNG", help="timeline plot (default out/<name>.png)")
     p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
     p.set_defaults(func=cmd_run)
+    p = ss.add_parser("tiers", help="the Tier presets: availability, downtime, failure and repair laws")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--verify", action="store_true", help="run a single-site design per Tier (years mode)")
+    p.add_argument(
+        "--outages", type=float, default=1500, metavar="N", help="site outages per Tier (--verify)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.set_defaults(func=cmd_tiers)

@@ -172,6 +172,9 @@ class Runner:
         self._routes: dict[tuple[str, str], float | None] = {}
         self.disconnected = False
         self.redundant_at_end = False
+        # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's missing
+        # writes; years mode maps these to real time (``sim.years``)
+        self.copy_events: list[tuple[float, str, str, float]] = []
         for n in NODES:
             self._arm(n)
 
@@ -282,6 +285,7 @@ class Runner:
                 if a.new is Role.SOLO and a.data_loss:
                     lost = cp.missing
                     self.metrics.data_lost_bytes += lost
+                    self.copy_events.append((self.env.now, a.site.value, "lost", lost))
                     other = self.copies[a.site.peer]
                     other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
                     cp.missing = 0.0
@@ -396,6 +400,7 @@ class Runner:
         missing = self.copies[a.dst].missing
         secs = missing / self._bandwidth(a.src.value, a.dst.value) + 0.1
         self.resync[a.dst] = (a.src, a.epoch, self.env.now, True)
+        self.copy_events.append((self.env.now, a.dst.value, "resync", missing))
         self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
         self.at(self.env.now + secs, lambda: self._finish_resync(a.dst))
 
@@ -413,6 +418,7 @@ class Runner:
             cp.fence = max(cp.fence, epoch)
             self.metrics.resync_s += self.env.now - start
             self.metrics.resyncs += 1
+            self.copy_events.append((self.env.now, dst.value, "resynced", 0.0))
             self.note("storage", dst.value, f"copy resynchronised from {src.value}")
             self._call(src.value, ResyncDone(epoch))
         else:
@@ -565,6 +571,19 @@ class Runner:
         while True:
             yield self.env.timeout(self.sc.write_interval)
             self._tick()
+
+    def accruing(self) -> frozenset[str]:
+        """The sites whose copy misses every write acknowledged now: its peer serves alone and no resync
+        to it runs (the copy falls further behind with every second of this state)."""
+        out = set()
+        for s, auth in self._serving().items():
+            if auth.mirrored:
+                continue
+            rs = self.resync.get(s.peer)
+            reach = self.up[s.peer.value] and self._path(s.value, s.peer.value)
+            if not (rs is not None and rs[0] is s and reach and self.copies[s.peer].fence <= auth.epoch):
+                out.add(s.peer.value)
+        return frozenset(out)
 
     def steady(self) -> bool:
         """Everything is up and healthy and the pair is mirrored at the witness's epoch, with nothing

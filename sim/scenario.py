@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from quorum.core.config import QuorumConfig
 from quorum.inputs import InputError, load_yaml, read_text, show
@@ -29,7 +29,9 @@ class _M(BaseModel):
 
 
 class SiteSpec(_M):
-    tier: Literal["I", "II", "III", "IV"] = "IV"
+    tier: Literal["I", "II", "III", "IV"] | None = Field(
+        default=None, description="Tier preset of the site's infrastructure laws in years mode (sim/tiers.py)"
+    )
     hosts: int = Field(default=4, ge=1)
     vms: int = Field(default=50, ge=0)
     users: int = Field(default=100, ge=0, description="users whose sessions run on this site's VMs")
@@ -39,7 +41,7 @@ class Law(_M):
     """A failure or repair law; ``mean`` in seconds (fixed: the value)."""
 
     kind: Literal["exponential", "weibull", "lognormal", "fixed"] = "exponential"
-    mean: float = Field(gt=0, le=1e12, description="seconds (at most 1e12, about 31,700 years)")
+    mean: float = Field(gt=0, description="seconds (finite)")
     shape: float = Field(
         default=1.0,
         ge=0.1,
@@ -69,6 +71,25 @@ class ComponentLaws(_M):
     repair: Law
 
 
+class CommonCause(_M):
+    """A beta-factor common-cause group (years mode, :mod:`sim.commoncause`)."""
+
+    members: tuple[str, ...] = Field(min_length=1, description="nodes or link names (a link: all its paths)")
+    beta: float = Field(
+        gt=0, lt=1, description="fraction of a member's failures that take the whole group down"
+    )
+
+
+def _group_kind(v: Any) -> str:
+    return "group-beta" if isinstance(v, dict | CommonCause) else "group-list"
+
+
+Group = Annotated[
+    Annotated[tuple[str, ...], Tag("group-list")] | Annotated[CommonCause, Tag("group-beta")],
+    Discriminator(_group_kind),
+]
+
+
 def _two_sites() -> dict[SiteName, SiteSpec]:
     return {"A": SiteSpec(), "B": SiteSpec()}
 
@@ -76,6 +97,9 @@ def _two_sites() -> dict[SiteName, SiteSpec]:
 class Topology(_M):
     sites: dict[SiteName, SiteSpec] = Field(default_factory=_two_sites)
     witness_site: str = Field(default="C", description="name of the third location hosting the witness")
+    witness_tier: Literal["I", "II", "III", "IV"] | None = Field(
+        default=None, description="Tier preset of the witness site's infrastructure laws (sim/tiers.py)"
+    )
     links: tuple[LinkSpec, ...] = (
         LinkSpec(name="ab", between=("A", "B"), paths=2),
         LinkSpec(name="aw", between=("A", "W"), latency=0.01),
@@ -230,6 +254,44 @@ class Expect(_M):
     max_disconnections: int | None = Field(default=None, ge=0)
 
 
+# ---- designs as they are run (years mode): maintenance calendar, backups, corruption (issue 12) --------
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+PERIOD_S = {"day": 86400.0, "week": 7 * 86400.0, "month": 28 * 86400.0}  # month: its shortest length
+
+
+class MaintenanceWindow(_M):
+    """A recurring planned window (sim/calendar.py): switchover away, site down, rejoin and resync."""
+
+    site: SiteName
+    every: Literal["day", "week", "month"] = "month"
+    weekday: Weekday = Field(default="saturday", description="week/month: the day of the window")
+    nth: int = Field(default=1, ge=1, le=4, description="month: the nth such weekday of the month")
+    start: str = Field(default="02:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM (UTC)")
+    duration: float = Field(ge=60, description="seconds the site is down for the window")
+    offset_days: int = Field(
+        default=0, ge=0, le=27, description="days after that date (site B a week later: 7)"
+    )
+
+    @model_validator(mode="after")
+    def _fits(self) -> MaintenanceWindow:
+        period = PERIOD_S[self.every]
+        if self.duration >= period:
+            raise ValueError(
+                f"duration: a window of {self.duration:g} s is not shorter than its period "
+                f"({self.every}: {period:g} s)"
+            )
+        return self
+
+
+class YearsExpect(_M):
+    """Expected figures of a years run (``quorum sim run FILE --years``; checked by :mod:`sim.yearscheck`)."""
+
+    years: float = Field(gt=0, le=1e6, description="simulated years of the check")
+    seed: int = 0
+    min: dict[str, float] = Field(default_factory=dict, description="figure -> lowest allowed value")
+    max: dict[str, float] = Field(default_factory=dict, description="figure -> highest allowed value")
+
+
 MAX_STEPS = 1_000_000  # heartbeats or workload samples in one message-level run
 
 
@@ -249,10 +311,14 @@ class Scenario(_M):
     faults: tuple[Fault, ...] = ()
     replay: str | None = Field(default=None, description="a `quorum check --save` file; its steps are added")
     crews: int = Field(default=1, ge=1, description="repair crews shared by all components (years mode)")
-    common_cause: tuple[tuple[str, ...], ...] = Field(
-        default=(), description="groups of components (nodes or link names) that fail together"
+    common_cause: tuple[Group, ...] = Field(
+        default=(),
+        description="groups of components (nodes or link names): a list fails together on every member "
+        "failure; {members, beta} is a beta-factor group",
     )
     expect: Expect = Field(default_factory=Expect)
+    maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="planned windows (years mode)")
+    years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
 
     @model_validator(mode="after")
     def _bounded(self) -> Scenario:
@@ -289,6 +355,13 @@ class Scenario(_M):
             src = getattr(f, "src", None)
             if name is not None and src is not None and src not in links[name].between:
                 raise ValueError(f"faults.{i}.src: {src} is not an end of link {name!r}")
+        for i, grp in enumerate(self.common_cause):
+            names = grp.members if isinstance(grp, CommonCause) else grp
+            for name in names:
+                if name not in links and name not in ("A", "B", "W"):
+                    raise ValueError(
+                        f"common_cause.{i}: unknown component {name!r} (nodes A, B, W or a link)"
+                    )
         return self
 
 
@@ -332,7 +405,11 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
         if not loc and own:  # a cross-field error names its own field
             field, msg = own.group(1), msg[own.end() :]
             loc = tuple(int(p) if p.isdigit() else p for p in field.split("."))
-        clean = tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS))
+        if loc and loc[0] in _BLOCKS and first["type"] == "value_error" and ": " in msg:
+            sub, _, rest = msg.partition(": ")  # a block's own check names the field it is about
+            if sub.isidentifier():
+                loc, msg = (*loc, sub), rest
+        clean = tuple(p for i, p in enumerate(loc) if not (i > 0 and isinstance(p, str) and p in _UNION_TAGS))
         line = _line_of(root, clean)
         where = f":{line}" if line else ""
         value = first.get("input")
@@ -344,9 +421,12 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
     return sc
 
 
-_OWN_FIELD = re.compile(r"^((?:faults|duration|expect)(?:\.[A-Za-z0-9_]+)*): ")
+_OWN_FIELD = re.compile(r"^((?:faults|duration|expect|common_cause)(?:\.[A-Za-z0-9_]+)*): ")
 
+_BLOCKS = {"maintenance", "backups", "corruption"}  # blocks whose validators name their field first
 _UNION_TAGS = {
+    "group-list",
+    "group-beta",
     "crash",
     "restore",
     "cut",

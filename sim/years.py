@@ -1,63 +1,78 @@
 """Years mode: random failures over a long horizon, with message-level fault episodes.
 
 Theory. Components (the sites, the witness, every path of every link) fail and are repaired by
-their laws. A SimPy process per component draws its times from its own stream
-``random.Random(f"{seed}:{component}")``; repairs wait for one of ``crews`` shared crews (SimPy
-``Resource``) and start only once monitoring has noticed the failure (uniform within one
-``monitoring_interval``); a failure of a member of a ``common_cause`` group takes the whole group down.
-Between failures nothing happens: no heartbeat event is spent while every component is up.
+their laws. A SimPy process per component draws its times from its own stream (seeded by the run's seed
+and the component's name); repairs wait for one of ``crews`` shared crews (SimPy ``Resource``) and start
+only once monitoring has noticed the failure (uniform within one ``monitoring_interval``); a failure of a
+member of a ``common_cause`` list takes the whole group down, a beta-factor group adds a shock process
+(:mod:`sim.commoncause`). Between failures nothing happens: no
+heartbeat event is spent while every component is up.
 
 A *fault episode* runs from the first failure to the moment everything is up again. It is replayed
 through the message-level :class:`sim.runner.Runner` (the core decides), with every interval of the
-episode compressed to at most ``settle`` seconds (the liveness bound plus a lease: after it the core
-has reached its steady decision). The downtime of an interval is the downtime seen in its compressed
-window plus, if nothing served at the window's end, the rest of the real interval. Episode outcomes
-are memoised by their sequence of (down set, compressed length): only aggregates are kept. The window
-of ``settle`` seconds after the last repair is simulated too: the time the pair takes to come back
-(a restarted site rejoining, a frozen pair resuming) counts as downtime. That window ends early once
-the runner is ``steady()`` (all up, mirrored at the witness's epoch, nothing pending): from there on
-nothing can change without a new fault, so the rest of the window would only repeat heartbeats.
+episode compressed to a *window* of at most :func:`window_length` seconds: the liveness bound, plus the
+longest timer the configuration arms (``last_man_window`` for last-man-standing, the lease, the
+pre-promote retry), plus five heartbeats. After the window no core timer started in it is still pending,
+so the state at the window's end is the state of the rest of the real interval (its *steady tail*).
+
+Every figure is in real time: the compressed timeline is mapped back by stretching each interval's steady
+tail to its real length. Seconds figures (downtime, split-brain, one-copy time) add the tail in the
+window-end state; outages are real (start, end) spans, so their durations and the calendar months they
+fall in are real. Bytes are stretched too: a copy that misses writes at a window's end (its peer serves
+alone) misses ``write_rate`` bytes for every second of the tail, so the data lost at a forced promotion
+and the length of a resync are the bytes a story-mode run of the same real episode gives. An episode
+still open at the horizon is counted up to the horizon.
+
+The window after the last repair is simulated too (a restarted site rejoining, a frozen pair resuming is
+downtime); it ends early once the runner is ``steady()``. Episode outcomes depend only on the scenario
+and the episode's (down set, compressed length) sequence, never on the seed, so they are kept in a cache
+shared by every run in the process (replications of one worker reuse each other's episodes) and the
+result of a run does not depend on which runs came before it.
+
+What is not exact: a resync that the stretched bytes make longer than the sim's runs only in the tail's
+arithmetic (a fault arriving during that extra resync time is decided as if the copy were current).
 """
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 import itertools
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
+import numpy as np
 import simpy
 
+from quorum.core.config import Policy, QuorumConfig
 from sim import scenario as S
+from sim.calendar import MAINT, transition, window_process
 from sim.runner import Runner
+from sim.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
-MAX_FAILURES = 5_000_000  # expected failures of one years run (about five minutes at ~18k a second)
+MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
 
 
-def expected_failures(sc: S.Scenario, years: float) -> float:
-    """Failures a years run is expected to draw: per component, the horizon over one fail+repair cycle."""
-    per_cycle = [(cl.fail.mean + cl.repair.mean, 1) for cl in sc.topology.components.values()]
-    per_cycle += [
-        (lk.fail.mean + lk.repair.mean, lk.paths)
-        for lk in sc.topology.links
-        if lk.fail is not None and lk.repair is not None
-    ]
-    return sum(n * years * YEAR / cycle for cycle, n in per_cycle)
-
-
-def check_budget(sc: S.Scenario, years: float) -> None:
-    """Refuse a run that would not end: the ratio of horizon to failure laws, not only their signs."""
+def check_budget(sc: S.Scenario, years: float, events: float) -> None:
+    """Refuse a run that would not end: the ratio of the horizon to the laws, not only their signs."""
     from quorum.inputs import InputError
 
-    n = expected_failures(sc, years)
-    if n > MAX_FAILURES:
+    if events > MAX_EVENTS:
         raise InputError(
-            f"{sc.name}: {years:g} years of these failure laws is about {n:.3g} failures, more than"
-            f" {MAX_FAILURES:,}: shorten the run or lengthen the laws' means"
+            f"{sc.name}: {years:g} years of these failure laws and windows is about {events:.3g} failures"
+            f" and windows, more than {MAX_EVENTS:,}: shorten the run or lengthen the laws' means"
         )
+
+
+CALENDAR_START = datetime(2027, 1, 1, tzinfo=UTC)  # month boundaries of every run (a Friday)
+
+Key = tuple[tuple[frozenset[str], float], ...]
 
 
 def draw(law: S.Law, rng: random.Random) -> float:
@@ -75,69 +90,150 @@ def draw(law: S.Law, rng: random.Random) -> float:
     return rng.lognormvariate(mu, sigma)
 
 
+def window_length(cfg: QuorumConfig) -> float:
+    """Seconds of each compressed interval: liveness bound + the longest core timer + five heartbeats."""
+    longest = max(
+        cfg.lease_duration,
+        cfg.regrant_wait,
+        cfg.detection_timeout,
+        cfg.arbitration_window,
+        cfg.last_man_window if cfg.policy is Policy.LAST_MAN_STANDING else 0.0,
+        cfg.pre_promote_retry if cfg.pre_promote_check else 0.0,
+    )
+    return cfg.liveness_bound() + longest + 5 * cfg.heartbeat_interval
+
+
+def month_bounds(horizon_s: float, start: datetime = CALENDAR_START) -> list[float]:
+    """Seconds since ``start`` of every calendar-month boundary in ``[0, horizon_s]`` (both ends included)."""
+    out = [0.0]
+    y, m = start.year, start.month
+    while out[-1] < horizon_s:
+        m += 1
+        if m > 12:
+            y, m = y + 1, 1
+        out.append(min(horizon_s, (datetime(y, m, 1, tzinfo=UTC) - start).total_seconds()))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What the core made of one compressed interval."""
+    """What the core made of one compressed interval (offsets in seconds from the window's start)."""
 
-    down_in_window: float
+    down_runs: tuple[tuple[float, float], ...]  # spans with no site acknowledging writes
     serving_at_end: bool
     split_in_window: float
     split_at_end: bool
+    one_copy_in_window: float
+    one_copy_at_end: bool
     failovers: int
-    data_lost: float
-    stale_at_end: bool
+    accruing_at_end: frozenset[str]  # copies that miss every write of the steady tail
+    copy_events: tuple[tuple[str, str, float], ...]  # (kind, site, bytes in the compressed run)
 
 
 @dataclass
-class Totals:
+class YearsResult:
+    """One replication's totals, in real seconds and bytes."""
+
+    scenario: str
+    seed: str
+    years: float
     horizon_s: float = 0.0
     downtime_s: float = 0.0
+    structural_downtime_s: float = 0.0  # what the structural rule alone gives on the same history
     split_brain_s: float = 0.0
     failovers: int = 0
     data_lost_bytes: float = 0.0
     one_copy_s: float = 0.0
     resync_s: float = 0.0
-    episodes: int = 0
-    failures: int = 0
     disconnections: int = 0
-    simulated_episodes: int = 0
-    cache: dict[tuple[tuple[frozenset[str], float], ...], list[Outcome]] = field(default_factory=dict)
+    failures: int = 0
+    episodes: int = 0
+    episodes_distinct: int = 0
+    open_at_horizon: bool = False
+    outage_starts_s: list[float] = field(default_factory=list)
+    outage_durations_s: list[float] = field(default_factory=list)
+    month_downtime_s: list[float] = field(default_factory=list)
+    month_length_s: list[float] = field(default_factory=list)
+    maintenance_windows: int = 0  # planned windows performed (sim.calendar)
+    maintenance_skipped: int = 0  # windows skipped: something was down when they opened
+    maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
+
+    @property
+    def availability(self) -> float:
+        return 1.0 - self.downtime_s / self.horizon_s if self.horizon_s > 0 else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["availability"] = self.availability
+        return d
+
+
+# episode outcomes by (scenario fingerprint, episode key, open at horizon): shared by every run of a process
+_CACHE: dict[tuple[str, Key, bool], list[Outcome]] = {}
+_CACHE_LIMIT = 200_000
+
+
+def _fingerprint(sc: S.Scenario, stop_when_steady: bool) -> str:
+    body = sc.model_dump_json(exclude={"name", "description", "faults", "expect", "duration"})
+    return hashlib.sha256(f"{stop_when_steady}:{body}".encode()).hexdigest()
+
+
+def _seed_label(seed: int | np.random.SeedSequence) -> str:
+    if isinstance(seed, np.random.SeedSequence):
+        return "ss" + "-".join(str(int(x)) for x in seed.generate_state(4))
+    return str(int(seed))
 
 
 class Years:
-    """Run ``years`` of random failures for a scenario's topology; ``run()`` returns a JSON-able dict."""
+    """Run ``years`` of random failures for a scenario's topology: ``replication()`` gives a
+    :class:`YearsResult`, ``run()`` the JSON-able dict of ``quorum sim run --years``."""
 
-    def __init__(self, sc: S.Scenario, years: float, seed: int = 0, *, stop_when_steady: bool = True) -> None:
-        check_budget(sc, years)
+    def __init__(
+        self,
+        sc: S.Scenario,
+        years: float,
+        seed: int | np.random.SeedSequence = 0,
+        *,
+        stop_when_steady: bool = True,
+    ) -> None:
         self.sc = sc
         self.stop_when_steady = stop_when_steady
         self.years = years
-        self.seed = seed
+        self.seed = _seed_label(seed)
         self.env = simpy.Environment()
         self.crews = simpy.Resource(self.env, capacity=sc.crews)
-        cfg = sc.quorum
-        self.settle = cfg.liveness_bound() + cfg.lease_duration + 5 * cfg.heartbeat_interval
-        self.laws: dict[str, tuple[S.Law, S.Law]] = {}
-        for node, cl in sc.topology.components.items():
-            self.laws[node] = (cl.fail, cl.repair)
-        for lk in sc.topology.links:
-            if lk.fail is not None and lk.repair is not None:
-                for i in range(lk.paths):
-                    self.laws[f"{lk.name}#{i}"] = (lk.fail, lk.repair)
-        self.groups: dict[str, set[str]] = {}
-        for grp in sc.common_cause:
-            members = {m for name in grp for m in self._expand(name)}
-            for m in members:
-                self.groups.setdefault(m, set()).update(members)
-        self.down: set[str] = set()
+        self.window = window_length(sc.quorum)
+        self.laws = failing_components(sc)
+        self.serves = rule(sc)
+        # common causes (sim.commoncause): list groups, beta-factor shocks and the members' scaled laws
+        from sim.commoncause import plan
+
+        cc = plan(sc, self.laws, self._expand)
+        self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
+        check_budget(sc, years, self.expected_events())
+        self.down: frozenset[str] = frozenset()
+        self.changed_at = 0.0
         self.episode: list[tuple[float, frozenset[str]]] = []
-        self.t = Totals()
+        self.r = YearsResult(sc.name, self.seed, years)
+        self.outages: list[tuple[float, float]] = []
+        self.keys: set[Key] = set()
+        self.fingerprint = _fingerprint(sc, stop_when_steady)
         self.bandwidth = max(
-            (lk.bandwidth for lk in sc.topology.links if set(lk.between) == {"A", "B"}), default=1e9
+            (lk.bandwidth * lk.paths for lk in sc.topology.links if set(lk.between) == {"A", "B"}),
+            default=1e9,
         )
         self.write_rate = sum(v.write_rate for v in sc.volumes)
+        self.users = sum(s.users for s in sc.topology.sites.values())
         self.waiting: dict[str, simpy.Event] = {}
         self.repair_rng: dict[str, random.Random] = {}
+
+    def expected_events(self) -> float:
+        """Failures, shocks and maintenance windows the run is expected to draw over its horizon."""
+        horizon = self.years * YEAR
+        n = sum(horizon / (fail.mean + repair.mean) for fail, repair in self.laws.values())
+        n += sum(horizon / law.mean for _, law, _ in self.shocks)
+        n += sum(horizon / S.PERIOD_S[w.every] for w in self.sc.maintenance)
+        return n
 
     def _expand(self, name: str) -> list[str]:
         if name in self.laws or name in ("A", "B", "W"):
@@ -155,16 +251,29 @@ class Years:
             yield self.env.timeout(draw(fail, rng))
             if comp in self.down:
                 continue  # already down by a common cause; its repair is under way
-            self.t.failures += 1
+            self.r.failures += 1
             hit = {comp} | self.groups.get(comp, set())
             newly = hit - self.down
             self._change(self.down | newly)
-            for c in newly:
+            for c in sorted(newly):
                 self.env.process(self._repair(c))
             if comp in self.down:
                 ev = self.env.event()
                 self.waiting[comp] = ev
                 yield ev  # one event: woken by the repair, no polling
+
+    def _shock(self, name: str, law: S.Law, members: frozenset[str]) -> Any:
+        """A beta-factor common cause: takes down every member still up (sim.commoncause)."""
+        rng = random.Random(f"{self.seed}:{name}:fail")
+        while True:
+            yield self.env.timeout(draw(law, rng))
+            newly = members - self.down
+            if not newly:
+                continue
+            self.r.failures += 1
+            self._change(self.down | newly)
+            for c in sorted(newly):
+                self.env.process(self._repair(c))
 
     def _repair(self, comp: str) -> Any:
         law = self.laws.get(comp, (None, None))[1]
@@ -180,86 +289,184 @@ class Years:
         if ev is not None:
             ev.succeed()
 
-    def _change(self, new: set[str]) -> None:
+    def _change(self, new: frozenset[str]) -> None:
         if new == self.down:
             return
-        self.down = set(new)
-        self.episode.append((self.env.now, frozenset(new)))
+        now = self.env.now
+        if not self.serves(self.down):
+            self.r.structural_downtime_s += now - self.changed_at
+        self.changed_at = now
+        self.down = new
+        self.episode.append((now, new))
         if not new:
-            self._close_episode()
+            self._close_episode(None)
 
     # ---- episodes ---------------------------------------------------------------------------------
-    def _close_episode(self) -> None:
+    def replay(
+        self, intervals: list[tuple[frozenset[str], float]], *, open_at_end: bool = False
+    ) -> YearsResult:
+        """Add one episode given by its real intervals (down set, seconds), starting at the current
+        total horizon; ``open_at_end``: the last interval runs to the horizon (no recovery window)."""
+        t0 = self.r.horizon_s
+        ep = []
+        t = t0
+        for ds, real in intervals:
+            ep.append((t, ds))
+            t += real
+        self.episode = ep
+        self._close_episode(t if open_at_end else None, end=t)
+        return self._finish(t + (0.0 if open_at_end else self.window))
+
+    def _close_episode(self, horizon: float | None, end: float | None = None) -> None:
+        """Account the episode in ``self.episode``. ``horizon``: the run ends at that time with the
+        episode still open (its last interval lasts up to the horizon, no recovery window)."""
         ep = self.episode
         self.episode = []
-        self.t.episodes += 1
-        intervals: list[tuple[frozenset[str], float]] = []
-        for (t0, ds), (t1, _) in itertools.pairwise(ep):
-            intervals.append((ds, t1 - t0))
-        key = tuple((ds, min(real, self.settle)) for ds, real in intervals)
-        outs = self.t.cache.get(key)
+        self.r.episodes += 1
+        last = horizon if horizon is not None else (end if end is not None else self.env.now)
+        bounds = [t for t, _ in ep[1:]] + [last]
+        intervals = [(ds, t1 - t0) for (t0, ds), t1 in zip(ep, bounds, strict=True)]
+        if horizon is None:
+            intervals = [iv for iv in intervals if iv[0]]  # the closing (all up) entry has length 0
+        key: Key = tuple((ds, min(real, self.window)) for ds, real in intervals)
+        is_open = horizon is not None
+        ck = (self.fingerprint, key, is_open)
+        outs = _CACHE.get(ck)
         if outs is None:
-            outs = self._simulate(key)
-            self.t.cache[key] = outs
-            self.t.simulated_episodes += 1
-        *outs, tail = outs
-        was_down = False
-        for (_ds, real), (_, comp), o in zip(intervals, key, outs, strict=True):
-            rest = real - comp
-            down = o.down_in_window + (0.0 if o.serving_at_end else rest)
-            self.t.downtime_s += down
-            self.t.split_brain_s += o.split_in_window + (rest if o.split_at_end else 0.0)
-            self.t.failovers += o.failovers
-            self.t.data_lost_bytes += o.data_lost
-            if o.stale_at_end:
-                self.t.one_copy_s += real
-                self.t.resync_s += real * self.write_rate / self.bandwidth
-            if down >= self.sc.session_timeout and not was_down:
-                self.t.disconnections += sum(s.users for s in self.sc.topology.sites.values())
-            was_down = down > 0 and not o.serving_at_end
-        # after the last repair the pair still has to come back (a restarted site rejoins, a frozen pair
-        # resumes): that recovery, seen in the window after the repair, is downtime too
-        self.t.downtime_s += tail.down_in_window
-        self.t.split_brain_s += tail.split_in_window
-        self.t.failovers += tail.failovers
+            outs = self._simulate(key, recovery=not is_open)
+            if len(_CACHE) > _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[ck] = outs
+        self.keys.add(key)
+        r = self.r
+        behind = {"A": 0.0, "B": 0.0}  # bytes each copy misses beyond what the compressed run saw
+        runs: list[tuple[float, float]] = []
+        t = ep[0][0]
+        spans = [(real, comp) for (_ds, real), (_, comp) in zip(intervals, key, strict=True)]
+        if not is_open:
+            spans.append((0.0, 0.0))  # the recovery window: real time, nothing to stretch
+        for (real, comp), o in zip(spans, outs, strict=True):
+            rest = max(0.0, real - comp)
+            runs.extend((t + x, t + y) for x, y in o.down_runs)
+            if not o.serving_at_end and rest > 0:
+                runs.append((t + comp, t + real))
+            r.split_brain_s += o.split_in_window + (rest if o.split_at_end else 0.0)
+            r.one_copy_s += o.one_copy_in_window + (rest if o.one_copy_at_end else 0.0)
+            r.failovers += o.failovers
+            for kind, site, nbytes in o.copy_events:
+                peer = "B" if site == "A" else "A"
+                if kind == "lost":
+                    r.data_lost_bytes += nbytes + behind[site]
+                    behind[peer] = max(behind[peer], behind[site])
+                    behind[site] = 0.0
+                elif kind == "resync":
+                    real_s = (nbytes + behind[site]) / self.bandwidth + 0.1
+                    r.resync_s += real_s
+                    r.one_copy_s += behind[site] / self.bandwidth
+                    behind[site] = 0.0
+            for s in o.accruing_at_end:
+                behind[s] += self.write_rate * rest
+            t += real
+        merged: list[tuple[float, float]] = []
+        for a, b in sorted(runs):
+            if merged and a <= merged[-1][1] + 1e-6:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
+            r.maintenance_downtime_s += sum(b - a for a, b in merged)
+        for a, b in merged:
+            r.downtime_s += b - a
+            if b - a >= self.sc.session_timeout:
+                r.disconnections += self.users
+        self.outages.extend(merged)
 
-    def _simulate(self, key: tuple[tuple[frozenset[str], float], ...]) -> list[Outcome]:
+    def _simulate(self, key: Key, *, recovery: bool) -> list[Outcome]:
         faults: list[Any] = []
         prev: frozenset[str] = frozenset()
         at = 1.0
         bounds: list[tuple[float, float]] = []
         for ds, length in key:
-            for c in sorted(ds - prev):
-                faults.append(self._fault(c, at, down=True))
-            for c in sorted(prev - ds):
-                faults.append(self._fault(c, at, down=False))
+            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.calendar
             bounds.append((at, at + length))
             at += length
             prev = ds
-        for c in sorted(prev):
-            faults.append(self._fault(c, at, down=False))
-        bounds.append((at, at + self.settle))  # the recovery window after the last repair
-        sub = self.sc.model_copy(
-            update={"faults": tuple(faults), "duration": at + self.settle, "expect": S.Expect()}
-        )
-        r = Runner(sub, self.seed).run(stop_when_steady_after=at if self.stop_when_steady else None)
+        end = at
+        if recovery:
+            faults.extend(transition(prev, frozenset(), at, self._fault))
+            end = at + self.window
+            bounds.append((at, end))  # the recovery window after the last repair
+        sub = self.sc.model_copy(update={"faults": tuple(faults), "duration": end, "expect": S.Expect()})
+        runner = Runner(sub, 0)  # outcomes are a function of the episode alone: shared across seeds
+        snaps: dict[int, tuple[frozenset[str], bool]] = {}
+
+        def snap(i: int) -> None:
+            one_copy = any(c.missing > 0 for c in runner.copies.values()) or not (
+                runner.up["A"] and runner.up["B"]
+            )
+            snaps[i] = (runner.accruing(), one_copy)
+
+        for i, (_a, b) in enumerate(bounds):
+            runner.at(b - 1e-7, partial(snap, i))
+        r = runner.run(stop_when_steady_after=at if (recovery and self.stop_when_steady) else None)
         dt = sub.write_interval
-        outs = []
         roles = [e for e in r.timeline if e.kind == "role"]
-        lost = r.metrics.data_lost_bytes
+        outs = []
+        samples = r.samples
+        j = 0  # first sample after the current window's start
+        before = None  # the last sample at or before the window's start: its state until the next one
         for i, (a, b) in enumerate(bounds):
-            win = [s for s in r.samples if a < s.t <= b + 1e-9]
-            last = win[-1] if win else None
+            b_eff = min(b, r.env.now)
+            while j < len(samples) and samples[j].t <= a:
+                before = samples[j]
+                j += 1
+            pieces: list[tuple[float, float, Any]] = []  # (from, to, sample whose state holds there)
+            prev_t = a
+            while j < len(samples) and samples[j].t <= b + 1e-9:
+                s = samples[j]
+                lo = max(prev_t, s.t - dt)
+                if lo > prev_t and before is not None:
+                    pieces.append((prev_t, lo, before))
+                pieces.append((lo, s.t, s))
+                prev_t = s.t
+                before = s
+                j += 1
+            if before is not None and b_eff > prev_t:  # up to the window's end: the last state holds
+                pieces.append((prev_t, b_eff, before))
+            down: list[tuple[float, float]] = []
+            split = one = 0.0
+            for lo, hi, s in pieces:
+                if hi <= lo:
+                    continue
+                if not s.serving:
+                    if down and lo - a <= down[-1][1] + 1e-9:
+                        down[-1] = (down[-1][0], hi - a)
+                    else:
+                        down.append((lo - a, hi - a))
+                if s.split:
+                    split += hi - lo
+                if s.stale or not {"A", "B"} <= set(s.up):
+                    one += hi - lo
+            serving_end = before is not None and bool(before.serving)
+            split_end = before is not None and before.split
+            accruing, one_copy_end = snaps.get(i, (frozenset(), False))
             fo = sum(1 for e in roles if a <= e.t < b and "-> solo" in e.text and "solo ->" not in e.text)
+            evs = tuple(
+                (kind, site, nbytes)
+                for t, site, kind, nbytes in r.copy_events
+                if a <= t < b or (i == len(bounds) - 1 and t >= b)
+            )
             outs.append(
                 Outcome(
-                    down_in_window=dt * sum(1 for s in win if not s.serving),
-                    serving_at_end=last is not None and bool(last.serving),
-                    split_in_window=dt * sum(1 for s in win if s.split),
-                    split_at_end=last is not None and last.split,
+                    down_runs=tuple(down),
+                    serving_at_end=serving_end,
+                    split_in_window=split,
+                    split_at_end=split_end,
+                    one_copy_in_window=one,
+                    one_copy_at_end=one_copy_end,
                     failovers=fo,
-                    data_lost=lost if i == len(bounds) - 2 else 0.0,
-                    stale_at_end=last is not None and bool(last.stale),
+                    accruing_at_end=accruing,
+                    copy_events=evs,
                 )
             )
         return outs
@@ -274,37 +481,81 @@ class Years:
             return S.Crash(at=at, do="crash", node=comp)
         return S.Restore(at=at, do="restore", node=comp)
 
-    def run(self, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-        """Run the horizon; ``progress(fraction)`` is called after each hundredth of it when given."""
+    # ---- runs -------------------------------------------------------------------------------------------
+    def replication(self, progress: Callable[[float], None] | None = None) -> YearsResult:
+        """One replication; ``progress(fraction)`` is called after each hundredth of the horizon if given."""
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
+        for w in self.sc.maintenance:  # planned windows (sim.calendar)
+            self.env.process(window_process(self, w, horizon, CALENDAR_START))
+        for name, law, members in self.shocks:
+            self.env.process(self._shock(name, law, members))
         if progress is None:
             self.env.run(until=horizon)
         else:
             for i in range(1, 101):
                 self.env.run(until=horizon * i / 100)
                 progress(i / 100)
-        t = self.t
-        t.horizon_s = horizon
+        if not self.serves(self.down):
+            self.r.structural_downtime_s += horizon - self.changed_at
+        if self.episode:  # an episode still open at the horizon counts up to the horizon
+            self.r.open_at_horizon = True
+            self._close_episode(horizon)
+        return self._finish(horizon)
+
+    def _finish(self, horizon: float) -> YearsResult:
+        r = self.r
+        r.horizon_s = horizon
+        r.episodes_distinct = len(self.keys)
+        r.outage_starts_s = [a for a, _ in self.outages]
+        r.outage_durations_s = [b - a for a, b in self.outages]
+        bounds = month_bounds(horizon)
+        down = [0.0] * (len(bounds) - 1)
+        for a, b in self.outages:
+            i = max(0, bisect.bisect_right(bounds, a) - 1)
+            while i < len(down) and a < b:
+                cut = min(b, bounds[i + 1])
+                down[i] += max(0.0, cut - a)
+                a = cut
+                i += 1
+        r.month_downtime_s = down
+        r.month_length_s = [b - a for a, b in itertools.pairwise(bounds)]
+        return r
+
+    def run(self, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        r = self.replication(progress)
         return {
             "scenario": self.sc.name,
             "mode": "years",
             "years": self.years,
-            "seed": self.seed,
-            "availability": 1.0 - t.downtime_s / horizon,
-            "downtime_s": t.downtime_s,
-            "failovers": t.failovers,
-            "split_brain_s": t.split_brain_s,
-            "data_lost_bytes": t.data_lost_bytes,
-            "resync_s": t.resync_s,
-            "one_copy_s": t.one_copy_s,
-            "disconnections": t.disconnections,
-            "failures": t.failures,
-            "episodes": t.episodes,
-            "episodes_simulated_message_level": t.simulated_episodes,
+            "seed": r.seed,
+            "availability": r.availability,
+            "downtime_s": r.downtime_s,
+            "structural_downtime_s": r.structural_downtime_s,
+            "outages": len(r.outage_durations_s),
+            "failovers": r.failovers,
+            "split_brain_s": r.split_brain_s,
+            "data_lost_bytes": r.data_lost_bytes,
+            "resync_s": r.resync_s,
+            "one_copy_s": r.one_copy_s,
+            "disconnections": r.disconnections,
+            "failures": r.failures,
+            "episodes": r.episodes,
+            "episodes_simulated_message_level": r.episodes_distinct,
+            "open_at_horizon": r.open_at_horizon,
+            "maintenance_windows": r.maintenance_windows,
+            "maintenance_skipped": r.maintenance_skipped,
+            "maintenance_downtime_s": r.maintenance_downtime_s,
             "expect": [],
         }
+
+
+def run_replication(
+    sc: S.Scenario, years: float, seed: int | np.random.SeedSequence, *, stop_when_steady: bool = True
+) -> YearsResult:
+    """One independent replication of ``years`` years (component streams derived from ``seed``)."""
+    return Years(sc, years, seed, stop_when_steady=stop_when_steady).replication()
 
 
 def run_years(

@@ -1,0 +1,76 @@
+"""Independent replications of years mode and their Student-t intervals.
+
+Theory. ``k`` replications with independent seeds give ``k`` i.i.d. estimates of each figure (availability,
+downtime per year, months below the SLA per year); their mean with the Student-t interval
+``mean ± t(0.975, k-1) s / sqrt(k)`` is a 95 % confidence interval whatever the law of one replication
+(by the central limit theorem over replications of many years each). This is the plain method the
+design tools here fall back on; :mod:`sim.availability` (when present) adds variance reduction and
+stopping rules.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from sim import scenario as S
+
+YEAR = 365.25 * 86400.0
+# two-sided 95 % Student t quantiles by degrees of freedom (1..30); beyond: 1.96
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+        2.045, 2.042]  # fmt: skip
+
+
+def t95(dof: int) -> float:
+    return _T95[dof - 1] if 1 <= dof <= len(_T95) else 1.96
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    mean: float
+    low: float
+    high: float
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "method": self.method}
+
+
+def interval(values: list[float], what: str) -> Figure:
+    k = len(values)
+    mean = statistics.fmean(values)
+    half = t95(k - 1) * statistics.stdev(values) / math.sqrt(k) if k > 1 else math.inf
+    return Figure(
+        mean, mean - half, mean + half, f"Student t 95% over {k} independent replications of {what}"
+    )
+
+
+def replicate(
+    sc: S.Scenario, years: float, replications: int = 10, seed: int = 0, sla: float = 0.98
+) -> dict[str, Figure]:
+    """Each figure over ``replications`` independent runs of ``years`` years (seeds seed, seed+1, ...)."""
+    from sim.years import run_replication
+
+    if replications < 2:
+        raise ValueError(f"replications must be at least 2 for an interval (got {replications})")
+    av: list[float] = []
+    down: list[float] = []
+    below: list[float] = []
+    lost: list[float] = []
+    for i in range(replications):
+        r = run_replication(sc, years, seed + i)
+        av.append(r.availability)
+        down.append(r.downtime_s / r.horizon_s * YEAR / 3600.0)
+        months = [d / n for d, n in zip(r.month_downtime_s, r.month_length_s, strict=True) if n > 0]
+        below.append(sum(1 for m in months if 1.0 - m < sla) / r.horizon_s * YEAR)
+        lost.append(r.data_lost_bytes / r.horizon_s * YEAR)
+    what = f"{years:g} years"
+    return {
+        "availability": interval(av, what),
+        "downtime_h_per_year": interval(down, what),
+        "months_below_sla_per_year": interval(below, what),
+        "data_lost_bytes_per_year": interval(lost, what),
+    }
