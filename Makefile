@@ -36,12 +36,15 @@ lint: $(TSTAMP)
 typecheck: $(TSTAMP)
 	$(BIN)/mypy quorum sim
 
-## test: lint, types, and the whole test suite with the fast hypothesis profile.
+## test: lint, types, and the whole test suite with the fast hypothesis profile (derandomized: the
+## same examples every run).
 test: $(TSTAMP) lint typecheck
 	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m "not deep"; \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
-## deep-test: the long property runs (20,000 schedules per policy).
+## deep-test: the long property runs (20,000 random schedules per configuration; the seed is printed,
+## QUORUM_DEEP_SEED=S repeats it, QUORUM_DEEP_SCHEDULES=N shortens it); every counterexample found is
+## saved to tests/regressions/, which `make test` replays.
 deep-test: $(TSTAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
 

@@ -149,6 +149,7 @@ class Runner:
         self.paused_until = dict.fromkeys(NODES, 0.0)
         self.paused_auth: dict[str, WriteAuthority | None] = {}
         self.links = {lk.name: LinkState(lk, [True] * lk.paths) for lk in sc.topology.links}
+        self.flap_gen = {lk.name: 0 for lk in sc.topology.links}  # a whole-link heal stops its flaps
         self.copies = {s: CopyState() for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = {
             s: SiteDurable(tie_site=self.cfg.preferred_site) for s in SITES
@@ -449,8 +450,9 @@ class Runner:
                 ls.paths_up = [True] * len(ls.paths_up)
                 ls.blocked_from.clear()
                 ls.extra = 0.0
+                self.flap_gen[f.link] += 1  # pending toggles of a flap are dropped
         elif isinstance(f, S.Flap):
-            self._flap(f.link, f.period, 2 * f.count)
+            self._flap(f.link, f.period, 2 * f.count, self.flap_gen[f.link])
         elif isinstance(f, S.Delay):
             self.links[f.link].extra = f.extra
         elif isinstance(f, S.Pause):
@@ -508,12 +510,14 @@ class Runner:
                 self._call(n, MirrorWriteFailed("stale epoch rejected by storage"))
         self._call(n, None)
 
-    def _flap(self, link: str, period: float, remaining: int) -> None:
+    def _flap(self, link: str, period: float, remaining: int, gen: int) -> None:
+        if gen != self.flap_gen[link]:
+            return  # the link was healed meanwhile: the flap is over
         self._routes.clear()
         ls = self.links[link]
         ls.paths_up = [remaining % 2 == 1] * len(ls.paths_up)
         if remaining > 1:
-            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1))
+            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1, gen))
 
     def _checked(self, node: str, epoch: int) -> None:
         """The pre-promote hook finished (it fails inside a ``veto`` window)."""

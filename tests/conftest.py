@@ -1,4 +1,9 @@
-"""Hypothesis profiles: ``fast`` for ``make test``, ``deep`` for ``make deep-test``."""
+"""Hypothesis profiles: ``fast`` for ``make test``, ``deep`` for ``make deep-test``.
+
+``fast`` is derandomized: every run of ``make test`` draws the same examples, so CI never fails by
+chance. Random exploration lives in ``deep`` (``make deep-test``), where every counterexample found is
+saved under ``tests/regressions/`` and then replayed by ``tests/test_regressions.py``.
+"""
 
 import os
 
@@ -9,6 +14,7 @@ settings.register_profile(
     max_examples=60,
     deadline=None,
     database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.register_profile(

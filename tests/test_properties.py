@@ -3,12 +3,30 @@ L2 under loss below the timeout; the unsafe baseline and a too-weak lease are ca
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 
 from quorum.core import Policy, QuorumConfig
 from quorum.testing import benign_schedules, explore, run_schedule, schedules
+from quorum.testing.explore import save_schedule
 from quorum.testing.schedule import Schedule
+
+# make deep-test explores at random (a fresh seed each run, printed; QUORUM_DEEP_SEED fixes it) and
+# saves every counterexample it finds here, where tests/test_regressions.py replays it in `make test`
+REGRESSIONS = Path(__file__).parent / "regressions"
+
+
+def _deep_seed() -> int:
+    return int(os.environ.get("QUORUM_DEEP_SEED") or secrets.randbits(32))
+
+
+def _deep_schedules() -> int:
+    return int(os.environ.get("QUORUM_DEEP_SCHEDULES", "20000"))
+
 
 SAFE = [p for p in Policy if p is not Policy.BOTH_CONTINUE]
 CONFIGS = {
@@ -181,18 +199,35 @@ def _no_loss(reply):  # type: ignore[no-untyped-def]
 @pytest.mark.deep
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_deep_exploration(name: str) -> None:
-    """make deep-test: 20,000 schedules per configuration, no violation."""
-    report = explore(CONFIGS[name], schedules=20_000, seed=11)
-    assert report.counterexample is None, report.counterexample.timeline() if report.counterexample else ""
+    """make deep-test: 20,000 random schedules per configuration (``QUORUM_DEEP_SCHEDULES``), no
+    violation; a counterexample is saved to tests/regressions/ as a regression schedule."""
+    seed = _deep_seed()
+    print(f"deep exploration of {name}: seed {seed} (QUORUM_DEEP_SEED={seed} repeats it)")
+    report = explore(CONFIGS[name], schedules=_deep_schedules(), seed=seed)
+    if report.counterexample is not None:
+        REGRESSIONS.mkdir(exist_ok=True)
+        path = REGRESSIONS / f"{name}-seed{seed}.json"
+        save_schedule(path, CONFIGS[name], report.counterexample.schedule)
+        pytest.fail(f"seed {seed}: counterexample saved to {path}\n{report.counterexample.timeline()}")
 
 
 @pytest.mark.deep
 def test_deep_no_false_failover() -> None:
-    """make deep-test: L2 over the deep profile's number of benign schedules."""
-    config = QuorumConfig()
+    """make deep-test: L2 over the deep profile's number of random benign schedules; a failing
+    schedule is saved to tests/regressions/ (replayed there with ``expect_no_role_change``)."""
+    from hypothesis import seed as hypothesis_seed
 
+    config = QuorumConfig()
+    run_seed = _deep_seed()
+    print(f"deep L2 exploration: seed {run_seed} (QUORUM_DEEP_SEED={run_seed} repeats it)")
+
+    @hypothesis_seed(run_seed)
     @given(benign_schedules(config))
     def check(schedule: Schedule) -> None:
-        assert not run_schedule(config, schedule, expect_no_role_change=True, trace=False).violations
+        result = run_schedule(config, schedule, expect_no_role_change=True, trace=False)
+        if result.violations:  # overwritten while shrinking: the last one written is the minimal one
+            REGRESSIONS.mkdir(exist_ok=True)
+            save_schedule(REGRESSIONS / f"l2-seed{run_seed}.json", config, schedule)
+        assert not result.violations
 
     check()

@@ -111,7 +111,7 @@ def test_restarted_witness_holds_the_lease_it_may_have_granted() -> None:
 
 def test_renewal_and_last_man_standing_turns_the_lease_sticky() -> None:
     cfg = QuorumConfig(policy="last-man-standing", last_man_window=20)
-    w = WitnessMachine(cfg, 0.0)
+    w = WitnessMachine(cfg, -10.0)  # up for 10 s without a word from B: B is silent, A gets 2 of 3
     w.handle(0.0, req(A, Want.SOLO))
     w.handle(10.0, req(A, Want.RENEW, epoch=2, role=Role.SOLO))
     assert not w.d.sticky

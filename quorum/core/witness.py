@@ -60,6 +60,10 @@ class WitnessMachine:
     ``durable`` is the state restored from storage after a restart (``None`` for a fresh pair).
     After a restart the witness assumes the holder may hold a full lease from just before the
     crash and grants no one else until ``regrant_wait`` has passed on its own clock.
+
+    A witness judges only silence it has observed: a site it has not heard since it started counts
+    as heard at ``started`` (its start), so for one detection timeout after a (re)start the tie rule
+    waits for both sites instead of taking a site it never heard for a silent one.
     """
 
     def __init__(self, config: QuorumConfig, now: float, durable: WitnessDurable | None = None) -> None:
@@ -70,6 +74,7 @@ class WitnessMachine:
         if durable is not None and self.d.mode is Mode.SOLO:
             self.lease_expiry = now + config.regrant_wait
         self.solo_since: float | None = now if self.d.mode is Mode.SOLO else None
+        self.started = now  # silence is measured from here for a site not heard since
         self.first_request: dict[Site, float] = {}
         self.last_seen: dict[Site, float] = {}
         self.last_request: dict[Site, WitnessRequest] = {}
@@ -336,15 +341,22 @@ class WitnessMachine:
         y = x.peer
         tie = self.tie()
         timeout = self.cfg.detection_timeout
-        y_alive = now - self.last_seen.get(y, -1e18) < timeout
+        heard = self.last_seen.get(y)
+        # a site this incarnation never heard is silent since our start, not since forever
+        y_alive = now - (self.started if heard is None else heard) < timeout
         y_contending = y in self.first_request and y_alive
+        silent = (
+            f"silent for {timeout:.3g}s"
+            if heard is not None
+            else f"not heard in the {now - self.started:.3g}s since the witness started"
+        )
         if self.spec.first_come:
             return Verdict.GRANT_SOLO, f"{x} reached the witness first"
         if self.spec.immediate_tie_site:  # witness-preferred
             if x is tie:
                 return Verdict.GRANT_SOLO, f"{x} is the preferred site"
             if not y_alive:
-                return Verdict.GRANT_SOLO, f"preferred site {y} silent for {timeout:.3g}s"
+                return Verdict.GRANT_SOLO, f"preferred site {y} {silent}"
             if y_contending:
                 return Verdict.WAIT, f"preferred site {y} is contending"
             if now - self.first_request[x] >= self.cfg.arbitration_window:
@@ -358,6 +370,8 @@ class WitnessMachine:
             return Verdict.WAIT, f"tie-breaker: {y}"
         if y_contending:
             return Verdict.GRANT_SOLO, f"tie-breaker: {x}"
+        if not y_alive:
+            return Verdict.GRANT_SOLO, f"{x} has 2 of 3 votes ({y} {silent})"
         return Verdict.GRANT_SOLO, f"{x} has 2 of 3 votes ({y} not contending)"
 
     def _grant(

@@ -177,6 +177,7 @@ class Driver:
         self.up = dict.fromkeys(NODES, True)
         self.paused_until = dict.fromkeys(NODES, 0.0)
         self.links = {(a, b): Link() for a in NODES for b in NODES if a != b}
+        self.flap_gen: dict[frozenset[str], int] = {}  # a heal of the link stops its pending flaps
         self.copies = {s: Copy(fence=1) for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = dict.fromkeys(SITES)
         self.witness_store: WitnessDurable | None = None
@@ -464,6 +465,8 @@ class Driver:
                     self.links[p].up = False
                 else:
                     self.links[p].reset()
+            if isinstance(step, Heal) and not step.oneway:
+                self._stop_flaps(frozenset((step.src, step.dst)))
         elif isinstance(step, Isolate):
             for (a, b), link in self.links.items():
                 if step.node in (a, b):
@@ -471,8 +474,11 @@ class Driver:
         elif isinstance(step, HealAll):
             for link in self.links.values():
                 link.reset()
+            for key in list(self.flap_gen):
+                self._stop_flaps(key)
         elif isinstance(step, Flap):
-            self._flap((step.src, step.dst, step.period, 2 * step.count))
+            gen = self.flap_gen.get(frozenset((step.src, step.dst)), 0)
+            self._flap((step.src, step.dst, step.period, 2 * step.count, gen))
         elif isinstance(step, Degrade):
             pairs = [(step.src, step.dst)] if step.oneway else [(step.src, step.dst), (step.dst, step.src)]
             for p in pairs:
@@ -521,14 +527,21 @@ class Driver:
                     ForcedTakeover(Site(step.to), allow_data_loss=True, fence_confirmed=step.fence),
                 )
 
-    def _flap(self, payload: tuple[str, str, float, int]) -> None:
-        src, dst, period, remaining = payload
+    def _stop_flaps(self, key: frozenset[str]) -> None:
+        """Pending toggles of a flapping link are dropped: a healed link stays healed."""
+        self.flap_gen[key] = self.flap_gen.get(key, 0) + 1
+
+    def _flap(self, payload: tuple[str, str, float, int, int]) -> None:
+        src, dst, period, remaining, gen = payload
+        key = frozenset((src, dst))
+        if gen != self.flap_gen.setdefault(key, 0):
+            return  # healed meanwhile
         if src != dst:
             up = remaining % 2 == 1
             for p in ((src, dst), (dst, src)):
                 self.links[p].up = up
         if remaining > 1:
-            self._push(self.now + period, "flap", (src, dst, period, remaining - 1))
+            self._push(self.now + period, "flap", (src, dst, period, remaining - 1, gen))
 
     def _crash(self, node: str) -> None:
         if not self.up[node]:

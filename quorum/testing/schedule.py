@@ -11,9 +11,10 @@ Every step, by its ``fault`` name:
 | crash      | node                                     | the process stops; volatile state is lost               |
 | restart    | node                                     | the process starts again from what it persisted         |
 | cut        | src, dst, oneway                         | messages on the link are dropped                        |
-| heal       | src, dst, oneway                         | the link works again (and loses any degradation)        |
+| heal       | src, dst, oneway                         | the link works again (and loses any degradation); a     |
+|            |                                          | two-way heal also stops the link's pending flaps        |
 | isolate    | node                                     | cut every link of ``node`` both ways                    |
-| heal_all   | —                                        | every link works again                                  |
+| heal_all   | —                                        | every link works again; pending flaps stop              |
 | flap       | src, dst, period, count                  | cut and heal ``count`` times, ``period`` seconds apart  |
 | degrade    | src, dst, oneway, delay, loss, duplicate, reorder | slow / lossy link until healed                 |
 | pause      | node, duration                           | the process is stopped (GC pause, VM stun), then resumes|

@@ -66,8 +66,10 @@ def make_state_machine(config: QuorumConfig, *, drift: str = "within") -> type[R
             d.inject(HealAll(at=d.now))
             for node in ("W", "A", "B"):
                 d.inject(Restart(at=d.now, node=node))
-            d.last_fault_at = max(d.now, *d.paused_until.values())
-            d.advance(d.now + config.liveness_bound())
+            # the heal stops pending flaps; a fault that lasts beyond now (a pause, an unhealthy
+            # window...) keeps the last fault where it is: never move it backwards
+            d.last_fault_at = max(d.last_fault_at, d.now, *d.paused_until.values())
+            d.advance(d.last_fault_at + config.liveness_bound())
             d.checker.check_liveness()
             bad = [v for v in d.checker.violations if v.property in (*SAFETY, "L1")]
             assert not bad, self._explain(bad)
