@@ -20,7 +20,7 @@ from quorum.testing.invariants import PROPERTIES, SAFETY, Checker, Violation, li
 from quorum.testing.run import RunResult, run_schedule
 from quorum.testing.schedule import Schedule, Step, describe_step
 from quorum.testing.stateful import make_state_machine
-from quorum.testing.strategies import benign_schedules, fault_steps, schedules
+from quorum.testing.strategies import benign_schedules, fault_steps, lie_steps, schedules
 
 __all__ = [
     "PROPERTIES",
@@ -37,6 +37,7 @@ __all__ = [
     "describe_step",
     "explore",
     "fault_steps",
+    "lie_steps",
     "liveness_promise",
     "make_state_machine",
     "replay",

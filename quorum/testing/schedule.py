@@ -26,6 +26,10 @@ Every step, by its ``fault`` name:
 | veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
 |            |                                          | (matters with ``pre_promote_check``)                    |
 | maintenance| duration                                 | operator: witness maintenance mode on, then off         |
+| lie        | site, ahead, role, want, current,        | a process holding ``site``'s token (misconfigured, buggy|
+|            | solo_holder, preelected                  | or hostile) sends the witness one request claiming      |
+|            |                                          | epoch = the witness's epoch + ``ahead``; the reply goes |
+|            |                                          | back to it, not to the real site                        |
 """
 
 from __future__ import annotations
@@ -136,6 +140,17 @@ class MaintenanceStep(_Step):
     duration: float = Field(gt=0, le=3600)
 
 
+class Lie(_Step):
+    fault: Literal["lie"] = "lie"
+    site: SiteName
+    ahead: int = Field(ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
+    role: Literal["starting", "mirrored", "solo", "frozen", "fenced"] = "solo"
+    want: Literal["report", "solo", "renew", "mirror"] = "report"
+    current: bool = True
+    solo_holder: SiteName | None = None
+    preelected: SiteName | None = None
+
+
 Step = Annotated[
     Crash
     | Restart
@@ -151,7 +166,8 @@ Step = Annotated[
     | TakeoverStep
     | Unhealthy
     | Veto
-    | MaintenanceStep,
+    | MaintenanceStep
+    | Lie,
     Field(discriminator="fault"),
 ]
 
@@ -196,6 +212,11 @@ def describe_step(s: Step) -> str:
         return f"operator: maintenance mode for {s.duration:g}s"
     if isinstance(s, HealAll):
         return "heal all links"
+    if isinstance(s, Lie):
+        return (
+            f"a process with {s.site}'s token claims witness epoch+{s.ahead} {s.role}"
+            f" (want {s.want}, current {s.current}, holder {s.solo_holder}, pre-elected {s.preelected})"
+        )
     return f"{s.fault} {s.node}"
 
 
