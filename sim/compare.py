@@ -106,8 +106,8 @@ def text(res: dict[str, Any]) -> str:
         dh = [None if x is None else x / 3600 for x in (d["mean"], d["low"], d["high"])]
         lines.append(
             f"{r['design']:<32} {_pct(a['mean'])} [{_pct(a['low'])}, {_pct(a['high'])}]".ljust(67)
-            + f" {dh[0]:.3g} [{_num(dh[1])}, {_num(dh[2])}]".ljust(27)
-            + f" {m['mean']:.3g} [{_num(m['low'])}, {_num(m['high'])}]".ljust(21)
+            + f" {_num(dh[0])} [{_num(dh[1])}, {_num(dh[2])}]".ljust(27)
+            + f" {_num(m['mean'])} [{_num(m['low'])}, {_num(m['high'])}]".ljust(21)
             + f" {'yes' if r['meets_sla'] else 'NO':<4} {r['at_least_tier'] or '-'}"
         )
     for name, av in res["tiers"].items():

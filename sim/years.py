@@ -219,6 +219,8 @@ class Years:
         self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
         check_budget(sc, years, self.expected_events())
         self.down: frozenset[str] = frozenset()
+        self.current = frozenset({"A", "B"})  # the structure's current copies
+        self.struct_serving = True
         self.changed_at = 0.0
         self.episode: list[tuple[float, frozenset[str]]] = []
         self.r = YearsResult(sc.name, self.seed, years)
@@ -300,10 +302,11 @@ class Years:
         if new == self.down:
             return
         now = self.env.now
-        if not self.serves(self.down):
+        if not self.struct_serving:
             self.r.structural_downtime_s += now - self.changed_at
         self.changed_at = now
         self.down = new
+        self.struct_serving, self.current = self.serves(new, self.current)
         self.episode.append((now, new))
         if not new:
             self._close_episode(None)
@@ -504,7 +507,7 @@ class Years:
             for i in range(1, 101):
                 self.env.run(until=horizon * i / 100)
                 progress(i / 100)
-        if not self.serves(self.down):
+        if not self.struct_serving:
             self.r.structural_downtime_s += horizon - self.changed_at
         if self.episode:  # an episode still open at the horizon counts up to the horizon
             self.r.open_at_horizon = True
