@@ -217,7 +217,9 @@ class Unhealthy(_Fault):
 class Veto(_Fault):
     do: Literal["veto"]
     site: SiteName
-    duration: float = Field(gt=0, le=1e7, description="seconds the pre-promote check fails (pre_promote_check)")
+    duration: float = Field(
+        gt=0, le=1e7, description="seconds the pre-promote check fails (pre_promote_check)"
+    )
 
 
 class MaintenanceMode(_Fault):
