@@ -124,10 +124,9 @@ def text(res: dict[str, Any]) -> str:
             + f" {(1 - av) * 8766:.3g}"
         )
     lines.append(f"{'SLA':<32} {100 * res['sla']:.3f}".ljust(67) + f" {(1 - res['sla']) * 8766:.3g}")
-    methods = sorted(
-        {r["availability"]["method"] for r in res["designs"]} | {r["engine"] for r in res["designs"]}
-    )
+    methods = sorted({r["availability"]["method"] for r in res["designs"]})
     lines.append("method: " + "; ".join(methods))
+    lines.append("runs: " + "; ".join(f"{r['design']}: {r['engine']}" for r in res["designs"]))
     lines.append(
         "SLA yes: the interval's low end is at or above the SLA; tier: the highest Tier figure the low end reaches"
     )

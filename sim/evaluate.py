@@ -34,8 +34,7 @@ def evaluate(
     out = {k: _clip(k, v) for k, v in out.items()}
     reached = "" if d["precision_reached"] else f", precision {precision:g} NOT reached"
     out["engine"] = (
-        f"sim.availability: {d['estimator']} estimator, {d['replications']} replications of "
-        f"{d['replication_years']:g} years{reached}"
+        f"sim.availability {d['estimator']}: {d['replications']} x {d['replication_years']:g} y{reached}"
     )
     return out
 
