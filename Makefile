@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean live-demo
+.PHONY: demo test deep-test bench lint typecheck clean live-demo figures fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ test: $(TSTAMP) lint typecheck
 deep-test: $(TSTAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
 
+## fuzz: hypothesis over scenario files, command-line numbers and the witness's HTTP bodies, each case
+## under a time bound; about FUZZ_SECONDS per fuzzer (3 fuzzers); ends with the count of tracebacks,
+## hangs and 500s (exit 1 unless all are 0). A short deterministic version runs in `make test`.
+FUZZ_SECONDS ?= 120
+fuzz: $(TSTAMP)
+	$(BIN)/python -m quorum.testing.fuzz --seconds $(FUZZ_SECONDS)
+
 ## bench: figures, not tests: schedules/s; simulated years/s beside bare SimPy events/s; live failover,
 ## loss, throughput, memory. About 25 minutes: live failover ~2.5 min, 20 % loss ~7 min, throughput
 ## ~30 s, memory ~11 min (600 s).
@@ -58,6 +65,11 @@ bench: $(STAMP)
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
 	$(BIN)/python -m quorum.live.bench --memory --pairs 1000 --duration 600
+
+## figures: the notebooks re-run at full size (a few minutes): their figures as PNG under
+## out/figures/<notebook>/, the executed notebooks (outputs included) under out/notebooks/.
+figures: $(TSTAMP)
+	$(BIN)/python notebooks/run.py --size full --figures out/figures --save out/notebooks
 
 ## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
 live-demo: $(STAMP)
