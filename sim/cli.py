@@ -108,7 +108,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"plot written to {png}")
     failed = [x for x in check_expect(r) if not x["pass"]]
-    return 1 if (args.check and failed) else 0
+    unsafe = r.safety_violations()  # whatever the expect: block says, a broken safety property fails
+    if args.check and unsafe and not args.json:
+        print("\n".join(f"FAIL {v.property} at {v.at:.3f}s: {v.detail}" for v in unsafe))
+    return 1 if (args.check and (failed or unsafe)) else 0
 
 
 def cmd_availability(args: argparse.Namespace) -> int:
@@ -397,6 +400,11 @@ def _years_text(res: dict[str, Any]) -> str:
         if isinstance(v, dict) and "p95" in v:
             shown = " ".join(f"{q}={x:.6g}" if isinstance(x, float) else f"{q}={x}" for q, x in v.items())
             lines.append(f"{k:<24} {shown}")
+    pv = res.get("property_violations")
+    if isinstance(pv, dict):  # S1-S3, L1 of quorum.testing in every episode
+        by = ", ".join(f"{p} in {n}" for p, n in pv["by_property"].items()) or "none"
+        lines.append(f"{'property violations':<24} {pv['episodes']} episode(s) under {pv['policy']}: {by}")
+        lines += [f"  {x}" for x in pv["first"]]
     return "\n".join(lines)
 
 

@@ -108,6 +108,8 @@ def as_json(r: Runner, seed: int) -> dict[str, Any]:
         "witness_alarm_s": m.witness_alarm_s,
         "one_copy_s": m.one_copy_s,
         "redundant_at_end": r.redundant_at_end,
+        "violations": [v.as_dict() for v in r.violations],
+        "availability_loss": r.checker.availability_loss,
         "expect": check_expect(r),
         "timeline": [{"t": e.t, "kind": e.kind, "node": e.node, "text": e.text} for e in r.timeline],
     }
@@ -122,7 +124,7 @@ def summary(r: Runner, seed: int) -> str:
         ("availability", f"{m.availability:.6%}"),
         ("downtime", f"{m.downtime_s:g} s"),
         ("failovers", str(m.failovers)),
-        ("split-brain", f"{m.split_brain_s:g} s"),
+        ("split-brain", f"{m.split_brain_s * 1000:.0f} ms (overlap of solo-authority intervals)"),
         ("data lost", f"{m.data_lost_bytes:.0f} bytes"),
         ("resync", f"{m.resync_s:.1f} s in {m.resyncs} resync(s)"),
         ("one good copy", f"{m.one_copy_s:g} s"),
@@ -134,6 +136,8 @@ def summary(r: Runner, seed: int) -> str:
     lines = [f"{k:<22} {v}" for k, v in rows]
     lines.append("timeline:")
     lines += [f"  {e.t:10.3f}s  {e.kind:<8} {e.node:<3} {e.text}" for e in r.timeline]
+    lines.append("properties (S1-S3, L1 of quorum.testing):" + ("" if r.violations else " all hold"))
+    lines += [f"  {v.property} at {v.at:.3f}s: {v.detail}" for v in r.violations]
     exp = check_expect(r)
     if exp:
         lines.append("expectations:")

@@ -16,7 +16,8 @@ from typing import Any
 import simpy
 
 from quorum.core import Mode, Role
-from quorum.testing.world import NODES, SITES, Event, World, step_end
+from quorum.testing.invariants import SAFETY, Violation
+from quorum.testing.world import MESH, NODES, SITES, Event, World, step_end
 from sim import scenario as S
 
 SITE_OF = {s.value: s for s in SITES}
@@ -81,13 +82,17 @@ class Runner(World):
     def __init__(self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True) -> None:
         self.sc = sc
         self.env = simpy.Environment()
+        self.as_checker = sc.world == "checker"  # the world of `quorum check`: its parameters
         super().__init__(
             sc.quorum,
             SimPyScheduler(self.env),
             seed=seed,
-            links=[(lk.name, *lk.between, lk.paths, lk.latency, lk.bandwidth) for lk in sc.topology.links],
-            transit=sc.transit,
-            jitter=0.2,
+            links=MESH
+            if self.as_checker
+            else [(lk.name, *lk.between, lk.paths, lk.latency, lk.bandwidth) for lk in sc.topology.links],
+            transit=() if self.as_checker else sc.transit,
+            jitter=1.0 if self.as_checker else 0.2,
+            resync_time=2.0 if self.as_checker else None,
             stop_on_safety=False,
         )
         self.steps = S.scenario_steps(sc)
@@ -104,20 +109,28 @@ class Runner(World):
         self.redundant_at_end = False
         self._split_seen = 0
         self._interned: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one object per distinct lane state
-        for n in NODES:
-            self._arm(n)
+        if not self.as_checker:  # (the checker arms its timers after its faults and writes)
+            for n in NODES:
+                self._arm(n)
 
     @property
     def timeline(self) -> list[Event]:
         return self.trace
 
     @property
-    def violations(self) -> list[Any]:
+    def violations(self) -> list[Violation]:
+        """S1-S3 and L1 of ``quorum.testing`` over this run (S1 from solo-authority intervals)."""
         return self.checker.violations
+
+    def safety_violations(self) -> list[Violation]:
+        return [v for v in self.checker.violations if v.property in SAFETY]
 
     def _tick(self) -> None:
         dt = self.sc.write_interval
-        acked_by = [s for s, auth in self.serving().items() if self.write(s, auth, self.write_rate * dt)]
+        if self.as_checker:  # the sites write on their own schedule (``World.writes``)
+            acked_by = list(self.serving())
+        else:
+            acked_by = [s for s, auth in self.serving().items() if self.write(s, auth, self.write_rate * dt)]
         m = self.metrics
         m.duration_s += dt
         if not acked_by:
@@ -218,6 +231,11 @@ class Runner(World):
         L1 is checked at the last fault's end plus the liveness bound, if the run gets there."""
         for step in self.steps:
             self.at(step.at, self.apply, step)
+        if self.as_checker:  # in the order the checker's driver schedules them
+            for i, s in enumerate(SITES):
+                self.at(self.sc.write_interval * (0.25 + 0.5 * i), self.writes, s, self.sc.write_interval)
+            for n in NODES:
+                self._arm(n)
         for w in self.sc.expect.serving:
             self.at(w.at, self._check, w)
         check_at = self.last_fault_at + self.cfg.liveness_bound()

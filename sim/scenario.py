@@ -379,6 +379,12 @@ class Scenario(_M):
     )
     monitoring_interval: float = Field(default=300.0, gt=0, description="probe period (years mode)")
     transit: tuple[Node, ...] = Field(default=(), description="nodes that route traffic for others")
+    world: Literal["simulator", "checker"] = Field(
+        default="simulator",
+        description="checker: run in the world of `quorum check` (links of no latency with the full message"
+        " delay drawn, each site writing 0 bytes every write_interval half an interval apart, a resync"
+        " taking 2 s): the same run as `quorum check --replay`",
+    )
     faults: tuple[Fault, ...] = ()
     replay: str | None = Field(default=None, description="a `quorum check --save` file; its steps are added")
     crews: int = Field(default=1, ge=1, description="repair crews shared by all components (years mode)")

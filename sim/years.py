@@ -129,6 +129,7 @@ class Outcome:
     failovers: int
     accruing_at_end: frozenset[str]  # copies that miss every write of the steady tail
     copy_events: tuple[tuple[str, str, float], ...]  # (kind, site, bytes in the compressed run)
+    violations: tuple[str, ...] = ()  # properties of quorum.testing the episode broke (first window only)
 
 
 @dataclass
@@ -165,6 +166,9 @@ class YearsResult:
     corruption_data_lost_bytes: float = 0.0
     rpo_s: list[float] = field(default_factory=list)  # per recoverable corruption: seconds of writes lost
     restore_s: list[float] = field(default_factory=list)  # per corruption: restore seconds
+    violation_episodes: int = 0  # episodes in which S1-S3 or L1 of quorum.testing broke
+    violations_by_property: dict[str, int] = field(default_factory=dict)  # episodes per property
+    violation_examples: list[str] = field(default_factory=list)  # the first few, with their time
 
     @property
     def availability(self) -> float:
@@ -350,6 +354,12 @@ class Years:
             _CACHE[ck] = outs
         self.keys.add(key)
         r = self.r
+        if outs[0].violations:
+            r.violation_episodes += 1
+            for p in sorted({v.split(":")[0] for v in outs[0].violations}):
+                r.violations_by_property[p] = r.violations_by_property.get(p, 0) + 1
+            if len(r.violation_examples) < 5:
+                r.violation_examples.append(f"episode at {ep[0][0]:.0f} s: {outs[0].violations[0]}")
         behind = {"A": 0.0, "B": 0.0}  # bytes each copy misses beyond what the compressed run saw
         runs: list[tuple[float, float]] = []
         t = ep[0][0]
@@ -424,6 +434,9 @@ class Years:
         dt = sub.write_interval
         roles = [e for e in r.timeline if e.kind == "role"]
         outs = []
+        broke = tuple(
+            f"{v.property}: {v.detail}" for v in r.violations if v.property in ("S1", "S2", "S3", "L1")
+        )
         samples = r.samples
         j = 0  # first sample after the current window's start
         before = None  # the last sample at or before the window's start: its state until the next one
@@ -455,12 +468,12 @@ class Years:
                         down[-1] = (down[-1][0], hi - a)
                     else:
                         down.append((lo - a, hi - a))
-                if s.split:
-                    split += hi - lo
                 if s.stale or not {"A", "B"} <= set(s.up):
                     one += hi - lo
             serving_end = before is not None and bool(before.serving)
-            split_end = before is not None and before.split
+            # split-brain from the solo-authority intervals of quorum.testing's S1 checker, not samples
+            split = r.checker.split_brain_s(a, b_eff)
+            split_end = r.checker.overlapping_at(b_eff)
             accruing, one_copy_end = snaps.get(i, (frozenset(), False))
             fo = sum(1 for e in roles if a <= e.t < b and "-> solo" in e.text and "solo ->" not in e.text)
             evs = tuple(
@@ -479,6 +492,7 @@ class Years:
                     failovers=fo,
                     accruing_at_end=accruing,
                     copy_events=evs,
+                    violations=broke if i == 0 else (),
                 )
             )
         return outs
@@ -567,6 +581,12 @@ class Years:
             "corruption_data_lost_bytes": r.corruption_data_lost_bytes,
             "rpo_s": distribution(r.rpo_s),
             "restore_s": distribution(r.restore_s),
+            "property_violations": {
+                "policy": self.sc.quorum.policy.value,
+                "episodes": r.violation_episodes,
+                "by_property": r.violations_by_property,
+                "first": r.violation_examples,
+            },
             "expect": [],
         }
 

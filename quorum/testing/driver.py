@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 
-from quorum.core import Site
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import Schedule, Step
 from quorum.testing.world import NODES, SITES, Event, EventQueue, World, step_end
@@ -56,7 +55,7 @@ class Driver(World):
             self.q.at(step.at, self.apply, step)
             self.last_fault_at = max(self.last_fault_at, step_end(step))
         for i, s in enumerate(SITES):
-            self.q.at(write_interval * (0.25 + 0.5 * i), self._writes, s)
+            self.q.at(write_interval * (0.25 + 0.5 * i), self.writes, s, write_interval)
         for n in NODES:
             self._arm(n)
 
@@ -87,11 +86,3 @@ class Driver(World):
         """Apply a fault step now (used by the stateful test, where faults arrive as rules)."""
         self.apply(step)
         self.last_fault_at = max(self.last_fault_at, self.now + step_end(step) - step.at)
-
-    def _writes(self, site: Site) -> None:
-        node = site.value
-        if self.running(node):
-            auth = self.sites[site].write_authority(self.local(node))
-            if auth is not None:
-                self.write(site, auth)
-        self.q.at(self.q.now + self.write_interval, self._writes, site)

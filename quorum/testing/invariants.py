@@ -132,7 +132,7 @@ class Checker:
         self.overlaps.append((start, end))
         if i < len(self.violations) and self.violations[i].property == "S1":
             v = self.violations[i]
-            head = v.detail.split(" (", 1)[0]
+            head = v.detail.rsplit(" (", 1)[0]
             self.violations[i] = dataclasses.replace(
                 v, detail=f"{head} (overlap {(end - start) * 1000:.0f} ms)"
             )
@@ -152,6 +152,14 @@ class Checker:
             a, b = self.stint[Site.A], self.stint[Site.B]
             spans.append((self._overlap[0], min(a[1] if a else 0.0, b[1] if b else 0.0)))
         return sum(max(0.0, min(e, t1) - max(s, t0)) for s, e in spans)
+
+    def overlapping_at(self, t: float) -> bool:
+        """Two solo authorities overlap at ``t`` (an overlap cut off by the run's end counts)."""
+        if self._overlap is not None and self._overlap[0] <= t:
+            a, b = self.stint[Site.A], self.stint[Site.B]
+            if min(a[1] if a else 0.0, b[1] if b else 0.0) > t:
+                return True
+        return any(s <= t <= e for s, e in self.overlaps)
 
     def solo_authorities(self) -> list[WriteAuthority]:
         return [a for a in self.d.serving().values() if not a.mirrored]

@@ -483,6 +483,15 @@ class World:
                     out[s] = auth
         return out
 
+    def writes(self, site: Site, interval: float) -> None:
+        """The checker's workload: ``site`` tries one 0-byte write now and every ``interval``."""
+        node = site.value
+        if self.running(node):
+            auth = self.sites[site].write_authority(self.local(node))
+            if auth is not None:
+                self.write(site, auth)
+        self.sched.at(self.sched.now + interval, self.writes, site, interval)
+
     def write(self, site: Site, auth: WriteAuthority, size: float = 0.0) -> bool:
         """One write of ``size`` bytes by ``site`` under ``auth``; True if acknowledged."""
         node = site.value
