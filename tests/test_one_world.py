@@ -121,7 +121,7 @@ def test_fault_vocabulary_maps_both_ways_and_names_what_it_cannot() -> None:
         step_faults(one_path, [sch.Cut(at=0, src="A", dst="B", path=1)])
     with pytest.raises(ScenarioError, match=r"step 0 \(cut B<->W\): no link joins B and W"):
         step_faults(one_path, [sch.Cut(at=0, src="B", dst="W")])
-    with pytest.raises(ScenarioError, match="step 0 .a process with A's token.*no scenario fault"):
+    with pytest.raises(ScenarioError, match=r"step 0 .a process with A's token.*no scenario fault"):
         step_faults(base, [Lie(at=0, site="A", ahead=1)])
     assert config.policy.value == "both-continue" and schedule.steps
 
