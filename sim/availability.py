@@ -46,6 +46,7 @@ from sim.years import YEAR, run_replication
 ESTIMATORS = ("auto", "plain", "control")
 DEFAULT_MAX_YEARS = 100_000.0
 FULL_MONTH_S = 28 * 86400.0
+SMALL_BATCH = 32  # replications run in the caller's process on the local executor
 
 
 class RequestError(ValueError):
@@ -251,7 +252,12 @@ def _check(precision: float, confidence: float, max_years: float | None, sla: fl
 
 
 def _batches(executor: Executor, task: _Task) -> Iterator[Rep]:
-    """The replications of ``task``, in order, spread over the executor in chunks."""
+    """The replications of ``task``, in order, spread over the executor in chunks. A small batch on local
+    processes runs in this process: forking workers whose episode caches start empty costs more than it
+    saves (the figures do not depend on where a replication runs)."""
+    if isinstance(executor, LocalExecutor) and task.count <= SMALL_BATCH:
+        yield from replicate(task)
+        return
     chunk = max(1, math.ceil(task.count / (4 * max(1, executor.workers))))
     tasks = [
         _Task(task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla)
@@ -429,7 +435,8 @@ def _report(
     figs["months_below_sla_fraction"] = mean_interval(
         months,
         conf,
-        f"fraction of full calendar months with availability below {sla:g}: {tmeth} (clipped to [0, 1])",
+        f"fraction of full calendar months with availability below {sla:g}: replication means, Student t"
+        " (clipped to [0, 1])",
         bounds=(0.0, 1.0),
     )
     figs["months_below_sla_per_year"] = mean_interval(

@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,10 +37,20 @@ QUORUM = [sys.executable, "-c", "import sys; from quorum.cli import main; sys.ex
 YEAR_H = 8766.0
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of the last timed command and its children
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def _timed(cmd: list[str], **kw: Any) -> tuple[float, subprocess.CompletedProcess[str]]:
+    c0 = _cpu()
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
     dt = time.perf_counter() - t0
+    CPU.append(_cpu() - c0)
     if p.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])}... failed ({p.returncode}): {p.stderr.strip()[-400:]}")
     return dt, p
@@ -97,26 +108,34 @@ def main(argv: list[str] | None = None) -> int:
         )
         ours_t: list[float] = []
         as4_t: list[float] = []
+        ours_c: list[float] = []
+        as4_c: list[float] = []
         for i in range(args.runs):  # alternating, a new seed per run
             dt, d = _ours("--seed", str(100 + i), "--precision", str(args.precision))
             ours_t.append(dt)
+            ours_c.append(CPU[-1])
             u = d["unavailability"]
             print(
-                f"run {i + 1}: quorum  {dt:6.2f} s  {d['estimator']} ({d['replications']} replications,"
+                f"run {i + 1}: quorum    {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {d['estimator']} ({d['replications']} replications,"
                 f" VRF {d['variance_reduction_factor'] or 1:.3g}): downtime {u['mean'] * YEAR_H:.3f} h/year"
                 f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]"
             )
             # AvailSim4 seeds timeline j with SEED + j: seeds far apart so that no two runs share a timeline
             dt, r = _availsim4(args.availsim4, args.bench_python, folder, need, 10**6 * (i + 1))
             as4_t.append(dt)
+            as4_c.append(CPU[-1])
             m, lo, hi = _as4_interval(r, z)
             print(
-                f"run {i + 1}: AvailSim4 {dt:6.2f} s  {need} timelines: downtime {m:.3f} h/year [{lo:.3f}, {hi:.3f}]"
+                f"run {i + 1}: AvailSim4 {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {need} timelines: downtime {m:.3f} h/year [{lo:.3f}, {hi:.3f}]"
             )
         ratio = statistics.median(as4_t) / statistics.median(ours_t)
         print(
             f"median wall time: quorum {statistics.median(ours_t):.2f} s, AvailSim4 {statistics.median(as4_t):.2f} s:"
             f" quorum is {ratio:.1f}x faster ({'meets' if ratio >= 20 else 'MISSES'} the 20x target) on {cores} cores"
+        )
+        print(
+            f"median CPU time: quorum {statistics.median(ours_c):.2f} s, AvailSim4 {statistics.median(as4_c):.2f} s:"
+            f" ratio {statistics.median(as4_c) / statistics.median(ours_c):.1f} (machine load: {os.getloadavg()[0]:.1f})"
         )
         print(
             "note: AvailSim4 solves the 2oo3 structure; quorum runs the quorum logic (detection, failover and the"
