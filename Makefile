@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean live-demo
+.PHONY: demo test deep-test bench lint typecheck clean live-demo figures fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ $(BENCH_VENV)/bin/availsim4:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet 'availsim4==2.2.1'
 
+## fuzz: hypothesis over scenario files, command-line numbers and the witness's HTTP bodies, each case
+## under a time bound; about FUZZ_SECONDS per fuzzer (3 fuzzers); ends with the count of tracebacks,
+## hangs and 500s (exit 1 unless all are 0). A short deterministic version runs in `make test`.
+FUZZ_SECONDS ?= 120
+fuzz: $(TSTAMP)
+	$(BIN)/python -m quorum.testing.fuzz --seconds $(FUZZ_SECONDS)
+
 ## bench: figures, not tests: schedules/s; simulated years/s beside bare SimPy events/s; live failover,
 ## loss, throughput, memory; availability to +-10 % beside AvailSim4 2.2.1 (its own venv). About 25 minutes:
 ## live failover ~2.5 min, 20 % loss ~7 min, throughput
@@ -67,6 +74,11 @@ bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
 	$(BIN)/python -m quorum.live.bench --memory --pairs 1000 --duration 600
+
+## figures: the notebooks re-run at full size (a few minutes): their figures as PNG under
+## out/figures/<notebook>/, the executed notebooks (outputs included) under out/notebooks/.
+figures: $(TSTAMP)
+	$(BIN)/python notebooks/run.py --size full --figures out/figures --save out/notebooks
 
 ## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
 live-demo: $(STAMP)

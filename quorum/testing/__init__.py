@@ -15,7 +15,7 @@ Users property-test their own configurations with exactly what our own tests use
 """
 
 from quorum.testing.driver import Driver, TraceEntry
-from quorum.testing.explore import CheckReport, explore, replay
+from quorum.testing.explore import CheckReport, explore, replay, sample_schedules
 from quorum.testing.invariants import PROPERTIES, SAFETY, Checker, Violation, liveness_promise
 from quorum.testing.run import RunResult, run_schedule
 from quorum.testing.schedule import Schedule, Step, describe_step
@@ -42,5 +42,6 @@ __all__ = [
     "make_state_machine",
     "replay",
     "run_schedule",
+    "sample_schedules",
     "schedules",
 ]
