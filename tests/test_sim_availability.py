@@ -226,3 +226,17 @@ def _all_up_one_crew(mttr: float, mttf: float) -> float:
     """P(both up) for two units sharing one crew (birth-death: 1, 2 rho, 2 rho^2)."""
     r = mttr / mttf
     return 1 / (1 + 2 * r + 2 * r * r)
+
+
+def test_t_quantile_and_binomial_cdf_match_scipy() -> None:
+    """The engine computes its own Student t quantiles and binomial CDFs (no scipy import on the
+    command line's path); they agree with scipy's."""
+    from scipy.special import bdtr, stdtrit
+
+    from sim.availability import binomial_cdf, t_quantile
+
+    for df in (1, 2, 3, 10, 19, 999, 1000, 1001, 100_000):
+        for c in (0.9, 0.95, 0.99):
+            assert t_quantile(c, df) == pytest.approx(float(stdtrit(df, 0.5 + c / 2)), rel=1e-6)
+    for n, q in ((20, 0.5), (300, 0.95), (5000, 0.99)):
+        assert np.allclose(binomial_cdf(n, q), bdtr(np.arange(n + 1), n, q), atol=1e-9)
