@@ -34,12 +34,15 @@ from quorum.core import (
     OperatorResult,
     PersistWitness,
     Send,
+    Verdict,
     WitnessMachine,
     WitnessReply,
 )
+from quorum.core.config import settings_differences
 from quorum.live.auth import verify
 from quorum.live.codec import encode
 from quorum.live.models import (
+    ConfigRefused,
     EventsBody,
     EventsReply,
     FailoverBody,
@@ -69,6 +72,7 @@ class Metrics:
     requests: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     auth_failures: int = 0
+    auth_limited: int = 0
     bad_requests: int = 0
     decisions: int = 0
     alarms: int = 0
@@ -96,19 +100,39 @@ class WitnessService:
         self.metrics = Metrics()
         self.failures: dict[str, deque[float]] = {}  # client address -> failures in the last minute
         self.verified: dict[bytes, Caller] = {}  # SHA-256 of a token that verified -> its caller
+        for digest, pair, role, stored in self.store.known_tokens():
+            pc = settings.pairs.get(pair)
+            if pc is not None and pc.tokens.get(role) == stored:  # still configured, same hash
+                self.verified[digest] = Caller(pair, role)
+        # (pair, site) -> why its last heartbeat was refused for its configuration (shown in status)
+        self.config_refused: dict[tuple[str, str], dict[str, Any]] = {}
         for name, p in self.pairs.items():
             self.store.record(name, "start", "witness", f"witness started at epoch {p.machine.d.epoch}")
 
     # ---- authentication ------------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
-        """The caller of a bearer token; 401 for a bad one, 429 after too many failures a minute.
+        """The caller of a bearer token; 401 for a bad one, 429 while its address is over the limit.
 
         A token is checked against every stored hash (salted HMAC, constant-time comparison) the first
-        time it is seen; then it is remembered by its SHA-256 digest (never the token itself), so a
-        heartbeat costs one dictionary lookup instead of one HMAC per configured token (with 1,000
-        pairs that is 2,000+ HMACs, milliseconds per request). Only tokens that verified are
-        remembered: the map holds at most one entry per configured token, whatever the traffic.
+        time it is seen; then it is remembered by its SHA-256 digest (never the token itself, and in the
+        database too, so it survives a restart), and a heartbeat costs one dictionary lookup instead of
+        one HMAC per configured token (with 1,000 pairs that is 2,000+ HMACs, milliseconds per
+        request). Only tokens that verified are remembered: at most one entry per configured token.
+
+        Rate limiting never refuses a token the witness knows to be valid: a remembered token passes
+        before the limiter is consulted, whatever other clients of its address did. An address with
+        ``auth_fail_limit`` failures in the last minute gets 429 for every other token, *without* a
+        check (no guess is ever tested while it is limited). The one valid token that can meet a 429
+        is one never presented to this witness (nor remembered in its database) since it was
+        configured, arriving from an address that is over the limit: it passes once the minute of
+        failures has aged out.
         """
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        key = hashlib.sha256(token.encode()).digest()
+        found = self.verified.get(key) if token else None
+        if found is not None:
+            return found  # known valid: never refused for someone else's failures
         client = request.client.host if request.client else "?"
         now = time.monotonic()
         recent = self.failures.get(client)
@@ -118,16 +142,19 @@ class WitnessService:
             if not recent:
                 del self.failures[client]
             elif len(recent) >= self.settings.auth_fail_limit:
-                raise HTTPException(429, "too many failed authentications; retry later")
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        key = hashlib.sha256(token.encode()).digest()
-        found = self.verified.get(key) if token else None
-        if token and found is None:
+                self.metrics.auth_limited += 1
+                retry = max(1, int(recent[0] + 60.0 - now) + 1)
+                raise HTTPException(
+                    429,
+                    "too many failed authentications from this address; retry later",
+                    headers={"Retry-After": str(retry)},
+                )
+        if token:
             for name, p in self.pairs.items():
                 for role, stored in p.cfg.tokens.items():
                     if verify(token, stored) and found is None:
                         found = Caller(name, role)
+                        self.store.remember_token(key, name, role, stored)
             if found is not None:
                 self.verified[key] = found
         if found is None:
@@ -191,6 +218,10 @@ class WitnessService:
             # on/off is the machine's durable state; the table adds who-knows-why: reason and time
             "maintenance": {"on": m.d.maintenance, **(self.store.maintenance_note(p.name) or {})},
             "sites": sites,
+            "config": {
+                "fingerprint": m.fingerprint,
+                "refused": {s: v for (pn, s), v in sorted(self.config_refused.items()) if pn == p.name},
+            },
         }
 
     def metrics_text(self) -> str:
@@ -207,6 +238,9 @@ class WitnessService:
         lines += [
             "# TYPE quorum_witness_auth_failures_total counter",
             f"quorum_witness_auth_failures_total {mt.auth_failures}",
+            "# HELP quorum_witness_auth_limited_total Requests answered 429 (address over the limit).",
+            "# TYPE quorum_witness_auth_limited_total counter",
+            f"quorum_witness_auth_limited_total {mt.auth_limited}",
             "# TYPE quorum_witness_bad_requests_total counter",
             f"quorum_witness_bad_requests_total {mt.bad_requests}",
             "# TYPE quorum_witness_decisions_total counter",
@@ -310,11 +344,41 @@ def create_app(settings: WitnessSettings) -> FastAPI:
         if pair not in svc.pairs:
             raise HTTPException(404, f"unknown pair {pair!r}")
 
+    def refuse_config(p: Pair, site: str, body: HeartbeatBody, reply: WitnessReply) -> Response:
+        """409 naming the safety settings in which the site differs from the pair (site vs witness)."""
+        mine = p.cfg.quorum.safety_settings()
+        if body.settings is not None:
+            diffs = settings_differences(body.settings.safety_settings(), mine)
+            fields = [d.split(" ", 1)[0] for d in diffs]
+            detail = (
+                f"site {site}'s configuration differs from pair {p.name!r} at the witness"
+                f" (site vs witness): {'; '.join(diffs)}; nothing decided"
+            )
+        else:
+            fields = []
+            detail = f"{reply.reason}; the site sent no settings to compare field by field"
+        before = svc.config_refused.get((p.name, site))
+        if before is None or before["detail"] != detail:
+            log.warning("pair %s: REFUSED site %s: %s", p.name, site, detail)
+        svc.config_refused[(p.name, site)] = {"detail": detail, "fields": fields, "at": time.time()}
+        out = ConfigRefused(
+            detail=detail,
+            differs=fields,
+            reply=WitnessReplyModel.from_core(reply).model_copy(update={"reason": detail}),
+        )
+        return Response(out.model_dump_json(), status_code=409, media_type="application/json")
+
     @app.post("/v1/heartbeat", response_model=HeartbeatReply)
     async def heartbeat(body: HeartbeatBody, who: CallerDep) -> Response:
         known(body.pair)
         site = body.request.site.value
         p = svc.pair_for(who, body.pair, (site,))
+        if body.settings is not None and body.settings.fingerprint() != body.request.config:
+            raise HTTPException(
+                400,
+                f"settings have fingerprint {body.settings.fingerprint()}, the request says"
+                f" {body.request.config}",
+            )
         acts = svc.call(p, body.request.to_core(), f"site {site}")
         svc.metrics.requests[(p.name, site)] += 1
         reply: WitnessReply | None = None
@@ -323,6 +387,9 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 reply = a.message
         if reply is not None:
             svc.metrics.verdicts[reply.verdict.value] += 1
+        if reply is not None and reply.verdict is Verdict.REFUSED:
+            return refuse_config(p, site, body, reply)
+        svc.config_refused.pop((p.name, site), None)
         out = HeartbeatReply(reply=WitnessReplyModel.from_core(reply) if reply else None)
         # serialised here, once: returning a Response skips FastAPI's second validation of the model
         return Response(out.model_dump_json(), media_type="application/json")
