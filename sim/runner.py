@@ -150,6 +150,7 @@ class Runner:
         self.paused_auth: dict[str, WriteAuthority | None] = {}
         self.links = {lk.name: LinkState(lk, [True] * lk.paths) for lk in sc.topology.links}
         self.flap_gen = {lk.name: 0 for lk in sc.topology.links}  # a whole-link heal stops its flaps
+        self.crash_after_persist: set[str] = set()  # nodes that crash right after their next persist
         self.copies = {s: CopyState() for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = {
             s: SiteDurable(tie_site=self.cfg.preferred_site) for s in SITES
@@ -272,10 +273,16 @@ class Runner:
         for a in acts:
             if isinstance(a, Send):
                 self._send(node, "W" if a.dst is None else a.dst.value, a.message)
-            elif isinstance(a, PersistWitness):
-                self.witness_store = a.state
-            elif isinstance(a, PersistSite):
-                self.site_store[a.site] = a.state
+            elif isinstance(a, PersistWitness | PersistSite):
+                if isinstance(a, PersistWitness):
+                    self.witness_store = a.state
+                else:
+                    self.site_store[a.site] = a.state
+                if node in self.crash_after_persist:  # the write is durable; what follows is lost
+                    self.crash_after_persist.discard(node)
+                    self.note("fault", node, f"crash {node} after it persisted, before it sent")
+                    self._crash(node)
+                    return
             elif isinstance(a, RoleChanged):
                 self.metrics.role_changes += 1
                 cp = self.copies[a.site]
@@ -489,6 +496,9 @@ class Runner:
                 self.maintenance_until = max(self.maintenance_until or 0.0, self.env.now + f.duration)
                 self._call("W", Maintenance(True, f.reason))
                 self.at(self.maintenance_until, self._maintenance_off)
+        elif isinstance(f, S.CrashAfterPersist):
+            if self.up[f.node]:
+                self.crash_after_persist.add(f.node)
         elif isinstance(f, S.Takeover):
             if f.fence:
                 self._crash(Site(f.to).peer.value)

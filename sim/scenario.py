@@ -205,6 +205,13 @@ class Takeover(_Fault):
     fence: bool = False
 
 
+class CrashAfterPersist(_Fault):
+    """The node crashes right after its next durable write, before it sends what follows."""
+
+    do: Literal["crash_after_persist"]
+    node: Node
+
+
 Fault = Annotated[
     Crash
     | Restore
@@ -219,7 +226,8 @@ Fault = Annotated[
     | Veto
     | MaintenanceMode
     | Switchover
-    | Takeover,
+    | Takeover
+    | CrashAfterPersist,
     Field(discriminator="do"),
 ]
 
@@ -476,6 +484,8 @@ def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
             out.append(Switchover(at=s.at, do="switchover", to=s.to))
         elif isinstance(s, sch.TakeoverStep):
             out.append(Takeover(at=s.at, do="takeover", to=s.to, fence=s.fence))
+        elif isinstance(s, sch.CrashAfterPersist):
+            out.append(CrashAfterPersist(at=s.at, do="crash_after_persist", node=s.node))
     return sc.model_copy(update={"faults": tuple(out), "quorum": config})
 
 

@@ -58,6 +58,7 @@ from quorum.core import (
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import (
     Crash,
+    CrashAfterPersist,
     Cut,
     Degrade,
     Drift,
@@ -178,6 +179,7 @@ class Driver:
         self.paused_until = dict.fromkeys(NODES, 0.0)
         self.links = {(a, b): Link() for a in NODES for b in NODES if a != b}
         self.flap_gen: dict[frozenset[str], int] = {}  # a heal of the link stops its pending flaps
+        self.crash_after_persist: set[str] = set()  # nodes that crash right after their next persist
         self.copies = {s: Copy(fence=1) for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = dict.fromkeys(SITES)
         self.witness_store: WitnessDurable | None = None
@@ -218,12 +220,19 @@ class Driver:
             self.trace.append(TraceEntry(round(self.now, 6), kind, node, text))
 
     def run(self, until: float | None = None) -> Driver:
-        """Run to ``until`` (default: last fault + the liveness bound + one lease), then check L1."""
+        """Run to ``until`` (default: last fault + the liveness bound + one lease), then check L1.
+
+        A ``crash_after_persist`` fires when the node next persists, maybe after the last scheduled
+        fault: then the last fault moves to that crash and, by default, the run goes on with it.
+        """
+        explicit = until is not None
         if until is None:
             until = self.last_fault_at + self.cfg.liveness_bound() + self.cfg.lease_duration
         self.checker.liveness_check_at = self.last_fault_at + self.cfg.liveness_bound()
         self._push(self.checker.liveness_check_at, "liveness", None)
         self.advance(until)
+        while not explicit and not self.checker.stop and not self.checker.liveness_checked:
+            self.advance(self.last_fault_at + self.cfg.liveness_bound() + self.cfg.lease_duration)
         if not self.checker.stop:
             self.checker.at_end()
         return self
@@ -258,6 +267,11 @@ class Driver:
             self._push(self.now + self.write_interval, "write", payload)
             return
         if kind == "liveness":
+            due = self.last_fault_at + self.cfg.liveness_bound()
+            if self.now < due - 1e-9:  # a crash after a persist came later than the schedule's end
+                self.checker.liveness_check_at = due
+                self._push(due, "liveness", None)
+                return
             self.checker.check_liveness()
             return
         node: str = payload[0]
@@ -326,12 +340,19 @@ class Driver:
         for a in acts:
             if isinstance(a, Send):
                 self._send(node, node_of(a.dst), a.message)
-            elif isinstance(a, PersistWitness):
-                self.checker.on_persist_witness(a.state)
-                self.witness_store = a.state
-            elif isinstance(a, PersistSite):
-                self.checker.on_persist_site(a.site, a.state)
-                self._apply_store(a.site, a.state)
+            elif isinstance(a, PersistWitness | PersistSite):
+                if isinstance(a, PersistWitness):
+                    self.checker.on_persist_witness(a.state)
+                    self.witness_store = a.state
+                else:
+                    self.checker.on_persist_site(a.site, a.state)
+                    self._apply_store(a.site, a.state)
+                if node in self.crash_after_persist:  # the write is durable; what follows is lost
+                    self.crash_after_persist.discard(node)
+                    self.note("fault", node, f"crash {node} after it persisted, before it sent")
+                    self.last_fault_at = max(self.last_fault_at, self.now)
+                    self._crash(node)
+                    return
             elif isinstance(a, RoleChanged):
                 self.role_changes += 1
                 copy = self.copies[a.site]
@@ -518,6 +539,9 @@ class Driver:
                 self.maintenance_until = max(self.maintenance_until or 0.0, end)
                 self._call("W", Maintenance(True, "schedule"))
                 self._push(self.maintenance_until, "maintenance-off", ("W",))
+        elif isinstance(step, CrashAfterPersist):
+            if self.up[step.node]:
+                self.crash_after_persist.add(step.node)
         elif isinstance(step, TakeoverStep):
             if step.fence:
                 self._crash(Site(step.to).peer.value)

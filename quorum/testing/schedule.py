@@ -26,6 +26,9 @@ Every step, by its ``fault`` name:
 | veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
 |            |                                          | (matters with ``pre_promote_check``)                    |
 | maintenance| duration                                 | operator: witness maintenance mode on, then off         |
+| crash_after_persist | node                            | the next time ``node`` persists its state (from ``at``  |
+|            |                                          | on), it crashes right after the write, before it sends  |
+|            |                                          | anything that follows (a grant, a heartbeat, a role)    |
 """
 
 from __future__ import annotations
@@ -137,6 +140,13 @@ class MaintenanceStep(_Step):
     duration: float = Field(gt=0, le=3600)
 
 
+class CrashAfterPersist(_Step):
+    """Crash ``node`` between two of its actions: after its next durable write, before its sends."""
+
+    fault: Literal["crash_after_persist"] = "crash_after_persist"
+    node: Node
+
+
 Step = Annotated[
     Crash
     | Restart
@@ -152,7 +162,8 @@ Step = Annotated[
     | TakeoverStep
     | Unhealthy
     | Veto
-    | MaintenanceStep,
+    | MaintenanceStep
+    | CrashAfterPersist,
     Field(discriminator="fault"),
 ]
 
@@ -197,6 +208,8 @@ def describe_step(s: Step) -> str:
         return f"operator: maintenance mode for {s.duration:g}s"
     if isinstance(s, HealAll):
         return "heal all links"
+    if isinstance(s, CrashAfterPersist):
+        return f"crash {s.node} after its next persist, before it sends"
     return f"{s.fault} {s.node}"
 
 
