@@ -111,6 +111,9 @@ class Sample:
     links: tuple[str, ...]
     stale: tuple[str, ...]
     split: bool = False  # both sites acknowledged writes while at least one served alone
+    roles: tuple[str, ...] = ()  # role of A and of B ("down" while crashed)
+    degraded: tuple[str, ...] = ()  # links still up with a path lost or one direction cut
+    epochs: tuple[int, ...] = ()  # epoch of A and of B
 
 
 @dataclass
@@ -174,6 +177,7 @@ class Runner:
         self._routes: dict[tuple[str, str], float | None] = {}
         self.disconnected = False
         self.redundant_at_end = False
+        self._interned: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one object per distinct lane state
         # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's missing
         # writes; years mode maps these to real time (``sim.years``)
         self.copy_events: list[tuple[float, str, str, float]] = []
@@ -366,16 +370,30 @@ class Runner:
         if any(self.up[s.value] and not self.sites[s].witness_up for s in SITES):
             m.witness_alarm_s += dt
         if self.keep_samples:
+            i = self._intern
             self.samples.append(
                 Sample(
                     self.env.now,
-                    tuple(s.value for s in acked_by),
-                    tuple(n for n in NODES if self.up[n]),
-                    tuple(k for k, ls in self.links.items() if ls.up()),
-                    tuple(s.value for s in SITES if self.copies[s].missing > 0),
+                    i(tuple(s.value for s in acked_by)),
+                    i(tuple(n for n in NODES if self.up[n])),
+                    i(tuple(k for k, ls in self.links.items() if ls.up())),
+                    i(tuple(s.value for s in SITES if self.copies[s].missing > 0)),
                     len(acked_by) == 2 and bool(solo),
+                    i(tuple(self.sites[s].role.value if self.up[s.value] else "down" for s in SITES)),
+                    i(
+                        tuple(
+                            k
+                            for k, ls in self.links.items()
+                            if ls.up() and (not all(ls.paths_up) or ls.blocked_from)
+                        )
+                    ),
+                    i(tuple(self.sites[s].epoch for s in SITES)),
                 )
             )
+
+    def _intern(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The same tuple object for equal lane states: a long run at a fine tick keeps one per state."""
+        return self._interned.setdefault(t, t)
 
     def _write(self, s: Site, auth: WriteAuthority, size: float) -> bool:
         mine, peer = self.copies[s], self.copies[s.peer]
@@ -406,8 +424,10 @@ class Runner:
 
     def _start_resync(self, a: StartResync) -> None:
         missing = self.copies[a.dst].missing
-        secs = missing / self._bandwidth(a.src.value, a.dst.value) + 0.1
-        self.resync[a.dst] = (a.src, a.epoch, self.env.now, True)
+        bw = self._bandwidth(a.src.value, a.dst.value)
+        # a link that went down since the core decided carries nothing: the resync fails at once
+        secs = missing / bw + 0.1 if bw > 0 else 0.1
+        self.resync[a.dst] = (a.src, a.epoch, self.env.now, bw > 0)
         self.copy_events.append((self.env.now, a.dst.value, "resync", missing))
         self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
         self.at(self.env.now + secs, lambda: self._finish_resync(a.dst))

@@ -285,6 +285,46 @@ class MaintenanceWindow(_M):
         return self
 
 
+class Backups(_M):
+    """Daily incrementals, weekly fulls, monthly fulls kept longer (sim/backups.py)."""
+
+    at: str = Field(default="01:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM (UTC)")
+    incremental: bool = Field(default=True, description="a daily incremental on the days without a full")
+    full_weekday: Weekday = Field(default="sunday", description="the weekly full backup's day")
+    keep_incremental_days: float = Field(default=28, gt=0, description="retention of incrementals")
+    keep_full_days: float = Field(default=28, gt=0, description="retention of weekly fulls")
+    keep_monthly_days: float = Field(
+        default=365, ge=0, description="retention of the month's first full (0: no monthly backups)"
+    )
+    restore_throughput: float = Field(gt=0, description="bytes/s a restore writes back")
+
+    @model_validator(mode="after")
+    def _retention(self) -> Backups:
+        if self.incremental and self.keep_incremental_days < 1:
+            raise ValueError(
+                f"keep_incremental_days: {self.keep_incremental_days:g} days is shorter than the "
+                "backup interval (incrementals: every day)"
+            )
+        if self.keep_full_days < 7:
+            raise ValueError(
+                f"keep_full_days: {self.keep_full_days:g} days is shorter than the backup interval "
+                "(fulls: every week)"
+            )
+        if 0 < self.keep_monthly_days < 31:
+            raise ValueError(
+                f"keep_monthly_days: {self.keep_monthly_days:g} days is shorter than the backup "
+                "interval (monthlies: every month; 0 for none)"
+            )
+        return self
+
+
+class Corruption(_M):
+    """Logical corruption (a bad batch job, ransomware): mirrored to both sites at once."""
+
+    every: Law = Field(description="time between corruptions")
+    detect: Law = Field(description="time from the corruption until it is noticed")
+
+
 class YearsExpect(_M):
     """Expected figures of a years run (``quorum sim run FILE --years``; checked by :mod:`sim.yearscheck`)."""
 
@@ -317,6 +357,8 @@ class Scenario(_M):
     )
     expect: Expect = Field(default_factory=Expect)
     maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="planned windows (years mode)")
+    backups: Backups | None = Field(default=None, description="backup scheme (years mode, sim/backups.py)")
+    corruption: Corruption | None = Field(default=None, description="logical corruption law (years mode)")
     years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
 
     @model_validator(mode="after")

@@ -50,6 +50,7 @@ import simpy
 
 from quorum.core.config import Policy, QuorumConfig
 from sim import scenario as S
+from sim.backups import account, distribution
 from sim.calendar import MAINT, transition, window_process
 from sim.runner import Runner
 from sim.structure import failing_components, rule
@@ -142,6 +143,12 @@ class YearsResult:
     maintenance_windows: int = 0  # planned windows performed (sim.calendar)
     maintenance_skipped: int = 0  # windows skipped: something was down when they opened
     maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
+    corruptions: int = 0  # logical corruptions detected (sim.backups)
+    corruptions_unrecoverable: int = 0  # detected after every retention: everything lost
+    corruption_downtime_s: float = 0.0  # restore time not already inside another outage
+    corruption_data_lost_bytes: float = 0.0
+    rpo_s: list[float] = field(default_factory=list)  # per recoverable corruption: seconds of writes lost
+    restore_s: list[float] = field(default_factory=list)  # per corruption: restore seconds
 
     @property
     def availability(self) -> float:
@@ -472,6 +479,7 @@ class Years:
         if self.episode:  # an episode still open at the horizon counts up to the horizon
             self.r.open_at_horizon = True
             self._close_episode(horizon)
+        account(self, horizon, CALENDAR_START)  # logical corruptions and restores (sim.backups)
         return self._finish(horizon)
 
     def _finish(self, horizon: float) -> YearsResult:
@@ -517,6 +525,12 @@ class Years:
             "maintenance_windows": r.maintenance_windows,
             "maintenance_skipped": r.maintenance_skipped,
             "maintenance_downtime_s": r.maintenance_downtime_s,
+            "corruptions": r.corruptions,
+            "corruptions_unrecoverable": r.corruptions_unrecoverable,
+            "corruption_downtime_s": r.corruption_downtime_s,
+            "corruption_data_lost_bytes": r.corruption_data_lost_bytes,
+            "rpo_s": distribution(r.rpo_s),
+            "restore_s": distribution(r.restore_s),
             "expect": [],
         }
 
