@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean live-demo
+.PHONY: demo test deep-test bench lint typecheck clean live-demo figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ bench: $(STAMP)
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
 	$(BIN)/python -m quorum.live.bench --memory --pairs 1000 --duration 600
+
+## figures: the notebooks re-run at full size (a few minutes): their figures as PNG under
+## out/figures/<notebook>/, the executed notebooks (outputs included) under out/notebooks/.
+figures: $(TSTAMP)
+	$(BIN)/python notebooks/run.py --size full --figures out/figures --save out/notebooks
 
 ## live-demo: a witness and two agents on 127.0.0.1; kill -9 the serving agent; timeline + failover time.
 live-demo: $(STAMP)

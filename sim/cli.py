@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,121 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if (args.check and failed) else 0
 
 
+def cmd_availability(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+    from sim.analytic import NotExactError
+    from sim.availability import RequestError, estimate
+    from sim.executors import ExecutorError, make_executor
+
+    sc = _load(args.file)
+    try:
+        executor = make_executor(args.executor, args.workers, args.scheduler)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
+    bar = _Bar() if sys.stderr.isatty() else None
+    try:
+        rep = estimate(
+            sc,
+            precision=args.precision,
+            confidence=args.confidence,
+            max_years=args.max_years,
+            seed=args.seed,
+            executor=executor,
+            estimator=args.estimator,
+            sla=args.sla,
+            progress=bar,
+            exact=args.exact,
+        )
+    except (RequestError, NotExactError, ExecutorError) as e:
+        raise UsageError(str(e)) from None
+    finally:
+        executor.close()
+        if bar is not None:
+            bar.clear()
+    if args.csv:
+        import csv
+
+        path = Path(args.csv)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                rows = [r.row() for r in rep.reps]
+                w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                w.writeheader()
+                w.writerows(rows)
+        except OSError as e:
+            raise UsageError(f"--csv {args.csv}: cannot write: {e.strerror}") from None
+    d = rep.to_dict()
+    print(json.dumps(d, indent=2) if args.json else _availability_text(d))
+    return 0
+
+
+class _Bar:
+    """A one-line progress bar on stderr (only made when stderr is a terminal)."""
+
+    def __call__(self, p: Any) -> None:
+        width = 24
+        frac = 0.0
+        if p.relative_half_width is not None and p.relative_half_width > 0:
+            frac = min(1.0, (p.precision / p.relative_half_width) ** 2)
+        hw = "-" if p.relative_half_width is None else f"{100 * p.relative_half_width:.2f}%"
+        eta = "" if p.eta_s is None else f", ~{p.eta_s:.0f}s left"
+        fill = int(width * frac)
+        sys.stderr.write(
+            f"\r[{'#' * fill}{'.' * (width - fill)}] {p.replications} replications ({p.years:g} years),"
+            f" half-width {hw} (target {100 * p.precision:g}%){eta}   "
+        )
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.6g}" if abs(x) < 1e6 else f"{x:.4g}"
+    return str(x)
+
+
+def _availability_text(d: dict[str, Any]) -> str:
+    conf = f"{100 * d['confidence']:g}%"
+    lines = [
+        f"scenario {d['scenario']}: {d['replications']} replications x {d['replication_years']:g} years"
+        f" = {d['simulated_years']:g} simulated years (seed {d['seed']}, {d['run']['workers']} workers,"
+        f" {d['run']['elapsed_s']:.2f} s)",
+        f"estimator {d['estimator']}"
+        + (
+            f", variance reduction factor {d['variance_reduction_factor']:.4g}"
+            if d["variance_reduction_factor"]
+            else ""
+        )
+        + f"; precision {d['precision']:g} {'reached' if d['precision_reached'] else 'NOT reached'}",
+        f"{'figure':<34} {'mean':>13}  {conf + ' interval':<29} method",
+    ]
+    for k, v in d.items():
+        if isinstance(v, dict) and "method" in v and "mean" in v:
+            iv = f"[{_fmt(v['low'])}, {_fmt(v['high'])}]"
+            lines.append(f"{k:<34} {_fmt(v['mean']):>13}  {iv:<29} {v['method']}")
+    if d["exact"]:
+        e, c = d["exact"], d["comparison"]
+        lines.append(
+            f"exact structural unavailability {e['unavailability']:.6g} ({e['method']}, {e['states']} states"
+            + (f"; {e['approximation']}" if e["approximation"] else "; exact for years mode")
+            + ")"
+        )
+        g = c["detection_and_failover_per_year_s"]
+        lines.append(
+            f"Monte Carlo minus exact: {c['difference']:.4g}; detection and failover (quorum minus structure on"
+            f" the same histories) account for {g['mean']:.4g} s/year [{_fmt(g['low'])}, {_fmt(g['high'])}]"
+            f" = {c['detection_and_failover_unavailability']:.4g} of unavailability"
+        )
+    lines.extend(f"note: {n}" for n in d["notes"])
+    return "\n".join(lines)
+
+
 def cmd_tiers(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
     from sim.tiers import TIERS, single_site, table_text
@@ -99,6 +215,127 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
+    """Options shared by compare and sweep (the availability engine's, or the replication fallback's)."""
+    from quorum.cli import UsageError
+
+    if not 0 < args.precision < 1:
+        raise UsageError(f"--precision must be in (0, 1) (got {args.precision})")
+    if args.max_years is not None and args.max_years <= 0:
+        raise UsageError(f"--max-years must be positive (got {args.max_years})")
+    if not 0 < args.sla < 1:
+        raise UsageError(f"--sla must be in (0, 1) (got {args.sla})")
+    if args.years <= 0 or args.replications < 2:
+        raise UsageError(
+            f"--years must be positive and --replications at least 2 (got {args.years}, {args.replications})"
+        )
+    kw: dict[str, Any] = {
+        "precision": args.precision,
+        "max_years": args.max_years,
+        "seed": args.seed,
+        "sla": args.sla,
+        "years": args.years,
+        "replications": args.replications,
+    }
+    if args.executor is not None:
+        import importlib
+        import importlib.util
+
+        if importlib.util.find_spec("sim.executors") is None:
+            raise UsageError("--executor: no executors in this installation (sim.executors)")
+        try:
+            kw["executor"] = importlib.import_module("sim.executors").make_executor(
+                args.executor, args.workers, None
+            )
+        except ValueError as e:
+            raise UsageError(f"--executor {args.executor}: {e}") from None
+    return kw
+
+
+def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
+    out = Path(args.out) if args.out else Path("out")
+    return out / f"{stem}.csv", out / f"{stem}.json", out / f"{stem}.png"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+    from sim.compare import CompareError, compare, plot, rows_flat, text, write_csv, write_json
+
+    sc = _load(args.file)
+    names = [n.strip() for n in args.designs.split(",") if n.strip()]
+    kw = _engine_kw(args)
+    try:
+        res = compare(sc, names, **kw)
+    except CompareError as e:
+        raise UsageError(f"{args.file}: {e}") from None
+    csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
+    write_csv(rows_flat(res), csv_p)
+    write_json(res, json_p)
+    plot(res, png_p)
+    print(json.dumps(res, indent=2) if args.json else text(res))
+    if not args.json:
+        print(f"written: {csv_p}, {json_p}, {png_p}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from quorum.cli import UsageError
+    from sim.compare import write_csv, write_json
+    from sim.sweep import SweepError, grid, parse_vary, sweep
+
+    sc = _load(args.file)
+    kw = _engine_kw(args)
+    try:
+        varies = [parse_vary(v) for v in args.vary]
+        grid(sc, varies)  # every path and value checked before anything runs
+        rows = sweep(sc, varies, **kw)
+    except SweepError as e:
+        raise UsageError(f"{args.file}: {e}") from None
+    csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
+    write_csv(rows, csv_p)
+    write_json(rows, json_p)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        paths = [p for p, _ in varies]
+        print(
+            "  ".join(f"{p:>24}" for p in paths)
+            + "  availability % [95% interval]        downtime s/yr [interval]"
+        )
+
+        def f(x: float | None, fmt: str, scale: float = 1.0) -> str:
+            return "-" if x is None else format(scale * x, fmt)  # a bound that does not exist: '-'
+
+        for r in rows:
+            print(
+                "  ".join(f"{r[p]!s:>24}" for p in paths)
+                + f"  {f(r['availability_mean'], '.5f', 100)} [{f(r['availability_low'], '.5f', 100)}, "
+                + f"{f(r['availability_high'], '.5f', 100)}]"
+                + f"  {f(r['downtime_per_year_s_mean'], '.4g')} [{f(r['downtime_per_year_s_low'], '.4g')}, "
+                + f"{f(r['downtime_per_year_s_high'], '.4g')}]"
+            )
+        print(f"method: {rows[0]['availability_method']} ({rows[0]['engine']})" if rows else "no points")
+        print(f"written: {csv_p}, {json_p}")
+    return 0
+
+
+def _engine_args(p: Any) -> None:
+    p.add_argument(
+        "--precision", type=float, default=0.1, help="relative half-width of the unavailability (engine)"
+    )
+    p.add_argument(
+        "--max-years", type=float, default=None, metavar="Y", help="simulated years cap per design (engine)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--sla", type=float, default=0.98, help="monthly availability promised (default 0.98)")
+    p.add_argument("--years", type=float, default=20.0, help="years per replication (without the engine)")
+    p.add_argument("--replications", type=int, default=10, help="replications (without the engine)")
+    p.add_argument("--executor", default=None, help="the engine's executor (sim.executors)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", metavar="DIR", help="directory of the CSV/JSON/PNG (default out/)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _years_text(res: dict[str, Any]) -> str:
     lines = [f"{k:<24} {v}" for k, v in res.items() if not isinstance(v, dict | list)]
     for k, v in res.items():  # distributions (rpo_s, restore_s): n, mean, p50, p95, max
@@ -126,6 +363,30 @@ def register(sub: Any) -> None:
     p.add_argument("--no-plot", action="store_true", help="no plot (and no per-tick samples kept)")
     p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
     p.set_defaults(func=cmd_run)
+    p = ss.add_parser(
+        "availability",
+        help="availability with confidence: independent replications until a precision is reached",
+    )
+    p.add_argument("file")
+    p.add_argument("--precision", type=float, default=0.1, help="relative half-width to reach (0.1)")
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (0.95)")
+    p.add_argument("--max-years", type=float, default=None, metavar="N", help="stop after N simulated years")
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="replication i uses SeedSequence(S).spawn child i"
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="K", help="local processes (default: all cores)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="PATH", help="write one row per replication")
+    p.add_argument("--sla", type=float, default=0.98, help="monthly availability target (0.98)")
+    p.add_argument("--exact", action="store_true", help="also solve the exact CTMC (exponential laws only)")
+    p.add_argument(
+        "--estimator", choices=("auto", "plain", "control"), default="auto", help="auto: control when exact"
+    )
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.set_defaults(func=cmd_availability)
     p = ss.add_parser("tiers", help="the Tier presets: availability, downtime, failure and repair laws")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--verify", action="store_true", help="run a single-site design per Tier (years mode)")
@@ -134,3 +395,17 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.set_defaults(func=cmd_tiers)
+    p = ss.add_parser(
+        "compare", help="single site vs two sites without vs with a witness, beside Tiers and SLA"
+    )
+    p.add_argument("file")
+    p.add_argument("--designs", default="single-site,no-witness,witness", help="comma-separated designs")
+    _engine_args(p)
+    p.set_defaults(func=cmd_compare)
+    p = ss.add_parser("sweep", help="a grid of scenario variants (--vary PATH=V1,V2 ...), tidy CSV/JSON")
+    p.add_argument("file")
+    p.add_argument(
+        "--vary", action="append", required=True, metavar="PATH=V1,V2", help="a field and its values"
+    )
+    _engine_args(p)
+    p.set_defaults(func=cmd_sweep)

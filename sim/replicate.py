@@ -39,12 +39,16 @@ class Figure:
         return {"mean": self.mean, "low": self.low, "high": self.high, "method": self.method}
 
 
-def interval(values: list[float], what: str) -> Figure:
+def interval(values: list[float], what: str, lo: float = 0.0, hi: float = math.inf) -> Figure:
+    """Student-t 95 % interval of the mean, clipped to the figure's range ``[lo, hi]``."""
     k = len(values)
     mean = statistics.fmean(values)
     half = t95(k - 1) * statistics.stdev(values) / math.sqrt(k) if k > 1 else math.inf
     return Figure(
-        mean, mean - half, mean + half, f"Student t 95% over {k} independent replications of {what}"
+        mean,
+        max(lo, mean - half),
+        min(hi, mean + half),
+        f"Student t 95% over {k} independent replications of {what} (clipped to [{lo:g}, {hi:g}])",
     )
 
 
@@ -63,14 +67,14 @@ def replicate(
     for i in range(replications):
         r = run_replication(sc, years, seed + i)
         av.append(r.availability)
-        down.append(r.downtime_s / r.horizon_s * YEAR / 3600.0)
+        down.append(r.downtime_s / r.horizon_s * YEAR)
         months = [d / n for d, n in zip(r.month_downtime_s, r.month_length_s, strict=True) if n > 0]
         below.append(sum(1 for m in months if 1.0 - m < sla) / r.horizon_s * YEAR)
         lost.append(r.data_lost_bytes / r.horizon_s * YEAR)
     what = f"{years:g} years"
     return {
-        "availability": interval(av, what),
-        "downtime_h_per_year": interval(down, what),
+        "availability": interval(av, what, 0.0, 1.0),
+        "downtime_per_year_s": interval(down, what),
         "months_below_sla_per_year": interval(below, what),
         "data_lost_bytes_per_year": interval(lost, what),
     }

@@ -490,7 +490,18 @@ def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
         config, schedule = load_replay(path)
     except sch.ScheduleFileError as e:
         raise ScenarioError(f"{source}: replay: {e}") from None
-    out: list[Any] = list(sc.faults)
+    return sc.model_copy(
+        update={"faults": (*sc.faults, *faults_from_schedule(sc, schedule)), "quorum": config}
+    )
+
+
+def faults_from_schedule(sc: Scenario, schedule: Any) -> tuple[Any, ...]:
+    """The fault steps of a checker ``Schedule`` (``quorum.testing``) as this scenario's faults: a step
+    means the same thing in both. Links are found by their ends; a step on a link the topology lacks is
+    dropped; ``degrade`` keeps its delay (loss, duplication and reordering are the checker's alone)."""
+    from quorum.testing import schedule as sch
+
+    out: list[Any] = []
     for s in schedule.sorted_steps():
         if isinstance(s, sch.Crash):
             out.append(Crash(at=s.at, do="crash", node=s.node))
@@ -528,7 +539,13 @@ def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
             out.append(Takeover(at=s.at, do="takeover", to=s.to, fence=s.fence))
         elif isinstance(s, sch.CrashAfterPersist):
             out.append(CrashAfterPersist(at=s.at, do="crash_after_persist", node=s.node))
-    return sc.model_copy(update={"faults": tuple(out), "quorum": config})
+        elif isinstance(s, sch.Unhealthy):
+            out.append(Unhealthy(at=s.at, do="unhealthy", site=s.site, duration=s.duration))
+        elif isinstance(s, sch.Veto):
+            out.append(Veto(at=s.at, do="veto", site=s.site, duration=s.duration))
+        elif isinstance(s, sch.MaintenanceStep):
+            out.append(MaintenanceMode(at=s.at, do="maintenance_mode", duration=s.duration))
+    return tuple(out)
 
 
 def json_schema() -> dict[str, Any]:

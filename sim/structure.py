@@ -9,7 +9,12 @@ failover take and anything that depends on history:
   that is up serves if it reaches its peer (the pair stays mirrored) or the witness (a solo grant): two of
   the three voters connected;
 * ``static-preferred``: the preferred site is up;
-* ``both-continue``: some site is up.
+* ``both-continue``: some site is up;
+
+and, in ``synchronous`` consistency, only a site whose copy is current may serve alone: a site that was
+down while its peer served alone is stale until it is back and resynchronised, so a second failure of
+the survivor leaves it down (the quorum's data-currency rule). The structure therefore carries the set of
+current copies with the down set (:func:`rule` gives the pure transition).
 
 Reachability follows the runner's routing: a link is up while one of its paths is, and only ``transit``
 nodes relay traffic for others. History-dependent options (``pre_election``, the sticky lease of
@@ -23,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from quorum.core.config import Policy
+from quorum.core.config import Consistency, Policy
 from sim import scenario as S
+from sim.calendar import MAINT
 
 SITES = ("A", "B")
 
@@ -45,17 +51,28 @@ def failing_components(sc: S.Scenario) -> dict[str, tuple[S.Law, S.Law]]:
     return laws
 
 
-def rule(sc: S.Scenario) -> Callable[[frozenset[str]], bool]:
-    """``serves(down) -> bool`` for the scenario's policy and topology (memoised per down set)."""
+BOTH = frozenset(SITES)
+
+
+def rule(sc: S.Scenario) -> Callable[[frozenset[str], frozenset[str]], tuple[bool, frozenset[str]]]:
+    """``settle(down, current) -> (serves, current')`` for the scenario's policy and topology.
+
+    ``current`` is the set of sites whose copy holds every acknowledged write. A site is a *candidate*
+    if it is up, its copy is current (``synchronous`` consistency only: a stale copy is never promoted
+    automatically) and the policy lets it serve (see the module's rule). Two candidates that reach each
+    other serve together (mirrored); two that do not: the preferred site serves alone. A site serving alone
+    makes its peer's copy stale unless the peer is up and reachable (then it is resynchronised: current
+    again). Memoised per (down, current)."""
     links = [(lk.name, lk.between, lk.paths) for lk in sc.topology.links]
     transit = frozenset(sc.transit)
     policy = sc.quorum.policy
     preferred = sc.quorum.preferred_site.value
+    currency = sc.quorum.consistency is Consistency.SYNCHRONOUS and policy is not Policy.BOTH_CONTINUE
 
     def reach(down: frozenset[str], src: str, dst: str) -> bool:
-        if src in down or dst in down:
+        if gone(down, src) or gone(down, dst):
             return False
-        allowed = {src, dst} | {n for n in transit if n not in down}
+        allowed = {src, dst} | {n for n in transit if not gone(down, n)}
         adj: dict[str, set[str]] = {}
         for name, (a, b), paths in links:
             if a not in allowed or b not in allowed:
@@ -75,16 +92,29 @@ def rule(sc: S.Scenario) -> Callable[[frozenset[str]], bool]:
                     todo.append(m)
         return False
 
-    @lru_cache(maxsize=4096)
-    def serves(down: frozenset[str]) -> bool:
-        if policy is Policy.BOTH_CONTINUE:
-            return any(s not in down for s in SITES)
-        if policy is Policy.STATIC_PREFERRED:
-            return preferred not in down
-        for s in SITES:
-            peer = "B" if s == "A" else "A"
-            if s not in down and (reach(down, s, peer) or reach(down, s, "W")):
-                return True
-        return False
+    def gone(down: frozenset[str], node: str) -> bool:
+        return node in down or node + MAINT in down  # failed, or in a planned window (sim.calendar)
 
-    return serves
+    def may_serve(down: frozenset[str], s: str) -> bool:
+        if gone(down, s):
+            return False
+        if policy is Policy.BOTH_CONTINUE:
+            return True
+        if policy is Policy.STATIC_PREFERRED:
+            return s == preferred
+        return reach(down, s, "B" if s == "A" else "A") or reach(down, s, "W")
+
+    @lru_cache(maxsize=8192)
+    def settle(down: frozenset[str], current: frozenset[str]) -> tuple[bool, frozenset[str]]:
+        cands = [s for s in SITES if may_serve(down, s) and (s in current or not currency)]
+        if not cands:
+            return False, current
+        if not currency:
+            return True, BOTH
+        if len(cands) == 2 and reach(down, "A", "B"):
+            return True, BOTH
+        s = cands[0] if len(cands) == 1 else preferred
+        peer = "B" if s == "A" else "A"
+        return True, BOTH if reach(down, s, peer) else frozenset({s})
+
+    return settle

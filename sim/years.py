@@ -203,6 +203,8 @@ class Years:
         cc = plan(sc, self.laws, self._expand)
         self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
         self.down: frozenset[str] = frozenset()
+        self.current = frozenset({"A", "B"})  # the structure's current copies
+        self.struct_serving = True
         self.changed_at = 0.0
         self.episode: list[tuple[float, frozenset[str]]] = []
         self.r = YearsResult(sc.name, self.seed, years)
@@ -276,10 +278,11 @@ class Years:
         if new == self.down:
             return
         now = self.env.now
-        if not self.serves(self.down):
+        if not self.struct_serving:
             self.r.structural_downtime_s += now - self.changed_at
         self.changed_at = now
         self.down = new
+        self.struct_serving, self.current = self.serves(new, self.current)
         self.episode.append((now, new))
         if not new:
             self._close_episode(None)
@@ -474,7 +477,7 @@ class Years:
         for name, law, members in self.shocks:
             self.env.process(self._shock(name, law, members))
         self.env.run(until=horizon)
-        if not self.serves(self.down):
+        if not self.struct_serving:
             self.r.structural_downtime_s += horizon - self.changed_at
         if self.episode:  # an episode still open at the horizon counts up to the horizon
             self.r.open_at_horizon = True

@@ -294,3 +294,67 @@ def test_witness_kill_9_after_persisting_a_grant_before_replying(tmp_path: Path)
         finish(lab)
     finally:
         lab.cleanup()
+
+
+def _forge(lab: Lab, site: str, **request: object) -> dict[str, object]:
+    """One heartbeat sent straight to the witness with ``site``'s token: what a misconfigured or
+    hostile process holding that token can do."""
+    body = {
+        "pair": "lab",
+        "request": {"site": site, "seq": 1, "sent_at": 0.0, "current": True, **request},
+    }
+    r = httpx.post(
+        f"https://127.0.0.1:{lab.witness_port}/v1/heartbeat",
+        json=body,
+        headers={"authorization": f"Bearer {lab.tokens[site]}"},
+        verify=ssl.create_default_context(cafile=lab.ca),
+        timeout=5.0,
+    )
+    assert r.status_code == 200, r.text
+    reply: dict[str, object] = r.json()["reply"]
+    return reply
+
+
+def test_a_heartbeat_claiming_epoch_50_is_an_alarm_not_the_truth(lab: Lab) -> None:
+    """Issue 16 item 3, real processes: B's token claims 'mirrored at epoch 50' (pre-election off).
+    The witness answers DENY, keeps epoch 1, records an alarm; neither agent changes role.
+
+    A witness with no state believes the sites until it has heard both (README: what the witness
+    trusts), so the lie is sent once it has."""
+    lab.wait_for(
+        lambda: not lab.operator("GET", "/v1/state", params={"pair": "lab"})["recovering"],
+        30,
+        "the witness has heard both sites",
+    )
+    reply = _forge(lab, "B", want="report", epoch=50, role="mirrored")
+    assert reply["verdict"] == "deny" and reply["epoch"] == 1
+    lab.settle(2.0)
+    assert roles_seen(lab, "A") == [("mirrored", 1)] and roles_seen(lab, "B") == [("mirrored", 1)]
+    state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+    assert state["durable"]["epoch"] == 1 and state["durable"]["mode"] == "mirrored"
+    hist = lab.operator("GET", "/v1/history", params={"pair": "lab"})["history"]
+    assert [h["epoch"] for h in hist if h["kind"] == "alarm"] == [50]
+    # the pair still fails over as before: the preferred site A serves alone at epoch 2
+    apply_fault(lab, "cut-link")
+    assert (lab.status("A") or {}).get("epoch") == 2
+    finish(lab)
+
+
+def test_a_witness_that_lost_its_database_recovers_the_epoch_from_the_sites(lab: Lab) -> None:
+    """A serves alone at epoch 2; the witness is killed and its database deleted; the restarted
+    witness adopts epoch 2 with A as holder from the sites' reports, and refuses a later lie."""
+    apply_fault(lab, "cut-link")
+    lab.kill("W")
+    for suffix in ("", "-wal", "-shm"):
+        (lab.dir / f"witness.db{suffix}").unlink(missing_ok=True)
+    lab.start_witness()
+    lab.wait_for(lab.witness_ready, 30, "witness back")
+
+    def recovered() -> bool:
+        st = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+        return bool(st["durable"]["epoch"] == 2 and st["durable"]["holder"] == "A" and not st["recovering"])
+
+    lab.wait_for(recovered, 30, "witness recovers epoch 2 from the sites")
+    assert _forge(lab, "B", want="solo", epoch=9, role="solo")["verdict"] == "deny"
+    assert lab.role("A") == "solo"
+    finish(lab)

@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 
 from quorum.core import Policy, QuorumConfig
 from quorum.testing import benign_schedules, explore, run_schedule, schedules
@@ -229,5 +229,94 @@ def test_deep_no_false_failover() -> None:
             REGRESSIONS.mkdir(exist_ok=True)
             save_schedule(REGRESSIONS / f"l2-seed{run_seed}.json", config, schedule)
         assert not result.violations
+
+    check()
+
+
+# ---- a lying or misconfigured site (issue 16, item 3) ---------------------------------------------
+LIE_CONFIGS = [
+    "witness-preferred",
+    "witness-preferred+pre-election",
+    "witness-race+pre-election",
+    "witness-preferred+bounded-loss",
+]
+
+
+@pytest.mark.parametrize("name", LIE_CONFIGS)
+def test_a_lying_site_breaks_no_property_of_the_honest_ones(name: str) -> None:
+    """Forged requests with a site's token (epochs above the witness's, or serving alone at its
+    epoch) mixed into fault schedules: S1-S3 hold for the honest processes, L1 where promised."""
+    from quorum.testing.schedule import Crash, Cut, Degrade, HealAll, Lie
+
+    config = CONFIGS[name]
+
+    @settings(derandomize=True)
+    @given(schedules(config, lies=True))
+    # found by this test: B's token claims B serves alone at the epoch just granted to A (S3 broken:
+    # the witness adopted B as holder of epoch 2, then granted A epoch 2 again)
+    @example(Schedule(steps=(Cut(at=0, src="A", dst="B"), Lie(at=4.3, site="B", ahead=0, current=False))))
+    # a claimed pre-election at an epoch granted to one site (no pair pre-elects there): L1 was lost
+    @example(
+        Schedule(
+            steps=(
+                Cut(at=0, src="A", dst="B"),
+                Crash(at=0, node="A"),
+                Degrade(at=0, src="B", dst="W", delay=2.0, reorder=2.7),
+                Lie(at=6.6, site="B", ahead=0, current=False, preelected="A"),
+                HealAll(at=10.1),
+            )
+        )
+    )
+    def check(schedule: Schedule) -> None:
+        result = run_schedule(config, schedule, trace=False)
+        assert not result.violations, run_schedule(config, schedule).timeline()
+
+    check()
+
+
+def test_one_heartbeat_claiming_epoch_50_changes_nothing_but_an_alarm() -> None:
+    """The issue's attack: a 'mirrored' site claims epoch 50 with pre-election off. The witness keeps
+    its epoch, no honest site changes role, and the alarm is in the timeline."""
+    from quorum.testing.schedule import Cut, Lie
+
+    config = QuorumConfig()
+    lie = Lie(at=3, site="B", ahead=49, role="mirrored", want="report")
+    result = run_schedule(config, Schedule(steps=(lie,)))
+    assert result.ok and result.role_changes == 0, result.timeline()
+    assert any(e.kind == "alarm" and "epoch 50" in e.text for e in result.trace), result.timeline()
+    # and the pair still fails over normally afterwards: A wins a cut at epoch 2, not 51
+    later = run_schedule(config, Schedule(steps=(lie, Cut(at=10, src="A", dst="B"))))
+    assert later.ok, later.timeline()
+    assert "-> solo epoch 2" in later.timeline()
+
+
+def test_a_witness_with_no_state_still_recovers_the_epoch_from_the_sites() -> None:
+    """Lost database: a witness restarted with no state adopts the epoch the sites report (A served
+    alone at epoch 2), then holds it as its own: a later claim of epoch 9 is an alarm."""
+    from quorum.core import Mode, Role, Want, WitnessMachine, WitnessRequest
+    from quorum.core.config import Site
+
+    def req(site: Site, epoch: int, role: Role, want: Want = Want.REPORT) -> WitnessRequest:
+        return WitnessRequest(site, 1, 0.0, want, epoch, role, role is not Role.FENCED, None, None)
+
+    w = WitnessMachine(QuorumConfig(), 0.0)  # no durable state
+    w.handle(1.0, req(Site.A, 2, Role.SOLO, Want.RENEW))
+    assert w.d.epoch == 2 and w.d.mode is Mode.SOLO and w.d.holder is Site.A
+    w.handle(1.1, req(Site.B, 2, Role.FENCED))
+    assert not w.recovering
+    acts = w.handle(1.2, req(Site.B, 9, Role.SOLO, Want.RENEW))
+    assert w.d.epoch == 2 and w.d.holder is Site.A
+    assert [type(a).__name__ for a in acts] == ["Alarm", "Send"]
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("name", LIE_CONFIGS)
+def test_deep_lying_site(name: str) -> None:
+    """make deep-test: the lying-site schedules at the deep profile's number of examples."""
+    config = CONFIGS[name]
+
+    @given(schedules(config, lies=True))
+    def check(schedule: Schedule) -> None:
+        assert not run_schedule(config, schedule, trace=False).violations
 
     check()

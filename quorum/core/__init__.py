@@ -8,6 +8,7 @@ from quorum.core.config import Consistency, Policy, QuorumConfig, Site
 from quorum.core.messages import (
     SERVING_ROLES,
     Action,
+    Alarm,
     CheckPromotion,
     Decision,
     ForcedTakeover,
@@ -46,6 +47,7 @@ __all__ = [
     "SERVING_ROLES",
     "TRANSITIONS",
     "Action",
+    "Alarm",
     "CheckPromotion",
     "Consistency",
     "Decision",

@@ -212,6 +212,9 @@ class WitnessDurable:
     preelected: Site | None = None  # pre-election in force at ``epoch``
     lossy: bool = False  # the grant of ``epoch`` promoted a copy that may miss acknowledged writes
     maintenance: bool = False  # operator maintenance mode: no automatic failover
+    # ``epoch`` was granted while the pair was mirrored at ``epoch - 1``: the other site may have been
+    # pre-elected there and minted ``epoch`` itself (the one case where two sites claim one epoch)
+    from_mirrored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +297,16 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Alarm:
+    """The witness refused to believe a site's claim (an epoch it cannot account for): an audit line
+    and an operator alarm; the witness's state is unchanged."""
+
+    site: Site
+    epoch: int  # the epoch the site claimed
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class OperatorResult:
     """The witness's answer to an operator input."""
 
@@ -310,6 +323,7 @@ Action = (
     | PersistWitness
     | PersistSite
     | Decision
+    | Alarm
     | OperatorResult
 )
 

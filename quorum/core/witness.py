@@ -10,8 +10,16 @@ Decision table for a request from site X (Y is the other site):
 
 | durable mode     | X wants            | rule                                                                    |
 |------------------|--------------------|-------------------------------------------------------------------------|
-| any              | epoch > ours       | adopt the higher epoch first (a pre-elected winner served alone)         |
-| SOLO(Y)          | X solo at our epoch| adopt X as holder: X minted it as pre-elected winner, Y never used ours  |
+| (no state)       | epoch > ours       | recovering (lost database or new pair, until both sites were heard or   |
+|                  |                    | the witness mints an epoch): adopt the higher epoch first               |
+| MIRRORED         | epoch = ours + 1   | pre-election on, the claimed holder current and not outvoted by a       |
+|                  |                    | recorded pre-election (or the other site reports that epoch too):       |
+|                  |                    | adopt (a pre-elected winner minted it); otherwise ALARM                  |
+| any              | any other epoch >  | ALARM: an audit line, a DENY reply, and nothing else changes (a site's  |
+|                  | ours               | claim is not the witness's truth)                                       |
+| SOLO(Y)          | X solo at our epoch| adopt X as holder if X may have minted it as pre-elected winner: we     |
+|                  |                    | granted it from a mirrored epoch and Y's requests since show Y committed|
+|                  |                    | to X and never took our grant; otherwise ALARM                          |
 | SOLO(X)          | RENEW at our epoch | renew the lease (last-man-standing: sticky after ``last_man_window``)    |
 | SOLO(X)          | any, epoch < ours  | send the persisted grant again (recorded once per epoch)                 |
 | SOLO(X)          | SOLO               | fresh grant at epoch+1 (X froze or restarted; same copy, no one else)    |
@@ -34,6 +42,7 @@ from dataclasses import replace
 from quorum.core.config import Consistency, Policy, QuorumConfig, Site
 from quorum.core.messages import (
     Action,
+    Alarm,
     Decision,
     ForcedTakeover,
     Input,
@@ -85,6 +94,10 @@ class WitnessMachine:
         self.operator_timeout = 2 * config.regrant_wait
         self.fenced_epoch: int | None = None  # epoch granted with the other site confirmed fenced
         self.resent_epoch: int | None = None  # the persisted grant last sent again (recorded once)
+        # no durable state (a new pair, or a lost database): the sites' reports are all the witness
+        # has, so it adopts higher epochs until it has heard both sites or minted an epoch itself
+        self.recovering = durable is None
+        self.alarmed: dict[Site, tuple[int, Role]] = {}  # last claim alarmed per site (one line each)
 
     # ---- public API ------------------------------------------------------------------------------------
     def handle(self, now: float, event: Input) -> list[Action]:
@@ -169,27 +182,53 @@ class WitnessMachine:
 
     def _on_request(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
         x = req.site
-        self.last_seen[x] = now
-        self.last_request[x] = req
         d = self.d
-        if req.epoch > d.epoch:
-            self._adopt(now, req, acts)
-            d = self.d
-        elif (
+        same_epoch_claim = (
             req.epoch == d.epoch
             and req.role is Role.SOLO
             and d.mode is Mode.SOLO
             and d.holder is not None
             and d.holder is not req.site
             and self.fenced_epoch != d.epoch
-        ):
-            # x serves alone at an epoch we granted to the other site: x minted it itself as the
-            # pre-elected winner, so the other site had committed to x and never used our grant
-            # (a grant answering a request sent just before its commitment). x holds the epoch.
+        )
+        if req.epoch > d.epoch or same_epoch_claim:
+            why = self._unaccountable(req)
+            if why is not None:
+                # a site's claim is not the witness's truth: alarm, refuse, change nothing
+                if self.alarmed.get(x) != (req.epoch, req.role):
+                    self.alarmed[x] = (req.epoch, req.role)
+                    acts.append(Alarm(x, req.epoch, why))
+                acts.append(self._reply(req, Verdict.DENY, why))
+                return
+        self.last_seen[x] = now
+        self.last_request[x] = req
+        holder_claim = req.role is Role.SOLO or (req.want is Want.RENEW and req.current)
+        if self.recovering and req.epoch == d.epoch and d.mode is Mode.SOLO and d.holder is None:
+            # recovering, the holder not yet known: the site that held the epoch alone says so (its
+            # lease may have run out while we were away: a FROZEN site asking to renew)
+            if holder_claim:
+                self._adopt(now, req, acts)
+                d = self.d
+        if req.epoch > d.epoch or same_epoch_claim:
+            # a higher epoch the witness can account for (see ``_unaccountable``), or x serving alone
+            # at an epoch we granted to the other site: x minted it itself as the pre-elected winner,
+            # so the other site had committed to x and never used our grant (a grant answering a
+            # request sent just before its commitment). x holds the epoch.
             self._adopt(now, req, acts)
             d = self.d
-        if req.preelected is not None and req.epoch == d.epoch and d.preelected is None:
-            # the pair agreed who wins a split at this epoch; the winner may serve alone without us
+        if self.recovering and len(self.last_request) == 2:
+            # both sites heard: what they reported is now the witness's own durable truth
+            self.recovering = False
+            acts.append(PersistWitness(self.d))
+        if (
+            req.preelected is not None
+            and req.epoch == d.epoch
+            and d.preelected is None
+            and (d.mode is Mode.MIRRORED or d.holder is None)
+        ):
+            # the pair agreed who wins a split at this epoch; the winner may serve alone without us.
+            # (A pair pre-elects only once we told it it is mirrored at this epoch: never at an epoch
+            # we granted to one site; with the holder unknown, after a lost state, it may have.)
             self._persist(replace(d, preelected=req.preelected), acts)
             acts.append(Decision(d.epoch, d.holder, d.mode, f"pre-election recorded: {req.preelected} wins"))
             d = self.d
@@ -213,11 +252,57 @@ class WitnessMachine:
         else:
             acts.append(self._reply(req, Verdict.OK))
 
+    def _unaccountable(self, req: WitnessRequest) -> str | None:
+        """Why the witness cannot adopt the epoch ``req`` claims (``None``: it can).
+
+        Epochs come from the witness, so a site can legitimately hold one the witness does not know
+        in two cases only: the witness lost its state (``recovering``), or a pre-elected winner
+        minted the next epoch itself while the pair was mirrored at ours. Anything else is a site
+        that is wrong (misconfigured, buggy, or lying) and must not move the pair.
+        """
+        d = self.d
+        if self.recovering:
+            return None
+        x = req.site
+        claim = x if req.role is Role.SOLO else req.solo_holder
+        if req.epoch == d.epoch:  # x claims an epoch we granted to the other site
+            h = d.holder
+            last = self.last_request.get(h) if h is not None else None
+            if (
+                self.cfg.pre_election
+                and d.from_mirrored
+                and last is not None
+                and last.epoch < d.epoch
+                and last.preelected is x
+            ):
+                return None  # the holder committed to x's pre-election and never took our grant
+            return (
+                f"{x} claims to serve alone at epoch {req.epoch}, which the witness granted to {h}"
+                f" (no pre-election of {x} can account for it): not adopted"
+            )
+        if req.epoch == d.epoch + 1 and d.mode is Mode.MIRRORED and self.cfg.pre_election:
+            peer = self.last_request.get(x.peer)
+            if claim is not None and claim in d.current and d.preelected in (None, claim):
+                return None  # a pre-elected winner minted the next epoch without us
+            if peer is not None and peer.epoch == req.epoch:
+                return None  # both sites report the next epoch: it exists
+        return (
+            f"{x} reports epoch {req.epoch} ({req.role.value}) but the witness holds epoch {d.epoch}"
+            f" ({d.mode.value}) and nothing it knows can account for it: not adopted"
+        )
+
     def _adopt(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
-        """A site reports an epoch above ours: a pre-elected winner served alone without us."""
-        holder = req.site if req.role is Role.SOLO else req.solo_holder
+        """A site reports an epoch above ours that ``_unaccountable`` accepted: a pre-elected winner
+        served alone without us, or we are recovering a lost state from the sites' reports."""
+        holder_claim = req.role is Role.SOLO or (self.recovering and req.want is Want.RENEW and req.current)
+        holder = req.site if holder_claim else req.solo_holder
         new = replace(
             self.d,
+            from_mirrored=(
+                self.d.from_mirrored
+                if req.epoch == self.d.epoch
+                else self.d.mode is Mode.MIRRORED and req.epoch == self.d.epoch + 1
+            ),
             epoch=req.epoch,
             mode=Mode.SOLO,
             holder=holder,
@@ -265,8 +350,10 @@ class WitnessMachine:
             and d.preelected is None  # a pre-elected winner may mint epoch+1 itself: never race it
         ):
             tie = self.cfg.preferred_site if self.cfg.auto_failback else d.tie_site
+            self.recovering = False  # the witness mints an epoch: from now on it is its own truth
             new = replace(
                 d,
+                from_mirrored=False,
                 epoch=d.epoch + 1,
                 mode=Mode.MIRRORED,
                 holder=None,
@@ -397,8 +484,10 @@ class WitnessMachine:
         tie = d.tie_site
         if failover and move_tie and not self.cfg.auto_failback:
             tie = x
+        self.recovering = False  # the witness mints an epoch: from now on it is its own truth
         new = replace(
             d,
+            from_mirrored=d.mode is Mode.MIRRORED,
             epoch=d.epoch + 1,
             mode=Mode.SOLO,
             holder=x,

@@ -37,6 +37,7 @@ _CLASSES: dict[str, type[Any]] = {
         m.PersistWitness,
         m.PersistSite,
         m.Decision,
+        m.Alarm,
         m.OperatorResult,
     )
 }

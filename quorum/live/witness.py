@@ -30,6 +30,7 @@ from starlette.types import Send as Send_
 
 from quorum.core import (
     Action,
+    Alarm,
     Decision,
     Input,
     Maintenance,
@@ -79,6 +80,7 @@ class Metrics:
     auth_failures: int = 0
     bad_requests: int = 0
     decisions: int = 0
+    alarms: int = 0
     events: int = 0
     event_duplicates: int = 0
 
@@ -164,7 +166,7 @@ class WitnessService:
         ``synchronous=FULL``) before any reply leaves: a crash never keeps a grant without its line."""
         acts = p.machine.handle(time.monotonic(), event)
         persisted = False
-        if not any(isinstance(a, PersistWitness | Decision) for a in acts):
+        if not any(isinstance(a, PersistWitness | Decision | Alarm) for a in acts):
             return acts  # a plain heartbeat: nothing to write
         with self.store.transaction():
             for a in acts:
@@ -174,6 +176,11 @@ class WitnessService:
                 elif isinstance(a, Decision):
                     self.metrics.decisions += 1
                     self.store.record_decision(p.name, a)
+                elif isinstance(a, Alarm):
+                    # a claim the witness refused to believe: an audit line and a log line, nothing else
+                    self.metrics.alarms += 1
+                    self.store.record(p.name, "alarm", actor, a.detail, epoch=a.epoch)
+                    log.warning("pair %s: ALARM: %s", p.name, a.detail)
         if self.stop_after_grant is not None and persisted:
             self._maybe_stop_after_grant(acts)
         return acts
@@ -213,6 +220,7 @@ class WitnessService:
             "policy": p.cfg.quorum.policy.value,
             "durable": durable,
             "lease_live": m.lease_live(now),
+            "recovering": m.recovering,
             "tie_site": m.tie().value,
             "pending_operator": type(m.pending).__name__ if m.pending else None,
             # on/off is the machine's durable state; the table adds who-knows-why: reason and time
@@ -238,6 +246,9 @@ class WitnessService:
             f"quorum_witness_bad_requests_total {mt.bad_requests}",
             "# TYPE quorum_witness_decisions_total counter",
             f"quorum_witness_decisions_total {mt.decisions}",
+            "# HELP quorum_witness_alarms_total Site claims the witness refused to believe.",
+            "# TYPE quorum_witness_alarms_total counter",
+            f"quorum_witness_alarms_total {mt.alarms}",
             "# TYPE quorum_witness_events_total counter",
             f"quorum_witness_events_total {mt.events}",
             f"quorum_witness_event_duplicates_total {mt.event_duplicates}",

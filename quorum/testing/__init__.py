@@ -15,12 +15,12 @@ Users property-test their own configurations with exactly what our own tests use
 """
 
 from quorum.testing.driver import Driver, TraceEntry
-from quorum.testing.explore import CheckReport, explore, replay
+from quorum.testing.explore import CheckReport, explore, replay, sample_schedules
 from quorum.testing.invariants import PROPERTIES, SAFETY, Checker, Violation, liveness_promise
 from quorum.testing.run import RunResult, run_schedule
 from quorum.testing.schedule import Schedule, Step, describe_step
 from quorum.testing.stateful import make_state_machine
-from quorum.testing.strategies import benign_schedules, fault_steps, schedules
+from quorum.testing.strategies import benign_schedules, fault_steps, lie_steps, schedules
 
 __all__ = [
     "PROPERTIES",
@@ -37,9 +37,11 @@ __all__ = [
     "describe_step",
     "explore",
     "fault_steps",
+    "lie_steps",
     "liveness_promise",
     "make_state_machine",
     "replay",
     "run_schedule",
+    "sample_schedules",
     "schedules",
 ]

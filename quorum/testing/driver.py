@@ -29,6 +29,7 @@ from typing import Any
 
 from quorum.core import (
     Action,
+    Alarm,
     CheckPromotion,
     Decision,
     ForcedTakeover,
@@ -51,9 +52,11 @@ from quorum.core import (
     StartResync,
     Switchover,
     Verdict,
+    Want,
     WitnessDurable,
     WitnessMachine,
     WitnessReply,
+    WitnessRequest,
 )
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import (
@@ -66,6 +69,7 @@ from quorum.testing.schedule import (
     Heal,
     HealAll,
     Isolate,
+    Lie,
     MaintenanceStep,
     Pause,
     Restart,
@@ -136,7 +140,7 @@ class TraceEntry:
     """One line of a run's timeline (flat record: drops into a DataFrame)."""
 
     t: float
-    kind: str  # "fault", "role", "decision", "violation", "operator", "note"
+    kind: str  # "fault", "role", "decision", "alarm", "violation", "operator", "note"
     node: str
     text: str
 
@@ -184,7 +188,9 @@ class Driver:
         self.site_store: dict[Site, SiteDurable | None] = dict.fromkeys(SITES)
         self.witness_store: WitnessDurable | None = None
         self.sites: dict[Site, SiteMachine] = {s: SiteMachine(config, s, 0.0) for s in SITES}
-        self.witness = WitnessMachine(config, 0.0)
+        # a pair installed together: the witness starts from its initial durable state, not "lost"
+        self.witness = WitnessMachine(config, 0.0, WitnessDurable(tie_site=config.preferred_site))
+        self.alarms = 0
         self.timer_at: dict[str, float | None] = dict.fromkeys(NODES)
         self.last_fired: dict[str, float] = {}
         self.resyncs: dict[Site, Resync] = {}
@@ -379,6 +385,9 @@ class Driver:
                 self._push(self.now + self.cfg.heartbeat_interval / 2, "check", (node, a.epoch))
             elif isinstance(a, Decision):
                 self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
+            elif isinstance(a, Alarm):
+                self.alarms += 1
+                self.note("alarm", "W", a.detail)
             else:
                 self.note("operator", node, f"{a.detail}")
 
@@ -542,6 +551,8 @@ class Driver:
         elif isinstance(step, CrashAfterPersist):
             if self.up[step.node]:
                 self.crash_after_persist.add(step.node)
+        elif isinstance(step, Lie):
+            self._lie(step)
         elif isinstance(step, TakeoverStep):
             if step.fence:
                 self._crash(Site(step.to).peer.value)
@@ -550,6 +561,32 @@ class Driver:
                     "W",
                     ForcedTakeover(Site(step.to), allow_data_loss=True, fence_confirmed=step.fence),
                 )
+
+    def _lie(self, step: Lie) -> None:
+        """A forged request with ``step.site``'s credentials; the witness's answer goes back to the
+        forger (over its own connection), never to the real site. S1-S3 keep being checked on the
+        honest processes, and a grant the forger receives still counts for S3."""
+        if not self.up["W"] or self.now < self.paused_until["W"]:
+            return
+        req = WitnessRequest(
+            site=Site(step.site),
+            seq=0,
+            sent_at=0.0,
+            want=Want(step.want),
+            epoch=self.witness.d.epoch + step.ahead,
+            role=Role(step.role),
+            current=step.current,
+            solo_holder=Site(step.solo_holder) if step.solo_holder else None,
+            preelected=Site(step.preelected) if step.preelected else None,
+        )
+        acts = self.witness.handle(self.local("W"), req)
+        for a in acts:
+            if isinstance(a, Send) and isinstance(a.message, WitnessReply):
+                if a.message.verdict in (Verdict.GRANT_SOLO, Verdict.GRANT_MIRROR):
+                    self.checker.on_grant(a.message)
+                self.note("note", "W", f"answer to the forger: {a.message.verdict.value} {a.message.reason}")
+        self._perform("W", [a for a in acts if not isinstance(a, Send)])
+        self._arm("W")
 
     def _stop_flaps(self, key: frozenset[str]) -> None:
         """Pending toggles of a flapping link are dropped: a healed link stays healed."""

@@ -130,6 +130,38 @@ def explore(
     return report
 
 
+def sample_schedules(
+    config: QuorumConfig,
+    n: int,
+    seed: int = 0,
+    *,
+    max_steps: int = 8,
+    horizon: float = 40.0,
+    drift: str = "within",
+    operator: bool = True,
+) -> list[Schedule]:
+    """``n`` schedules drawn by the ``schedules`` strategy, the same ones for the same arguments (for
+    notebooks and comparisons that run one set of fault schedules against several policies)."""
+    out: list[Schedule] = []
+
+    @hypothesis_seed(seed)
+    @settings(
+        max_examples=n,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(schedule_strategy(config, max_steps=max_steps, horizon=horizon, drift=drift, operator=operator))
+    def draw(schedule: Schedule) -> None:
+        if len(out) < n:
+            out.append(schedule)
+
+    draw()
+    return out
+
+
 def load_replay(path: Path) -> tuple[QuorumConfig, Schedule]:
     """Read a file written by ``--save`` (or by hand). Errors name the bad field and value."""
     doc = load_json(path)

@@ -29,6 +29,10 @@ Every step, by its ``fault`` name:
 | crash_after_persist | node                            | the next time ``node`` persists its state (from ``at``  |
 |            |                                          | on), it crashes right after the write, before it sends  |
 |            |                                          | anything that follows (a grant, a heartbeat, a role)    |
+| lie        | site, ahead, role, want, current,        | a process holding ``site``'s token (misconfigured, buggy|
+|            | solo_holder, preelected                  | or hostile) sends the witness one request claiming      |
+|            |                                          | epoch = the witness's epoch + ``ahead``; the reply goes |
+|            |                                          | back to it, not to the real site                        |
 """
 
 from __future__ import annotations
@@ -147,6 +151,17 @@ class CrashAfterPersist(_Step):
     node: Node
 
 
+class Lie(_Step):
+    fault: Literal["lie"] = "lie"
+    site: SiteName
+    ahead: int = Field(ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
+    role: Literal["starting", "mirrored", "solo", "frozen", "fenced"] = "solo"
+    want: Literal["report", "solo", "renew", "mirror"] = "report"
+    current: bool = True
+    solo_holder: SiteName | None = None
+    preelected: SiteName | None = None
+
+
 Step = Annotated[
     Crash
     | Restart
@@ -163,7 +178,8 @@ Step = Annotated[
     | Unhealthy
     | Veto
     | MaintenanceStep
-    | CrashAfterPersist,
+    | CrashAfterPersist
+    | Lie,
     Field(discriminator="fault"),
 ]
 
@@ -210,6 +226,11 @@ def describe_step(s: Step) -> str:
         return "heal all links"
     if isinstance(s, CrashAfterPersist):
         return f"crash {s.node} after its next persist, before it sends"
+    if isinstance(s, Lie):
+        return (
+            f"a process with {s.site}'s token claims witness epoch+{s.ahead} {s.role}"
+            f" (want {s.want}, current {s.current}, holder {s.solo_holder}, pre-elected {s.preelected})"
+        )
     return f"{s.fault} {s.node}"
 
 

@@ -34,6 +34,7 @@ from quorum.testing.schedule import (
     Heal,
     HealAll,
     Isolate,
+    Lie,
     MaintenanceStep,
     Pause,
     Restart,
@@ -135,6 +136,46 @@ def fault_steps(
     return st.one_of(options)
 
 
+def lie_steps(horizon: float = 40.0) -> st.SearchStrategy[Step]:
+    """A lying or misconfigured site: one forged request to the witness with a site's credentials.
+
+    The claims are about epochs, the witness's own currency: an epoch above the witness's
+    (``ahead`` 1, the one a pre-elected winner may mint, or far above), or serving alone at the
+    witness's epoch. What a site says about its mirror at the witness's epoch is not drawn: the
+    witness cannot check a mirror and trusts a site's token for it (README, "What the witness
+    trusts").
+    """
+    at = _times(horizon)
+    site = st.sampled_from(SITES)
+    maybe_site = st.one_of(st.none(), site)
+    roles = st.sampled_from(["solo", "mirrored", "frozen", "fenced", "starting"])
+    wants = st.sampled_from(["report", "solo", "renew", "mirror"])
+    ahead = st.one_of(st.just(1), st.integers(2, 60))
+    above = st.builds(
+        Lie,
+        at=at,
+        site=site,
+        ahead=ahead,
+        role=roles,
+        want=wants,
+        current=st.booleans(),
+        solo_holder=maybe_site,
+        preelected=maybe_site,
+    )
+    same = st.builds(
+        Lie,
+        at=at,
+        site=site,
+        ahead=st.just(0),
+        role=st.just("solo"),
+        want=st.sampled_from(["report", "renew", "solo"]),
+        current=st.booleans(),
+        solo_holder=maybe_site,
+        preelected=maybe_site,
+    )
+    return st.one_of(above, same)
+
+
 def schedules(
     config: QuorumConfig,
     *,
@@ -142,14 +183,19 @@ def schedules(
     horizon: float = 40.0,
     drift: str = "within",
     operator: bool = True,
+    lies: bool = False,
 ) -> st.SearchStrategy[Schedule]:
-    """Whole fault schedules: up to ``max_steps`` faults, plus a seed for the network's draws."""
+    """Whole fault schedules: up to ``max_steps`` faults, plus a seed for the network's draws.
+
+    ``lies`` mixes in ``lie_steps``: a site whose claims to the witness are false.
+    """
+    step = fault_steps(config, horizon=horizon, drift=drift, operator=operator)
+    if lies:
+        step = st.one_of(step, lie_steps(horizon))
     return st.builds(
         Schedule,
         seed=st.integers(0, 2**16),
-        steps=st.lists(
-            fault_steps(config, horizon=horizon, drift=drift, operator=operator), max_size=max_steps
-        ).map(lambda xs: tuple(sorted(xs, key=lambda s: s.at))),
+        steps=st.lists(step, max_size=max_steps).map(lambda xs: tuple(sorted(xs, key=lambda s: s.at))),
     )
 
 
@@ -198,4 +244,4 @@ def benign_schedules(
     )
 
 
-__all__ = ["benign_schedules", "fault_steps", "schedules"]
+__all__ = ["benign_schedules", "fault_steps", "lie_steps", "schedules"]

@@ -1,0 +1,486 @@
+"""Availability with confidence: independent replications, intervals on every figure, a stopping rule.
+
+Theory. Replication ``i`` runs ``replication_years`` of years mode (:func:`sim.years.run_replication`)
+with its own seed stream ``SeedSequence(seed, spawn_key=(i,))`` (the ``i``-th child of
+``SeedSequence(seed).spawn``: no two replications share a stream). Replications run in batches on an
+executor (:mod:`sim.executors`) and are aggregated in replication order; the batch sizes depend only on the
+results so far, never on the executor or its worker count, so a seed gives the same figures everywhere.
+
+After each batch the unavailability's interval is computed; the run stops once its half-width relative to
+the estimate is at most ``precision`` (and at least ``min_replications`` replications ran), or when
+``max_years`` simulated years are spent, saying the precision was not reached.
+
+Estimators of the unavailability ``U`` (``estimator``):
+
+* ``plain``: the mean of the replications' downtime ``Y_i`` over the horizon ``h``; Student-t interval.
+* ``control``: ``Z_i = Y_i - X_i + U_s h`` where ``X_i`` is the structural downtime of the *same* sampled
+  history (:mod:`sim.structure`) and ``U_s`` the exact steady-state structural unavailability (CTMC,
+  :mod:`sim.analytic`). The quorum changes the downtime by the seconds of detection and failover, so ``Y``
+  and ``X`` are almost perfectly correlated and ``Var Z << Var Y``; the reported variance reduction factor
+  is ``Var Y / Var Z`` (sample variances). ``Z`` estimates the *steady-state* unavailability: the start-up
+  transient (every run starts with everything up) is the same in ``Y`` and ``X`` and cancels, while the
+  plain mean sits below the steady state by about ``U x MTTR / h`` (0.2 % for the two-of-three model).
+* ``auto``: ``control`` when every law is exponential (the exact model exists), else ``plain``.
+
+Other figures: rates per year (outages, failovers, data lost, split-brain seconds, months below the SLA)
+have Student-t intervals over replications; percentiles (yearly downtime, outage durations) have
+distribution-free order-statistic intervals (binomial); the mean time between outages inverts the outage
+rate's interval. A bound that does not exist (too few samples, a rate whose interval reaches 0) is
+``None`` (JSON ``null``), never infinity or NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim import scenario as S
+from sim.executors import Executor, LocalExecutor
+from sim.years import YEAR, run_replication
+
+ESTIMATORS = ("auto", "plain", "control")
+DEFAULT_MAX_YEARS = 100_000.0
+FULL_MONTH_S = 28 * 86400.0
+
+
+class RequestError(ValueError):
+    """A malformed request (one line naming the option and the value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure with its interval (``None``: no bound exists) and the method that gave it."""
+
+    mean: float | None
+    low: float | None
+    high: float | None
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mean": _num(self.mean),
+            "low": _num(self.low),
+            "high": _num(self.high),
+            "method": self.method,
+        }
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """What the estimator keeps of one replication."""
+
+    index: int
+    years: float
+    downtime_s: float
+    structural_downtime_s: float
+    outages: int
+    outage_durations_s: tuple[float, ...]
+    failovers: int
+    data_lost_bytes: float
+    split_brain_s: float
+    months: int
+    months_below_sla: int
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "replication": self.index,
+            "years": self.years,
+            "downtime_s": self.downtime_s,
+            "structural_downtime_s": self.structural_downtime_s,
+            "outages": self.outages,
+            "failovers": self.failovers,
+            "data_lost_bytes": self.data_lost_bytes,
+            "split_brain_s": self.split_brain_s,
+            "months": self.months,
+            "months_below_sla": self.months_below_sla,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    sc: S.Scenario
+    years: float
+    seed: int
+    start: int
+    count: int
+    sla: float
+
+
+def replicate(task: _Task) -> list[Rep]:
+    """Run replications ``start .. start+count-1`` (a module-level function: executors pickle it)."""
+    out = []
+    for i in range(task.start, task.start + task.count):
+        r = run_replication(task.sc, task.years, np.random.SeedSequence(task.seed, spawn_key=(i,)))
+        full = [
+            (d, n) for d, n in zip(r.month_downtime_s, r.month_length_s, strict=True) if n >= FULL_MONTH_S
+        ]
+        out.append(
+            Rep(
+                index=i,
+                years=task.years,
+                downtime_s=r.downtime_s,
+                structural_downtime_s=r.structural_downtime_s,
+                outages=len(r.outage_durations_s),
+                outage_durations_s=tuple(r.outage_durations_s),
+                failovers=r.failovers,
+                data_lost_bytes=r.data_lost_bytes,
+                split_brain_s=r.split_brain_s,
+                months=len(full),
+                months_below_sla=sum(1 for d, n in full if 1.0 - d / n < task.sla),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    replications: int
+    years: float
+    relative_half_width: float | None
+    precision: float
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass
+class AvailabilityReport:
+    scenario: str
+    seed: int
+    confidence: float
+    precision: float
+    precision_reached: bool
+    estimator: str
+    replications: int
+    replication_years: float
+    simulated_years: float
+    figures: dict[str, Figure]
+    variance_reduction_factor: float | None = None
+    exact: dict[str, Any] | None = None
+    comparison: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    reps: list[Rep] = field(default_factory=list, repr=False)
+    elapsed_s: float = 0.0
+    workers: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able (no infinity or NaN); ``run`` holds what depends on the machine (time, workers)."""
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "confidence": self.confidence,
+            "precision": self.precision,
+            "precision_reached": self.precision_reached,
+            "estimator": self.estimator,
+            "variance_reduction_factor": _num(self.variance_reduction_factor),
+            "replications": self.replications,
+            "replication_years": self.replication_years,
+            "simulated_years": self.simulated_years,
+            **{k: f.to_dict() for k, f in self.figures.items()},
+            "exact": self.exact,
+            "comparison": self.comparison,
+            "notes": list(self.notes),
+            "run": {"elapsed_s": self.elapsed_s, "workers": self.workers},
+        }
+
+
+# ---- statistics -------------------------------------------------------------------------------------
+def t_quantile(confidence: float, df: int) -> float:
+    from scipy.special import stdtrit
+
+    return float(stdtrit(max(df, 1), 0.5 + confidence / 2.0))
+
+
+def mean_interval(
+    xs: np.ndarray,
+    confidence: float,
+    method: str,
+    scale: float = 1.0,
+    bounds: tuple[float, float] | None = None,
+) -> Figure:
+    """Mean with a Student-t interval; ``bounds``: the quantity's range (the interval is clipped to it)."""
+    n = len(xs)
+    m = float(xs.mean()) * scale
+    if n < 2:
+        return Figure(m, None, None, method)
+    half = t_quantile(confidence, n - 1) * float(xs.std(ddof=1)) / math.sqrt(n) * abs(scale)
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(bounds[0], lo), min(bounds[1], hi)
+    return Figure(m, lo, hi, method)
+
+
+def quantile_interval(xs: np.ndarray, q: float, confidence: float, what: str) -> Figure:
+    """Sample quantile with a distribution-free interval from order statistics (binomial)."""
+    n = len(xs)
+    if n == 0:
+        return Figure(None, None, None, f"{what}: no samples")
+    from scipy.special import bdtr
+
+    s = np.sort(xs)
+    point = float(np.quantile(s, q))
+    alpha = 1.0 - confidence
+    cdf = bdtr(np.arange(n + 1), n, q)  # P(Bin(n, q) <= k)
+    low_k = np.nonzero(cdf <= alpha / 2)[0]
+    high_k = np.nonzero(cdf >= 1 - alpha / 2)[0]
+    low = float(s[low_k[-1]]) if len(low_k) else None  # order statistic X_(k+1), 0-based s[k]
+    high = float(s[high_k[0]]) if len(high_k) and high_k[0] < n else None
+    return Figure(point, low, high, f"{what}: sample quantile, order-statistic interval (binomial)")
+
+
+# ---- the engine -------------------------------------------------------------------------------------
+def _check(precision: float, confidence: float, max_years: float | None, sla: float, estimator: str) -> None:
+    if not (math.isfinite(precision) and 0 < precision <= 1):
+        raise RequestError(f"--precision must be a relative half-width in (0, 1] (got {precision})")
+    if not (math.isfinite(confidence) and 0 < confidence < 1):
+        raise RequestError(f"--confidence must be in (0, 1) (got {confidence})")
+    if max_years is not None and not (math.isfinite(max_years) and max_years > 0):
+        raise RequestError(f"--max-years must be a positive number of years (got {max_years})")
+    if not (math.isfinite(sla) and 0 < sla < 1):
+        raise RequestError(f"--sla must be a fraction in (0, 1), e.g. 0.98 (got {sla})")
+    if estimator not in ESTIMATORS:
+        raise RequestError(f"--estimator must be one of {', '.join(ESTIMATORS)} (got {estimator!r})")
+
+
+def _batches(executor: Executor, task: _Task) -> Iterator[Rep]:
+    """The replications of ``task``, in order, spread over the executor in chunks."""
+    chunk = max(1, math.ceil(task.count / (4 * max(1, executor.workers))))
+    tasks = [
+        _Task(task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla)
+        for s in range(task.start, task.start + task.count, chunk)
+    ]
+    for reps in executor.map(replicate, tasks):
+        yield from reps
+
+
+def estimate(
+    sc: S.Scenario,
+    *,
+    precision: float = 0.1,
+    confidence: float = 0.95,
+    max_years: float | None = None,
+    seed: int = 0,
+    executor: Executor | None = None,
+    estimator: str = "auto",
+    sla: float = 0.98,
+    progress: Callable[[Progress], None] | None = None,
+    replication_years: float = 1.0,
+    min_replications: int = 20,
+    exact: bool = False,
+) -> AvailabilityReport:
+    """Estimate the availability of ``sc`` to ``precision`` (relative half-width of the unavailability's
+    interval) at ``confidence``. ``exact``: also solve the exact model and compare (raises
+    :class:`sim.analytic.NotExactError` when the scenario has none). Raises :class:`RequestError` for a
+    malformed request."""
+    from sim.analytic import ExactResult, NotExactError
+    from sim.analytic import exact as solve
+
+    _check(precision, confidence, max_years, sla, estimator)
+    if not (math.isfinite(replication_years) and replication_years > 0):
+        raise RequestError(f"replication_years must be positive (got {replication_years})")
+    cap_years = DEFAULT_MAX_YEARS if max_years is None else max_years
+    rep_years = min(replication_years, cap_years / min_replications)
+    max_reps = max(2, math.floor(cap_years / rep_years + 1e-9))
+    notes: list[str] = []
+    ex: ExactResult | None = None
+    if exact or estimator in ("auto", "control"):
+        try:
+            ex = solve(sc)
+        except NotExactError as e:
+            if exact or estimator == "control":
+                raise
+            notes.append(f"plain estimator: no exact model ({e})")
+    use_control = ex is not None and estimator in ("auto", "control")
+    own = executor is None
+    ex_ = executor if executor is not None else LocalExecutor()
+    reps: list[Rep] = []
+    t0 = time.perf_counter()
+    h = rep_years * YEAR
+    mu_x = ex.unavailability * h if ex is not None else 0.0  # steady state: the start-up transient cancels
+    rel: float | None = None
+    try:
+        target = min(min_replications, max_reps)
+        while True:
+            reps.extend(_batches(ex_, _Task(sc, rep_years, seed, len(reps), target - len(reps), sla)))
+            z = _observations(reps, use_control, mu_x)
+            fig = mean_interval(z, confidence, "", 1.0 / h)
+            rel = None
+            if fig.mean and fig.high is not None and fig.mean > 0:
+                rel = (fig.high - fig.mean) / fig.mean
+            done = rel is not None and rel <= precision
+            n = len(reps)
+            nxt = max_reps
+            if rel is not None:
+                nxt = min(max_reps, max(n + 1, min(4 * n, math.ceil(n * (rel / precision) ** 2 * 1.1))))
+            else:
+                nxt = min(max_reps, 4 * n)
+            elapsed = time.perf_counter() - t0
+            if progress is not None:
+                eta = None if done or n >= max_reps else elapsed / n * (nxt - n)
+                progress(Progress(n, n * rep_years, rel, precision, elapsed, eta))
+            if done or n >= max_reps:
+                break
+            target = nxt
+    finally:
+        if own:
+            ex_.close()
+    rep = _report(sc, reps, seed, confidence, precision, rel, rep_years, use_control, ex, mu_x, sla, exact)
+    rep.notes[:0] = notes
+    if not rep.precision_reached:
+        rep.notes.append(
+            f"precision {precision:g} not reached within {cap_years:g} simulated years"
+            + ("" if max_years is not None else " (the default --max-years)")
+        )
+    rep.elapsed_s = time.perf_counter() - t0
+    rep.workers = ex_.workers
+    return rep
+
+
+def _observations(reps: list[Rep], control: bool, mu_x: float) -> np.ndarray:
+    y = np.array([r.downtime_s for r in reps])
+    if not control:
+        return y
+    return y - (np.array([r.structural_downtime_s for r in reps]) - mu_x)
+
+
+def _report(
+    sc: S.Scenario,
+    reps: list[Rep],
+    seed: int,
+    conf: float,
+    precision: float,
+    rel: float | None,
+    rep_years: float,
+    control: bool,
+    ex: Any,
+    mu_x: float,
+    sla: float,
+    with_exact: bool,
+) -> AvailabilityReport:
+    h = rep_years * YEAR
+    n = len(reps)
+    y = np.array([r.downtime_s for r in reps])
+    x = np.array([r.structural_downtime_s for r in reps])
+    z = _observations(reps, control, mu_x)
+    method = (
+        "control variate: replication downtime minus the structural downtime of the same history plus its"
+        " exact mean (CTMC), Student t"
+        if control
+        else "plain: mean of replication downtimes, Student t"
+    )
+    if control and ex is not None and ex.approximation:
+        method += f" (exact mean with {ex.approximation})"
+    u = mean_interval(z, conf, method, 1.0 / h)
+    assert u.mean is not None
+    figs: dict[str, Figure] = {"unavailability": u}
+    figs["availability"] = Figure(
+        1.0 - u.mean,
+        None if u.high is None else 1.0 - u.high,
+        None if u.low is None else 1.0 - u.low,
+        "1 - unavailability",
+    )
+    figs["downtime_per_year_s"] = Figure(
+        u.mean * YEAR,
+        None if u.low is None else u.low * YEAR,
+        None if u.high is None else u.high * YEAR,
+        "unavailability x one year",
+    )
+    per_year = y / rep_years
+    for q in (50, 95, 99):
+        figs[f"yearly_downtime_p{q}_s"] = quantile_interval(
+            per_year, q / 100, conf, f"downtime of each {rep_years:g}-year replication, per year"
+        )
+    outages = np.array([r.outages for r in reps], dtype=float) / rep_years
+    pos = (0.0, math.inf)
+    rate = mean_interval(outages, conf, "outages per year: replication means, Student t", bounds=pos)
+    figs["outages_per_year"] = rate
+    mtbo_lo = YEAR / rate.high if rate.high and rate.high > 0 else None
+    mtbo_hi = YEAR / rate.low if rate.low and rate.low > 0 else None
+    figs["mean_time_between_outages_s"] = Figure(
+        YEAR / rate.mean if rate.mean else None,
+        mtbo_lo,
+        mtbo_hi,
+        "one year / outages per year (interval inverted)",
+    )
+    durations = np.array([d for r in reps for d in r.outage_durations_s])
+    for q in (50, 95, 99):
+        figs[f"outage_duration_p{q}_s"] = quantile_interval(
+            durations, q / 100, conf, "all outages pooled (treated as independent)"
+        )
+    tmeth = "replication means, Student t (clipped at 0)"
+    figs["failovers_per_year"] = mean_interval(
+        np.array([r.failovers for r in reps], dtype=float) / rep_years, conf, tmeth, bounds=pos
+    )
+    figs["data_lost_bytes_per_year"] = mean_interval(
+        np.array([r.data_lost_bytes for r in reps]) / rep_years, conf, tmeth, bounds=pos
+    )
+    figs["split_brain_s_per_year"] = mean_interval(
+        np.array([r.split_brain_s for r in reps]) / rep_years, conf, tmeth, bounds=pos
+    )
+    months = np.array([r.months_below_sla / r.months if r.months else 0.0 for r in reps])
+    figs["months_below_sla_fraction"] = mean_interval(
+        months,
+        conf,
+        f"fraction of full calendar months with availability below {sla:g}: {tmeth} (clipped to [0, 1])",
+        bounds=(0.0, 1.0),
+    )
+    figs["months_below_sla_per_year"] = mean_interval(
+        np.array([r.months_below_sla for r in reps], dtype=float) / rep_years,
+        conf,
+        f"full calendar months with availability below {sla:g}, per year: {tmeth}",
+        bounds=pos,
+    )
+    figs["structural_unavailability_mc"] = mean_interval(
+        x,
+        conf,
+        "structural rule on the sampled histories (no detection or failover time): Student t",
+        1.0 / h,
+    )
+    vrf = None
+    if control and n > 1 and float(z.var(ddof=1)) > 0:
+        vrf = float(y.var(ddof=1) / z.var(ddof=1))
+    exact_d = comparison = None
+    if ex is not None and with_exact:
+        exact_d = ex.to_dict()
+        gap = mean_interval(
+            y - x,
+            conf,
+            "quorum minus structural downtime on the same histories, per year: Student t",
+            YEAR / h,
+        )
+        diff = u.mean - ex.unavailability
+        comparison = {
+            "monte_carlo_unavailability": u.mean,
+            "exact_structural_unavailability": ex.unavailability,
+            "difference": diff,
+            "detection_and_failover_per_year_s": gap.to_dict(),
+            "detection_and_failover_unavailability": (gap.mean or 0.0) / YEAR,
+            "share_of_difference_from_detection_and_failover": (
+                _num((gap.mean or 0.0) / YEAR / diff) if diff != 0 else None
+            ),
+        }
+    reached = rel is not None and rel <= precision
+    return AvailabilityReport(
+        scenario=sc.name,
+        seed=seed,
+        confidence=conf,
+        precision=precision,
+        precision_reached=reached,
+        estimator="control" if control else "plain",
+        replications=n,
+        replication_years=rep_years,
+        simulated_years=n * rep_years,
+        figures=figs,
+        variance_reduction_factor=vrf,
+        exact=exact_d,
+        comparison=comparison,
+        reps=reps,
+    )
