@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean live-demo figures
+.PHONY: demo test deep-test bench lint typecheck clean live-demo figures fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ test: $(TSTAMP) lint typecheck
 ## saved to tests/regressions/, which `make test` replays.
 deep-test: $(TSTAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
+
+## fuzz: hypothesis over scenario files, command-line numbers and the witness's HTTP bodies, each case
+## under a time bound; about FUZZ_SECONDS per fuzzer (3 fuzzers); ends with the count of tracebacks,
+## hangs and 500s (exit 1 unless all are 0). A short deterministic version runs in `make test`.
+FUZZ_SECONDS ?= 120
+fuzz: $(TSTAMP)
+	$(BIN)/python -m quorum.testing.fuzz --seconds $(FUZZ_SECONDS)
 
 ## bench: figures, not tests: schedules/s; simulated years/s beside bare SimPy events/s; live failover,
 ## loss, throughput, memory. About 25 minutes: live failover ~2.5 min, 20 % loss ~7 min, throughput

@@ -7,16 +7,17 @@ stderr naming the field and value; never a traceback).
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from pydantic import ValidationError
 
 from quorum.core.config import Policy, QuorumConfig
 from quorum.core.policies import POLICIES
+from quorum.inputs import InputError, dumps, load_yaml, read_text, show
 
 PROPERTY_NAMES = {
     "S1": "no split-brain",
@@ -27,18 +28,16 @@ PROPERTY_NAMES = {
 }
 
 
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
+UsageError = InputError  # bad input from the user: printed as one line, exit status 2
 
 
 def _format_config_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"])
-    value = first.get("input")
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
     where = f"field '{loc}'" if loc else "configuration"
     msg = first["msg"].removeprefix("Value error, ")
-    return f"{source}: {where}: {msg} (got {shown})"
+    shown = f" (got {show(first.get('input'))})" if loc else ""
+    return f"{source}: {where}: {msg}{shown}"
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> QuorumConfig:
@@ -47,18 +46,9 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> QuorumConfig:
     source = "configuration"
     if path is not None:
         source = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"{path}: cannot read: {e.strerror}") from None
-        try:
-            import yaml
-
-            loaded = yaml.safe_load(text) if text.strip() else {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise UsageError(f"{path}: not valid YAML/JSON{where}") from None
+        loaded, _ = load_yaml(read_text(path), source)
+        if loaded is None:
+            loaded = {}
         if not isinstance(loaded, dict):
             raise UsageError(
                 f"{path}: expected a mapping of configuration fields, got {type(loaded).__name__}"
@@ -96,7 +86,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = run_schedule(config, schedule, trace=True)
         if args.json:
             print(
-                json.dumps(
+                dumps(
                     {
                         "policy": config.policy.value,
                         "replayed": str(args.replay),
@@ -148,7 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UsageError(f"--save: cannot write {args.save}: {e.strerror}") from None
     if args.json:
-        print(json.dumps(report.as_json(), indent=2))
+        print(dumps(report.as_json(), indent=2))
     else:
         _print_report(report, args)
     return 1 if report.counterexample is not None else 0
@@ -222,22 +212,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PipeSafe:
+    """Standard output that goes quiet when its reader leaves (``quorum ... | head``).
+
+    Without it a closed pipe raises ``BrokenPipeError`` from whichever ``print`` fills the buffer,
+    and a check that passed exits 1 with a traceback; with it the command finishes and keeps its
+    exit status. The descriptor is pointed at /dev/null so the interpreter's last flush is quiet too.
+    """
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self.broken = False
+
+    def _gone(self) -> None:
+        self.broken = True
+        try:
+            fd = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(fd, self.inner.fileno())
+            os.close(fd)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self.inner.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.inner.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    stdout = sys.stdout
+    safe = _PipeSafe(stdout)
+    sys.stdout = cast(TextIO, safe)
     try:
         code: int = args.func(args)
+        safe.flush()
     except UsageError as e:
         print(f"quorum: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("quorum: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m quorum.cli`` runs this file as ``__main__``: call the imported module's ``main``, so
+    # that the ``UsageError`` it catches is the class the subcommands raise (one line, exit 2)
+    from quorum.cli import main as _main
+
+    sys.exit(_main())

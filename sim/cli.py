@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from quorum.inputs import InputError, dumps, number
 from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
+
+MAX_YEARS = 1e6
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
+
+
+def years_arg(flag: str, years: float) -> float:
+    """``--years``-style numbers: finite, positive, at most :data:`MAX_YEARS` (for every command)."""
+    return number(flag, years, gt=0, le=MAX_YEARS)
+
+
+def check_plot_path(flag: str, path: Path) -> Path:
+    """A plot file the run will be able to write, checked *before* the run (not after an hour of it)."""
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in PLOT_FORMATS:
+        raise InputError(
+            f"{flag}: {str(path)!r} must end in one of .{', .'.join(PLOT_FORMATS)} (the format is the suffix)"
+        )
+    if path.is_dir():
+        raise InputError(f"{flag}: {str(path)!r} is a directory")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{flag}: cannot write {str(path)!r} ({str(parent)!r} is not a writable directory)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InputError(f"{flag}: cannot write {str(path)!r} (permission denied)")
+    return path
 
 
 def _load(path: str) -> Scenario:
@@ -21,7 +49,7 @@ def _load(path: str) -> Scenario:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(json_schema(), indent=2))
+    print(dumps(json_schema(), indent=2))
     return 0
 
 
@@ -34,35 +62,48 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
 
-    sc = _load(args.file)
     if args.years is not None:
         from sim.years import run_years
 
-        if args.years <= 0:
-            raise UsageError(f"--years must be positive (got {args.years})")
+        years = years_arg("--years", args.years)
+        if args.plot:
+            raise UsageError("--plot does not apply to --years (years mode keeps aggregates, not a timeline)")
+        sc = _load(args.file)
         from sim.yearscheck import check_years
 
-        res = run_years(sc, args.years, args.seed)
         ye = sc.years_expect
-        same = ye is not None and ye.years == args.years and ye.seed == args.seed
+        same = ye is not None and ye.years == years and ye.seed == args.seed
+        if args.check and not same:
+            raise UsageError(
+                f"{args.file}: --check with --years checks the scenario's years_expect block, whose bounds"
+                f" hold for its own years and seed (years={ye.years:g} --seed {ye.seed}, got {years:g} and"
+                f" {args.seed})"
+                if ye is not None
+                else f"{args.file}: --check with --years checks the scenario's years_expect block, and it"
+                " has none (its expect: block describes the fault story: run without --years to check it)"
+            )
+        res = run_years(sc, years, args.seed, _years_progress if sys.stderr.isatty() else None)
         res["expect"] = check_years(sc, res) if same else []  # its bounds hold for its own years and seed
-        print(json.dumps(res, indent=2) if args.json else _years_text(res))
+        print(dumps(res, indent=2) if args.json else _years_text(res))
         failed_years = [x for x in res["expect"] if not x["pass"]]
         if failed_years and not args.json:
             print("\n".join(f"FAIL {x['check']} (got {x['value']})" for x in failed_years))
         return 1 if (args.check and failed_years) else 0
+    if args.no_plot and args.plot:
+        raise UsageError("--no-plot and --plot PNG contradict each other: give one")
+    png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
+    if not args.no_plot:
+        check_plot_path("--plot", png)
+    sc = _load(args.file)
     from sim.report import as_json, check_expect, plot, summary
     from sim.runner import Runner
 
-    if args.no_plot and args.plot:
-        raise UsageError("--no-plot and --plot PNG contradict each other: give one")
     r = Runner(sc, args.seed, keep_samples=not args.no_plot).run()
     if args.json:
-        print(json.dumps(as_json(r, args.seed), indent=2))
+        print(dumps(as_json(r, args.seed), indent=2))
     else:
         print(summary(r, args.seed))
     if not args.no_plot:
-        png = Path(args.plot) if args.plot else Path("out") / f"{Path(args.file).stem}.png"
         plot(r, png)
         if not args.json:
             print(f"plot written to {png}")
@@ -76,6 +117,8 @@ def cmd_availability(args: argparse.Namespace) -> int:
     from sim.availability import RequestError, estimate
     from sim.executors import ExecutorError, make_executor
 
+    if args.max_years is not None:
+        years_arg("--max-years", args.max_years)
     sc = _load(args.file)
     try:
         executor = make_executor(args.executor, args.workers, args.scheduler)
@@ -115,7 +158,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
         except OSError as e:
             raise UsageError(f"--csv {args.csv}: cannot write: {e.strerror}") from None
     d = rep.to_dict()
-    print(json.dumps(d, indent=2) if args.json else _availability_text(d))
+    print(dumps(d, indent=2) if args.json else _availability_text(d))
     return 0
 
 
@@ -186,22 +229,20 @@ def _availability_text(d: dict[str, Any]) -> str:
 
 
 def cmd_tiers(args: argparse.Namespace) -> int:
-    from quorum.cli import UsageError
     from sim.tiers import TIERS, single_site, table_text
 
     rows: list[dict[str, Any]] = [t.to_dict() for t in TIERS.values()]
     if args.verify:
         from sim.replicate import replicate
 
-        if args.outages <= 0:
-            raise UsageError(f"--outages must be positive (got {args.outages})")
+        number("--outages", args.outages, gt=0, le=1e7)
         for row, t in zip(rows, TIERS.values(), strict=True):
             years = args.outages / t.outages_per_year / 10
             fig = replicate(single_site(t.name), years, 10, seed=args.seed)["availability"]
             row["single_site_estimate"] = fig.to_dict()
             row["inside"] = fig.low <= t.availability <= fig.high
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(dumps(rows, indent=2))
         return 0
     print(table_text())
     for row in rows:
@@ -215,41 +256,35 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _years_progress(fraction: float) -> None:
+    width = 30
+    sys.stderr.write(f"\r  [{'#' * int(width * fraction):<{width}}] {fraction:4.0%} of the simulated years")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
-    """Options shared by compare and sweep (the availability engine's, or the replication fallback's)."""
+    """Options shared by compare and sweep (the availability engine's)."""
     from quorum.cli import UsageError
 
     if not 0 < args.precision < 1:
         raise UsageError(f"--precision must be in (0, 1) (got {args.precision})")
-    if args.max_years is not None and args.max_years <= 0:
-        raise UsageError(f"--max-years must be positive (got {args.max_years})")
+    if args.max_years is not None:
+        years_arg("--max-years", args.max_years)
     if not 0 < args.sla < 1:
         raise UsageError(f"--sla must be in (0, 1) (got {args.sla})")
-    if args.years <= 0 or args.replications < 2:
-        raise UsageError(
-            f"--years must be positive and --replications at least 2 (got {args.years}, {args.replications})"
-        )
-    kw: dict[str, Any] = {
-        "precision": args.precision,
-        "max_years": args.max_years,
-        "seed": args.seed,
-        "sla": args.sla,
-        "years": args.years,
-        "replications": args.replications,
-    }
-    if args.executor is not None:
-        import importlib
-        import importlib.util
+    return {"precision": args.precision, "max_years": args.max_years, "seed": args.seed, "sla": args.sla}
 
-        if importlib.util.find_spec("sim.executors") is None:
-            raise UsageError("--executor: no executors in this installation (sim.executors)")
-        try:
-            kw["executor"] = importlib.import_module("sim.executors").make_executor(
-                args.executor, args.workers, None
-            )
-        except ValueError as e:
-            raise UsageError(f"--executor {args.executor}: {e}") from None
-    return kw
+
+def _executor(args: argparse.Namespace) -> Any:
+    from quorum.cli import UsageError
+    from sim.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(args.executor, args.workers, args.scheduler)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
 
 
 def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
@@ -259,20 +294,25 @@ def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
-    from sim.compare import CompareError, compare, plot, rows_flat, text, write_csv, write_json
+    from sim.compare import CompareError, compare, designs, plot, rows_flat, text, write_csv, write_json
 
     sc = _load(args.file)
     names = [n.strip() for n in args.designs.split(",") if n.strip()]
     kw = _engine_kw(args)
     try:
-        res = compare(sc, names, **kw)
+        designs(sc, names)  # every design name checked before anything runs
     except CompareError as e:
         raise UsageError(f"{args.file}: {e}") from None
+    ex = _executor(args)
+    try:
+        res = compare(sc, names, executor=ex, **kw)
+    finally:
+        ex.close()
     csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
     write_csv(rows_flat(res), csv_p)
     write_json(res, json_p)
     plot(res, png_p)
-    print(json.dumps(res, indent=2) if args.json else text(res))
+    print(dumps(res, indent=2) if args.json else text(res))
     if not args.json:
         print(f"written: {csv_p}, {json_p}, {png_p}")
     return 0
@@ -288,14 +328,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         varies = [parse_vary(v) for v in args.vary]
         grid(sc, varies)  # every path and value checked before anything runs
-        rows = sweep(sc, varies, **kw)
     except SweepError as e:
         raise UsageError(f"{args.file}: {e}") from None
+    ex = _executor(args)
+    try:
+        rows = sweep(sc, varies, executor=ex, **kw)
+    finally:
+        ex.close()
     csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
     write_csv(rows, csv_p)
     write_json(rows, json_p)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(dumps(rows, indent=2))
     else:
         paths = [p for p, _ in varies]
         print(
@@ -328,10 +372,11 @@ def _engine_args(p: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--sla", type=float, default=0.98, help="monthly availability promised (default 0.98)")
-    p.add_argument("--years", type=float, default=20.0, help="years per replication (without the engine)")
-    p.add_argument("--replications", type=int, default=10, help="replications (without the engine)")
-    p.add_argument("--executor", default=None, help="the engine's executor (sim.executors)")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)"
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", metavar="DIR", help="directory of the CSV/JSON/PNG (default out/)")
     p.add_argument("--json", action="store_true", help="print JSON")
 

@@ -6,7 +6,7 @@ a bad file raises :class:`ScenarioError` whose one-line message names the file, 
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 
 from quorum.core.config import QuorumConfig
+from quorum.inputs import InputError, load_yaml, read_text, show
 
 Node = Literal["A", "B", "W"]
 SiteName = Literal["A", "B"]
@@ -24,7 +25,7 @@ class ScenarioError(ValueError):
 
 
 class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SiteSpec(_M):
@@ -40,8 +41,13 @@ class Law(_M):
     """A failure or repair law; ``mean`` in seconds (fixed: the value)."""
 
     kind: Literal["exponential", "weibull", "lognormal", "fixed"] = "exponential"
-    mean: float = Field(gt=0)
-    shape: float = Field(default=1.0, gt=0, description="weibull shape k, lognormal sigma")
+    mean: float = Field(gt=0, description="seconds (finite)")
+    shape: float = Field(
+        default=1.0,
+        ge=0.1,
+        le=10,
+        description="weibull shape k, lognormal sigma (0.1 to 10: below, a Weibull's scale overflows)",
+    )
 
 
 class LinkSpec(_M):
@@ -334,6 +340,9 @@ class YearsExpect(_M):
     max: dict[str, float] = Field(default_factory=dict, description="figure -> highest allowed value")
 
 
+MAX_STEPS = 1_000_000  # heartbeats or workload samples in one message-level run
+
+
 class Scenario(_M):
     name: str
     description: str = ""
@@ -360,6 +369,28 @@ class Scenario(_M):
     backups: Backups | None = Field(default=None, description="backup scheme (years mode, sim/backups.py)")
     corruption: Corruption | None = Field(default=None, description="logical corruption law (years mode)")
     years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Scenario:
+        """Ratios, not only signs: a run must stay bounded (a 1e-300 s heartbeat is positive too)."""
+        hb = self.quorum.heartbeat_interval
+        if self.duration / hb > MAX_STEPS:
+            raise ValueError(
+                f"duration: {self.duration:g} s at heartbeat_interval={hb:g} s is {self.duration / hb:.3g}"
+                f" heartbeats, more than {MAX_STEPS:,}: shorten duration or lengthen the interval"
+            )
+        if self.duration / self.write_interval > MAX_STEPS:
+            raise ValueError(
+                f"duration: {self.duration:g} s at write_interval={self.write_interval:g} s is"
+                f" {self.duration / self.write_interval:.3g} samples, more than {MAX_STEPS:,}"
+            )
+        for i, want in enumerate(self.expect.serving):
+            if want.at > self.duration:
+                raise ValueError(
+                    f"expect.serving.{i}.at: {want.at:g} s is after the end of the run (duration"
+                    f" {self.duration:g} s): it would never be checked"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refs(self) -> Scenario:
@@ -409,13 +440,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 
 def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or "syntax error"
-        raise ScenarioError(f"{source}{where}: not valid YAML: {problem}") from None
+        data, root = load_yaml(text, source)
+    except InputError as e:
+        raise ScenarioError(str(e)) from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a mapping of scenario fields")
     try:
@@ -424,10 +451,9 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
         first = e.errors()[0]
         loc = tuple(first["loc"])
         msg = first["msg"].removeprefix("Value error, ")
-        if not loc and msg.startswith(
-            ("faults.", "common_cause.")
-        ):  # a cross-reference error names its own field
-            field, _, msg = msg.partition(": ")
+        own = _OWN_FIELD.match(msg)
+        if not loc and own:  # a cross-field error names its own field
+            field, msg = own.group(1), msg[own.end() :]
             loc = tuple(int(p) if p.isdigit() else p for p in field.split("."))
         if loc and loc[0] in _BLOCKS and first["type"] == "value_error" and ": " in msg:
             sub, _, rest = msg.partition(": ")  # a block's own check names the field it is about
@@ -437,13 +463,15 @@ def parse_scenario(text: str, source: str, base: Path | None = None) -> Scenario
         line = _line_of(root, clean)
         where = f":{line}" if line else ""
         value = first.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {json.dumps(value, default=str)[:60]})"
+        shown = "" if isinstance(value, dict) or own else f" (got {show(value)})"
         field = ".".join(str(p) for p in clean) or "(top level)"
         raise ScenarioError(f"{source}{where}: field '{field}': {msg}{shown}") from None
     if sc.replay is not None:
         sc = _with_replay(sc, (base or Path(".")) / sc.replay, source)
     return sc
 
+
+_OWN_FIELD = re.compile(r"^((?:faults|duration|expect|common_cause)(?:\.[A-Za-z0-9_]+)*): ")
 
 _BLOCKS = {"maintenance", "backups", "corruption"}  # blocks whose validators name their field first
 _UNION_TAGS = {
@@ -468,9 +496,9 @@ _UNION_TAGS = {
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from None
+        text = read_text(path)
+    except InputError as e:
+        raise ScenarioError(str(e)) from None
     return parse_scenario(text, str(path), path.parent)
 
 

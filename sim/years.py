@@ -40,6 +40,7 @@ import hashlib
 import itertools
 import math
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -56,6 +57,20 @@ from sim.runner import Runner
 from sim.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
+MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
+
+
+def check_budget(sc: S.Scenario, years: float, events: float) -> None:
+    """Refuse a run that would not end: the ratio of the horizon to the laws, not only their signs."""
+    from quorum.inputs import InputError
+
+    if events > MAX_EVENTS:
+        raise InputError(
+            f"{sc.name}: {years:g} years of these failure laws and windows is about {events:.3g} failures"
+            f" and windows, more than {MAX_EVENTS:,}: shorten the run or lengthen the laws' means"
+        )
+
+
 CALENDAR_START = datetime(2027, 1, 1, tzinfo=UTC)  # month boundaries of every run (a Friday)
 
 Key = tuple[tuple[frozenset[str], float], ...]
@@ -143,6 +158,7 @@ class YearsResult:
     maintenance_windows: int = 0  # planned windows performed (sim.calendar)
     maintenance_skipped: int = 0  # windows skipped: something was down when they opened
     maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
+    maintenance_episode_s: list[float] = field(default_factory=list)  # downtime of each such episode
     corruptions: int = 0  # logical corruptions detected (sim.backups)
     corruptions_unrecoverable: int = 0  # detected after every retention: everything lost
     corruption_downtime_s: float = 0.0  # restore time not already inside another outage
@@ -202,6 +218,7 @@ class Years:
 
         cc = plan(sc, self.laws, self._expand)
         self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
+        check_budget(sc, years, self.expected_events())
         self.down: frozenset[str] = frozenset()
         self.current = frozenset({"A", "B"})  # the structure's current copies
         self.struct_serving = True
@@ -219,6 +236,14 @@ class Years:
         self.users = sum(s.users for s in sc.topology.sites.values())
         self.waiting: dict[str, simpy.Event] = {}
         self.repair_rng: dict[str, random.Random] = {}
+
+    def expected_events(self) -> float:
+        """Failures, shocks and maintenance windows the run is expected to draw over its horizon."""
+        horizon = self.years * YEAR
+        n = sum(horizon / (fail.mean + repair.mean) for fail, repair in self.laws.values())
+        n += sum(horizon / law.mean for _, law, _ in self.shocks)
+        n += sum(horizon / S.PERIOD_S[w.every] for w in self.sc.maintenance)
+        return n
 
     def _expand(self, name: str) -> list[str]:
         if name in self.laws or name in ("A", "B", "W"):
@@ -361,6 +386,7 @@ class Years:
                 merged.append((a, b))
         if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
             r.maintenance_downtime_s += sum(b - a for a, b in merged)
+            r.maintenance_episode_s.append(sum(b - a for a, b in merged))
         for a, b in merged:
             r.downtime_s += b - a
             if b - a >= self.sc.session_timeout:
@@ -468,7 +494,8 @@ class Years:
         return S.Restore(at=at, do="restore", node=comp)
 
     # ---- runs -------------------------------------------------------------------------------------------
-    def replication(self) -> YearsResult:
+    def replication(self, progress: Callable[[float], None] | None = None) -> YearsResult:
+        """One replication; ``progress(fraction)`` is called after each hundredth of the horizon if given."""
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
@@ -476,7 +503,12 @@ class Years:
             self.env.process(window_process(self, w, horizon, CALENDAR_START))
         for name, law, members in self.shocks:
             self.env.process(self._shock(name, law, members))
-        self.env.run(until=horizon)
+        if progress is None:
+            self.env.run(until=horizon)
+        else:
+            for i in range(1, 101):
+                self.env.run(until=horizon * i / 100)
+                progress(i / 100)
         if not self.struct_serving:
             self.r.structural_downtime_s += horizon - self.changed_at
         if self.episode:  # an episode still open at the horizon counts up to the horizon
@@ -504,8 +536,8 @@ class Years:
         r.month_length_s = [b - a for a, b in itertools.pairwise(bounds)]
         return r
 
-    def run(self) -> dict[str, Any]:
-        r = self.replication()
+    def run(self, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        r = self.replication(progress)
         return {
             "scenario": self.sc.name,
             "mode": "years",
@@ -528,6 +560,7 @@ class Years:
             "maintenance_windows": r.maintenance_windows,
             "maintenance_skipped": r.maintenance_skipped,
             "maintenance_downtime_s": r.maintenance_downtime_s,
+            "maintenance_episode_downtime_s": distribution(r.maintenance_episode_s),
             "corruptions": r.corruptions,
             "corruptions_unrecoverable": r.corruptions_unrecoverable,
             "corruption_downtime_s": r.corruption_downtime_s,
@@ -545,5 +578,7 @@ def run_replication(
     return Years(sc, years, seed, stop_when_steady=stop_when_steady).replication()
 
 
-def run_years(sc: S.Scenario, years: float, seed: int = 0) -> dict[str, Any]:
-    return Years(sc, years, seed).run()
+def run_years(
+    sc: S.Scenario, years: float, seed: int = 0, progress: Callable[[float], None] | None = None
+) -> dict[str, Any]:
+    return Years(sc, years, seed).run(progress)

@@ -60,7 +60,8 @@ def test_operator_commands_against_a_lab(lab: Lab, capsys: pytest.CaptureFixture
         "--pair",
         "lab",
     ]
-    lab.settle(1.0)
+    heard = lambda: set(lab.operator("GET", "/v1/state", params={"pair": "lab"})["sites"]) == {"A", "B"}  # noqa: E731
+    lab.wait_for(heard, 30, "the witness has heard both sites")
     assert main(["status", "--json", *common]) == 0
     st = json.loads(capsys.readouterr().out)
     assert st["durable"]["epoch"] == 1 and set(st["sites"]) == {"A", "B"}

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from quorum.core import QuorumConfig
 from quorum.live.certs import init_certs
 from quorum.live.lab import Lab, apply_fault
 
@@ -301,7 +302,14 @@ def _forge(lab: Lab, site: str, **request: object) -> dict[str, object]:
     hostile process holding that token can do."""
     body = {
         "pair": "lab",
-        "request": {"site": site, "seq": 1, "sent_at": 0.0, "current": True, **request},
+        "request": {
+            "site": site,
+            "seq": 1,
+            "sent_at": 0.0,
+            "current": True,
+            "config": QuorumConfig(**lab.quorum).fingerprint(),
+            **request,
+        },
     }
     r = httpx.post(
         f"https://127.0.0.1:{lab.witness_port}/v1/heartbeat",
@@ -358,3 +366,97 @@ def test_a_witness_that_lost_its_database_recovers_the_epoch_from_the_sites(lab:
     assert _forge(lab, "B", want="solo", epoch=9, role="solo")["verdict"] == "deny"
     assert lab.role("A") == "solo"
     finish(lab)
+
+
+# ---- a site that disagrees with its witness (issue 16, item 1) ----------------------------------------
+def test_an_agent_on_a_witness_less_policy_never_serves_beside_the_witness(tmp_path: Path) -> None:
+    """The issue's split-brain: agent B runs ``both-continue`` while the witness arbitrates the pair
+    ``witness-preferred``, and the sites are cut apart. Before the fix B went solo at epoch 2 while the
+    witness granted A epoch 2: both served alone. Now B refuses to start (exit 2, one line naming the
+    field and the policy) and A alone serves."""
+    lab = Lab(tmp_path / "lab", agent_quorum={"B": {"policy": "both-continue"}})
+    try:
+        lab.start(timeout=60, wait=False)
+        lab.wait_for(lambda: (lab.status("A") or {}).get("witness_ok", 0) > 0, 30, "A reaches the witness")
+        lab.settle(1.0)
+        lab.cut("A-B", "B-A")
+        lab.wait_for(lambda: lab.role("A") == "solo", 30, "A serves alone")
+        lab.settle(2.0)
+        lab.close()
+        assert not lab.split_brain(), lab.timeline
+        assert lab.procs["B"].returncode == 2
+        log = (lab.dir / "B.log").read_text()
+        assert "field 'witness'" in log and "both-continue" in log and "Traceback" not in log
+    finally:
+        lab.cleanup()
+
+
+def test_the_witness_refuses_an_agent_whose_settings_differ_and_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Agent B runs ``witness-race`` with a 4 s lease, the pair ``witness-preferred`` with 2 s: every
+    request of B is answered 409 naming ``policy`` and ``lease_duration``; B's status says why it may
+    not serve alone, ``quorum status`` shows the refusal, and when the sites are cut apart only A
+    serves alone (B is never granted anything)."""
+    from quorum.cli import main
+
+    lab = Lab(tmp_path / "lab", agent_quorum={"B": {"policy": "witness-race", "lease_duration": 4.0}})
+    try:
+        lab.start(timeout=60, wait=False)
+
+        def refused() -> bool:
+            st = lab.status("B") or {}
+            return "policy" in str(st.get("promotion_blocked")) and st.get("witness_refused", 0) > 0
+
+        lab.wait_for(refused, 30, "B refused by the witness")
+        state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+        why = state["config"]["refused"]["B"]
+        assert why["fields"] == ["lease_duration", "policy"], why
+        assert "'witness-race' vs 'witness-preferred'" in why["detail"]
+        assert set(state["sites"]) == {"A"}  # a refused site is not even heard
+        common = ["--url", f"https://127.0.0.1:{lab.witness_port}", "--ca", lab.ca]
+        assert main(["status", *common, "--token", lab.tokens["operator"], "--pair", "lab"]) == 0
+        out = capsys.readouterr().out
+        assert "CONFIGURATION REFUSED for site B" in out and "lease_duration" in out
+        hist = lab.operator("GET", "/v1/history", params={"pair": "lab"})["history"]
+        assert sum(h["kind"] == "alarm" for h in hist) == 1  # one alarm, not one per heartbeat
+        lab.cut("A-B", "B-A")
+        lab.wait_for(lambda: lab.role("A") == "solo", 30, "A serves alone")
+        lab.settle(3.0)
+        lab.close()
+        assert not lab.split_brain()
+        assert "solo" not in [o["role"] for o in lab.observed if o["site"] == "B"]
+    finally:
+        lab.cleanup()
+
+
+def test_a_witness_less_agent_does_not_serve_alone_beside_a_peer_on_other_rules(tmp_path: Path) -> None:
+    """B runs ``both-continue`` with no witness (allowed), but its peer A runs the pair's
+    ``witness-preferred``: B has seen A's fingerprint in A's heartbeats, so when the sites are cut
+    apart B does not serve alone beside A.
+
+    Until a site has heard its peer once it cannot know the peer's rules: the start-up race (B losing
+    a peer that has not started yet) is not what this test is about, so the cut comes once B has
+    seen A's fingerprint and the pair is mirrored."""
+    import time
+
+    lab = Lab(tmp_path / "lab", agent_quorum={"B": {"policy": "both-continue"}}, no_witness=("B",))
+    try:
+        lab.start(timeout=60, wait=False)
+
+        def settled() -> bool:
+            a, b = lab.status("A") or {}, lab.status("B") or {}
+            seen = "peer runs configuration" in str(b.get("promotion_blocked"))
+            return seen and a.get("role") == b.get("role") == "mirrored" and a["epoch"] == b["epoch"]
+
+        lab.wait_for(settled, 30, "B has seen that A runs other rules, pair mirrored")
+        cut_at = time.monotonic()
+        lab.cut("A-B", "B-A")
+        lab.wait_for(lambda: lab.role("A") == "solo", 30, "A serves alone")
+        lab.settle(3.0)
+        lab.close()
+        changes = lab.role_changes(since=cut_at)
+        assert any(c["site"] == "A" and c["new"] == "solo" for c in changes), changes
+        assert not any(c["site"] == "B" and c["new"] == "solo" for c in changes), changes
+    finally:
+        lab.cleanup()

@@ -49,6 +49,7 @@ def req(
             "epoch": epoch,
             "role": role,
             "current": True,
+            "config": QCFG.fingerprint(),
         },
     }
 

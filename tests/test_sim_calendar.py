@@ -56,6 +56,8 @@ def test_windows_cost_switchover_seconds_in_the_figures() -> None:
     assert with_cal["maintenance_windows"] >= 230
     per_window = with_cal["maintenance_downtime_s"] / with_cal["maintenance_windows"]
     assert 0 < per_window < 60
+    each = with_cal["maintenance_episode_downtime_s"]  # the seconds of each window's switchovers
+    assert 0 < each["n"] <= with_cal["maintenance_windows"] and 0 < each["p50"] <= each["p95"] <= each["max"]
     assert without["maintenance_windows"] == 0 and without["maintenance_downtime_s"] == 0
     assert with_cal["downtime_s"] > without["downtime_s"]
     assert with_cal["split_brain_s"] == 0 and with_cal["data_lost_bytes"] == 0

@@ -14,7 +14,7 @@ from sim.scenario import load_scenario
 from sim.sweep import SweepError, grid, parse_vary
 
 LIB = Path(__file__).parent.parent / "scenarios"
-SMALL = ["--years", "4", "--replications", "3", "--max-years", "20", "--precision", "0.5"]
+SMALL = ["--max-years", "20", "--precision", "0.5", "--workers", "1"]
 
 
 def test_designs_are_built_from_the_same_sites() -> None:

@@ -18,9 +18,20 @@ configurations that break it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+
+# Numbers and booleans at the edge are strict: `miss_threshold: true` is not 1, `pre_election: 1` is
+# not true, and `nan`/`inf` are refused (allow_inf_nan=False below). A float field still takes an int.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]
+Bool = Annotated[bool, Strict()]
+
+MAX_HEARTBEATS = 100_000  # heartbeats within the liveness bound: more and a checked run is unbounded
 
 
 class Site(StrEnum):
@@ -52,53 +63,66 @@ class Consistency(StrEnum):
     BOUNDED_LOSS = "bounded-loss"
 
 
+SITE_LOCAL_FIELDS = frozenset({"pre_promote_check", "pre_promote_retry"})
+
+
+def settings_differences(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """``field (a X vs b Y)`` for every safety setting that differs, sorted by field name."""
+    return [
+        f"{k} ({mine.get(k)!r} vs {theirs.get(k)!r})"
+        for k in sorted(set(mine) | set(theirs))
+        if mine.get(k) != theirs.get(k)
+    ]
+
+
 class QuorumConfig(BaseModel):
     """Everything the pure core needs to decide; shared by the checker, the simulator and live.
 
     Unknown fields are rejected so a typo in a configuration file is an error, not a silent default.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
 
     policy: Policy = Field(default=Policy.WITNESS_PREFERRED, description="arbitration policy")
     preferred_site: Site = Field(default=Site.A, description="site that wins a tie")
     consistency: Consistency = Field(default=Consistency.SYNCHRONOUS)
 
-    heartbeat_interval: float = Field(default=1.0, gt=0, le=60, description="seconds")
-    miss_threshold: int = Field(default=3, ge=1, le=100, description="missed heartbeats → down")
-    rise_threshold: int = Field(
+    heartbeat_interval: Float = Field(default=1.0, gt=0, le=60, description="seconds")
+    miss_threshold: Int = Field(default=3, ge=1, le=100, description="missed heartbeats → down")
+    rise_threshold: Int = Field(
         default=2,
         ge=1,
         le=100,
         description="consecutive heartbeats before a lost peer counts as back",
     )
-    lease_duration: float = Field(default=10.0, gt=0, le=3600)
-    lease_margin: float = Field(default=3.0, ge=0)
-    max_clock_drift: float = Field(default=0.001, ge=0, lt=0.5, description="ρ, as a rate (0.001 = 1000 ppm)")
-    max_message_delay: float = Field(default=0.5, ge=0, le=60)
+    lease_duration: Float = Field(default=10.0, gt=0, le=3600)
+    lease_margin: Float = Field(default=3.0, ge=0)
+    max_clock_drift: Float = Field(default=0.001, ge=0, lt=0.5, description="ρ, as a rate (0.001 = 1000 ppm)")
+    max_message_delay: Float = Field(default=0.5, ge=0, le=60)
 
-    pre_election: bool = Field(
+    pre_election: Bool = Field(
         default=False,
         description="on witness loss, the connected pair agrees now who wins a later split",
     )
-    keep_active_partition: bool = Field(
+    keep_active_partition: Bool = Field(
         default=False, description="the site that last served alone wins ties"
     )
-    auto_failback: bool = Field(
+    auto_failback: Bool = Field(
         default=False,
         description="after a failover the preferred site regains tie priority once it is mirrored again",
     )
-    last_man_window: float = Field(
+    last_man_window: Float = Field(
         default=60.0,
         gt=0,
+        le=31_557_600,
         description="last-man-standing: seconds alone before the lease becomes sticky",
     )
-    pre_promote_check: bool = Field(
+    pre_promote_check: Bool = Field(
         default=False,
         description="a site runs a pre-promote check (hook) before it asks to serve alone; a failed"
         " check keeps it out of the arbitration",
     )
-    pre_promote_retry: float = Field(
+    pre_promote_retry: Float = Field(
         default=30.0,
         gt=0,
         le=86400,
@@ -124,9 +148,29 @@ class QuorumConfig(BaseModel):
                 f" 2*heartbeat_interval+2*max_message_delay="
                 f"{2 * self.heartbeat_interval + 2 * self.max_message_delay:.6g}"
             )
+        beats = self.liveness_bound() / self.heartbeat_interval
+        if beats > MAX_HEARTBEATS:
+            raise ValueError(
+                f"heartbeat_interval={self.heartbeat_interval:g} is too short for the other timings: the"
+                f" liveness bound ({self.liveness_bound():.6g} s) would span {beats:.3g} heartbeats"
+                f" (at most {MAX_HEARTBEATS:,})"
+            )
         if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE) and self.pre_election:
             raise ValueError(f"pre_election=true needs a witness; policy={self.policy.value} has none")
         return self
+
+    # ---- the configuration fingerprint -------------------------------------------------------------
+    def safety_settings(self) -> dict[str, Any]:
+        """The settings both sites and the witness must share: every field but the site-local
+        pre-promote check (a hook of one site; it only withholds requests, never grants anything)."""
+        dumped = self.model_dump(mode="json", warnings=False)
+        return {k: v for k, v in dumped.items() if k not in SITE_LOCAL_FIELDS}
+
+    def fingerprint(self) -> str:
+        """16 hex digits of SHA-256 over ``safety_settings()`` (canonical JSON): equal fingerprints,
+        equal safety-relevant settings. Every witness request and peer heartbeat carries it."""
+        text = json.dumps(self.safety_settings(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     # ---- derived timings (pure functions of the configuration) ---------------------------------
     @property

@@ -10,6 +10,8 @@ Decision table for a request from site X (Y is the other site):
 
 | durable mode     | X wants            | rule                                                                    |
 |------------------|--------------------|-------------------------------------------------------------------------|
+| any              | another config     | REFUSED: the request's configuration fingerprint is not the pair's; an  |
+|                  | fingerprint        | ALARM once, nothing else (the site is not even counted as heard)        |
 | (no state)       | epoch > ours       | recovering (lost database or new pair, until both sites were heard or   |
 |                  |                    | the witness mints an epoch): adopt the higher epoch first               |
 | MIRRORED         | epoch = ours + 1   | pre-election on, the claimed holder current and not outvoted by a       |
@@ -98,6 +100,8 @@ class WitnessMachine:
         # has, so it adopts higher epochs until it has heard both sites or minted an epoch itself
         self.recovering = durable is None
         self.alarmed: dict[Site, tuple[int, Role]] = {}  # last claim alarmed per site (one line each)
+        self.fingerprint = config.fingerprint()
+        self.refused: dict[Site, str] = {}  # a site's last refused configuration fingerprint
 
     # ---- public API ------------------------------------------------------------------------------------
     def handle(self, now: float, event: Input) -> list[Action]:
@@ -159,6 +163,7 @@ class WitnessMachine:
                 data_loss=data_loss or (verdict is Verdict.GRANT_SOLO and d.lossy),
                 peer_fenced=self._peer_released(req, verdict),
                 reason=reason,
+                config=self.fingerprint,
             ),
         )
 
@@ -183,6 +188,18 @@ class WitnessMachine:
     def _on_request(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
         x = req.site
         d = self.d
+        if req.config and req.config != self.fingerprint:
+            # a site that disagrees with us on the rules does not take part: not even as "heard"
+            refusal = (
+                f"{x} runs configuration {req.config}, the pair's is {self.fingerprint}:"
+                " request refused (its settings differ from the witness's)"
+            )
+            if self.refused.get(x) != req.config:
+                self.refused[x] = req.config
+                acts.append(Alarm(x, req.epoch, refusal))
+            acts.append(self._reply(req, Verdict.REFUSED, refusal))
+            return
+        self.refused.pop(x, None)
         same_epoch_claim = (
             req.epoch == d.epoch
             and req.role is Role.SOLO

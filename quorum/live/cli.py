@@ -142,6 +142,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     if st.get("maintenance") and st["maintenance"]["on"]:
         print(f"MAINTENANCE: {st['maintenance'].get('reason', '')}")
+    cfg = st.get("config") or {}
+    for site, why in sorted((cfg.get("refused") or {}).items()):
+        print(f"CONFIGURATION REFUSED for site {site}: {why['detail']}")
     print(f"{'site':<5} {'role':<9} {'epoch':>5} {'current':<8} {'want':<7} {'last seen':>10}")
     for site, v in sorted(st["sites"].items()):
         print(
@@ -189,12 +192,13 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    from quorum.inputs import number
     from quorum.live.lab import FAULTS, run_lab
 
+    number("--loss", args.loss, ge=0.0, lt=1.0)
+    number("--window", args.window, gt=0.0, le=3600.0)
     if args.fault not in FAULTS:
         raise UsageError(f"--fault must be one of {', '.join(FAULTS)} (got {args.fault!r})")
-    if not 0.0 <= args.loss < 1.0:
-        raise UsageError(f"--loss must be in [0, 1) (got {args.loss})")
     result = run_lab(
         args.fault,
         workdir=Path(args.workdir) if args.workdir else None,

@@ -66,11 +66,17 @@ class Lab:
         loss: float = 0.2,
         loss_window: float = 30.0,
         witness_env: dict[str, str] | None = None,
+        agent_quorum: dict[str, dict[str, Any]] | None = None,
+        no_witness: tuple[str, ...] = (),
     ) -> None:
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="quorum-lab-")
         self.dir = Path(workdir) if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.dir.mkdir(parents=True, exist_ok=True)
         self.quorum = {**LAB_TIMINGS, **(quorum or {})}
+        # per-site overrides of an agent's quorum settings (a misconfigured agent); the witness keeps
+        # ``quorum``
+        self.agent_quorum = agent_quorum or {}
+        self.no_witness = no_witness  # agents configured without a witness
         self.t0 = time.time()
         self.timeline: list[tuple[float, str, str]] = []
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -90,7 +96,7 @@ class Lab:
     def note(self, who: str, text: str) -> None:
         self.timeline.append((time.time() - self.t0, who, text))
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, wait: bool = True) -> None:
         certs = init_certs(self.dir / "certs", names=("server",))
         self.ca = str(certs["ca"])
         for k in ("A", "B", "operator", "peerA", "peerB"):
@@ -122,7 +128,7 @@ class Lab:
             acfg = {
                 "site": s,
                 "pair": "lab",
-                "quorum": self.quorum,
+                "quorum": {**self.quorum, **self.agent_quorum.get(s, {})},
                 "witness": {"url": f"https://127.0.0.1:{w_via[s]}", "token": self.tokens[s], "ca": self.ca},
                 "peer": {
                     "url": f"https://127.0.0.1:{p_via[s]}",
@@ -139,13 +145,16 @@ class Lab:
                 "write_interval": 0.05,
                 "trust_env": False,
             }
+            if s in self.no_witness:
+                del acfg["witness"]
             (self.dir / f"agent{s}.yaml").write_text(yaml.safe_dump(acfg))
         self.start_witness()
         self.wait_for(self.witness_ready, timeout, "witness ready")
         for s in "AB":
             self.start_agent(s)
-        self.wait_for(self.pair_up, timeout, "pair up")
-        self.note("lab", "pair mirrored at epoch 1")
+        if wait:
+            self.wait_for(self.pair_up, timeout, "pair up")
+            self.note("lab", "pair mirrored at epoch 1")
 
     def pair_up(self) -> bool:
         """Both agents mirrored at the same epoch, each seeing its peer and the witness."""

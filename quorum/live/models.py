@@ -13,6 +13,7 @@ from quorum.core import (
     ForcedTakeover,
     Mode,
     PeerHeartbeat,
+    QuorumConfig,
     Role,
     Site,
     Switchover,
@@ -22,6 +23,7 @@ from quorum.core import (
     WitnessRequest,
 )
 
+FINGERPRINT = r"^[0-9a-f]{16}$"  # ``QuorumConfig.fingerprint()``
 PAIR = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
@@ -39,6 +41,7 @@ class WitnessRequestModel(_Body):
     current: bool
     solo_holder: Site | None = None
     preelected: Site | None = None
+    config: str = Field(pattern=FINGERPRINT, description="the site's configuration fingerprint")
 
     def to_core(self) -> WitnessRequest:
         return WitnessRequest(**self.model_dump())
@@ -57,6 +60,7 @@ class WitnessReplyModel(_Body):
     data_loss: bool = False
     peer_fenced: bool = False
     reason: str = ""
+    config: str = ""
 
     @classmethod
     def from_core(cls, r: WitnessReply) -> WitnessReplyModel:
@@ -77,6 +81,7 @@ class PeerHeartbeatModel(_Body):
     holder: Site | None = None
     preelect: Site | None = None
     preelect_ack: Site | None = None
+    config: str = Field(default="", pattern=r"^([0-9a-f]{16})?$")
 
     @classmethod
     def from_core(cls, hb: PeerHeartbeat) -> PeerHeartbeatModel:
@@ -91,10 +96,23 @@ class HeartbeatBody(_Body):
 
     pair: str = PAIR
     request: WitnessRequestModel
+    settings: QuorumConfig | None = Field(
+        default=None,
+        description="the site's quorum settings, sent until the witness has accepted its fingerprint,"
+        " so that a refusal can name the fields that differ",
+    )
 
 
 class HeartbeatReply(_Body):
     reply: WitnessReplyModel | None
+
+
+class ConfigRefused(_Body):
+    """``409`` to a heartbeat whose configuration fingerprint is not the pair's."""
+
+    detail: str
+    differs: list[str] = Field(description="the safety settings that differ (empty: not sent)")
+    reply: WitnessReplyModel
 
 
 class SiteEvent(_Body):

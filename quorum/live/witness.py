@@ -41,9 +41,11 @@ from quorum.core import (
     WitnessMachine,
     WitnessReply,
 )
+from quorum.core.config import settings_differences
 from quorum.live.auth import verify
 from quorum.live.codec import encode
 from quorum.live.models import (
+    ConfigRefused,
     EventsBody,
     EventsReply,
     FailoverBody,
@@ -105,6 +107,8 @@ class WitnessService:
         self.metrics = Metrics()
         self.failures: dict[str, deque[float]] = {}  # client address -> failures in the last minute
         self.verified: dict[bytes, Caller] = {}  # SHA-256 of a token that verified -> its caller
+        # (pair, site) -> why its last heartbeat was refused for its configuration (shown in status)
+        self.config_refused: dict[tuple[str, str], dict[str, Any]] = {}
         for name, p in self.pairs.items():
             self.store.record(name, "start", "witness", f"witness started at epoch {p.machine.d.epoch}")
         self.stop_after_grant = os.environ.get(STOP_AFTER_GRANT_ENV) or None
@@ -226,6 +230,10 @@ class WitnessService:
             # on/off is the machine's durable state; the table adds who-knows-why: reason and time
             "maintenance": {"on": m.d.maintenance, **(self.store.maintenance_note(p.name) or {})},
             "sites": sites,
+            "config": {
+                "fingerprint": m.fingerprint,
+                "refused": {s: v for (pn, s), v in sorted(self.config_refused.items()) if pn == p.name},
+            },
         }
 
     def metrics_text(self) -> str:
@@ -345,11 +353,41 @@ def create_app(settings: WitnessSettings) -> FastAPI:
         if pair not in svc.pairs:
             raise HTTPException(404, f"unknown pair {pair!r}")
 
+    def refuse_config(p: Pair, site: str, body: HeartbeatBody, reply: WitnessReply) -> Response:
+        """409 naming the safety settings in which the site differs from the pair (site vs witness)."""
+        mine = p.cfg.quorum.safety_settings()
+        if body.settings is not None:
+            diffs = settings_differences(body.settings.safety_settings(), mine)
+            fields = [d.split(" ", 1)[0] for d in diffs]
+            detail = (
+                f"site {site}'s configuration differs from pair {p.name!r} at the witness"
+                f" (site vs witness): {'; '.join(diffs)}; nothing decided"
+            )
+        else:
+            fields = []
+            detail = f"{reply.reason}; the site sent no settings to compare field by field"
+        before = svc.config_refused.get((p.name, site))
+        if before is None or before["detail"] != detail:
+            log.warning("pair %s: REFUSED site %s: %s", p.name, site, detail)
+        svc.config_refused[(p.name, site)] = {"detail": detail, "fields": fields, "at": time.time()}
+        out = ConfigRefused(
+            detail=detail,
+            differs=fields,
+            reply=WitnessReplyModel.from_core(reply).model_copy(update={"reason": detail}),
+        )
+        return Response(out.model_dump_json(), status_code=409, media_type="application/json")
+
     @app.post("/v1/heartbeat", response_model=HeartbeatReply)
     async def heartbeat(body: HeartbeatBody, who: CallerDep) -> Response:
         known(body.pair)
         site = body.request.site.value
         p = svc.pair_for(who, body.pair, (site,))
+        if body.settings is not None and body.settings.fingerprint() != body.request.config:
+            raise HTTPException(
+                400,
+                f"settings have fingerprint {body.settings.fingerprint()}, the request says"
+                f" {body.request.config}",
+            )
         acts = svc.call(p, body.request.to_core(), f"site {site}")
         svc.metrics.requests[(p.name, site)] += 1
         reply: WitnessReply | None = None
@@ -358,6 +396,9 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 reply = a.message
         if reply is not None:
             svc.metrics.verdicts[reply.verdict.value] += 1
+        if reply is not None and reply.verdict is Verdict.REFUSED:
+            return refuse_config(p, site, body, reply)
+        svc.config_refused.pop((p.name, site), None)
         out = HeartbeatReply(reply=WitnessReplyModel.from_core(reply) if reply else None)
         # serialised here, once: returning a Response skips FastAPI's second validation of the model
         return Response(out.model_dump_json(), media_type="application/json")

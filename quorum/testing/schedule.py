@@ -37,7 +37,6 @@ Every step, by its ``fault`` name:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -241,22 +240,18 @@ class ScheduleFileError(ValueError):
 def format_validation_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    value = first.get("input")
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
+    from quorum.inputs import show
+
+    shown = show(first.get("input"), 77)
     more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
     return f"{source}: field '{loc}': {first['msg']} (got {shown}){more}"
 
 
 def load_json(path: Path) -> Any:
+    from quorum.inputs import InputError, read_text
+    from quorum.inputs import load_json as parse
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScheduleFileError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScheduleFileError(
-            f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
-        ) from None
+        return parse(read_text(path), str(path))
+    except InputError as e:
+        raise ScheduleFileError(str(e)) from None
