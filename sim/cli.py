@@ -288,7 +288,17 @@ def _executor(args: argparse.Namespace) -> Any:
 
 
 def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
+    """The CSV/JSON/PNG paths, in a directory checked writable *before* the run (not after an hour)."""
+    from quorum.cli import UsageError
+
     out = Path(args.out) if args.out else Path("out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".{stem}.probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"--out: cannot write in {str(out)!r}: {e.strerror}") from None
     return out / f"{stem}.csv", out / f"{stem}.json", out / f"{stem}.png"
 
 
@@ -303,12 +313,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         designs(sc, names)  # every design name checked before anything runs
     except CompareError as e:
         raise UsageError(f"{args.file}: {e}") from None
+    csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
     ex = _executor(args)
     try:
         res = compare(sc, names, executor=ex, **kw)
     finally:
         ex.close()
-    csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
     write_csv(rows_flat(res), csv_p)
     write_json(res, json_p)
     plot(res, png_p)
@@ -330,12 +340,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         grid(sc, varies)  # every path and value checked before anything runs
     except SweepError as e:
         raise UsageError(f"{args.file}: {e}") from None
+    csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
     ex = _executor(args)
     try:
         rows = sweep(sc, varies, executor=ex, **kw)
     finally:
         ex.close()
-    csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
     write_csv(rows, csv_p)
     write_json(rows, json_p)
     if args.json:

@@ -460,3 +460,39 @@ def test_a_witness_less_agent_does_not_serve_alone_beside_a_peer_on_other_rules(
         assert not any(c["site"] == "B" and c["new"] == "solo" for c in changes), changes
     finally:
         lab.cleanup()
+
+
+# ---- failed authentications (issue 16, item 2) ------------------------------------------------------------
+def test_bad_tokens_from_the_sites_address_never_lock_out_valid_tokens(lab: Lab) -> None:
+    """30 bad-token requests from 127.0.0.1, the address of both agents (through the proxy) and of the
+    operator, right after a witness restart: the first 20 are 401, the rest 429 without a check; the
+    agents' heartbeats and the operator's status keep being answered (before the fix: 429 for all of
+    them for a minute)."""
+    import secrets
+
+    def state() -> dict[str, object]:
+        result: dict[str, object] = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+        return result
+
+    lab.wait_for(lambda: not state()["recovering"], 30, "the witness has heard both sites")
+    lab.kill("W")  # valid tokens are remembered across a restart (by digest, in the database)
+    lab.start_witness()
+    lab.wait_for(lab.witness_ready, 30, "witness back")
+    url = f"https://127.0.0.1:{lab.witness_port}/v1/state"
+    ctx = ssl.create_default_context(cafile=lab.ca)
+    codes = []
+    with httpx.Client(verify=ctx, timeout=5.0) as c:
+        for _ in range(30):
+            bad = {"authorization": f"Bearer qrm_{secrets.token_urlsafe(32)}"}
+            codes.append(c.get(url, params={"pair": "lab"}, headers=bad).status_code)
+    assert codes == [401] * 20 + [429] * 10
+    st = state()  # the operator's token: 200 (lab.operator raises on any error status)
+    lab.settle(2.0)
+    st = state()
+    sites = st["sites"]
+    assert isinstance(sites, dict) and set(sites) == {"A", "B"}
+    assert all(v["last_seen_s"] < 1.0 for v in sites.values()), sites  # heartbeats still answered
+    metrics = httpx.get(f"https://127.0.0.1:{lab.witness_port}/metrics", verify=ctx).text
+    assert "quorum_witness_auth_failures_total 20" in metrics  # only 20 guesses were ever checked
+    assert "quorum_witness_auth_limited_total 10" in metrics
+    finish(lab)

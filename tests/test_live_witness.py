@@ -86,12 +86,29 @@ def test_codec_round_trips_core_values() -> None:
 
 
 def test_bad_token_is_401_and_repeated_failures_are_429(tmp_path: Path, tokens: dict[str, str]) -> None:
-    """A wrong or missing bearer token gets 401; past the per-minute limit, 429."""
-    c = make_client(tmp_path, tokens, auth_fail_limit=3)
+    """A wrong or missing bearer token gets 401; past the per-minute limit, 429 for every token the
+    witness does not know to be valid (with Retry-After); a token that verified before still passes,
+    also after a restart (remembered by digest in the database)."""
+    settings = WitnessSettings(
+        db=str(tmp_path / "w.db"),
+        insecure_http=True,
+        auth_fail_limit=3,
+        pairs={"p": PairConfig(quorum=QCFG, tokens={k: hash_token(v) for k, v in tokens.items()})},
+    )
+    c = TestClient(create_app(settings))
+    assert c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code == 200
     assert c.post("/v1/heartbeat", json=req("A")).status_code == 401
     for _ in range(2):
         assert c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong")).status_code == 401
-    assert c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code == 429
+    limited = c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong"))
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+    # B's token was never presented: while the address is limited it is not even checked
+    assert c.post("/v1/heartbeat", json=req("B"), headers=auth(tokens["B"])).status_code == 429
+    assert c.post("/v1/heartbeat", json=req("A", seq=2), headers=auth(tokens["A"])).status_code == 200
+    c2 = TestClient(create_app(settings))  # a restart: same database and configuration
+    for _ in range(3):
+        c2.post("/v1/heartbeat", json=req("A"), headers=auth("wrong"))
+    assert c2.post("/v1/heartbeat", json=req("A", seq=3), headers=auth(tokens["A"])).status_code == 200
 
 
 def test_verified_tokens_are_remembered_by_digest_and_failures_are_forgotten(

@@ -40,6 +40,8 @@ class WitnessStore:
                 reason TEXT NOT NULL, data_loss INTEGER NOT NULL DEFAULT 0, uid TEXT UNIQUE);
             CREATE TABLE IF NOT EXISTS maintenance (
                 pair TEXT PRIMARY KEY, on_ INTEGER NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS known_tokens (
+                digest BLOB PRIMARY KEY, pair TEXT NOT NULL, role TEXT NOT NULL, stored TEXT NOT NULL);
             """
         )
 
@@ -73,6 +75,18 @@ class WitnessStore:
             "ON CONFLICT(pair) DO UPDATE SET state=excluded.state",
             (pair, json.dumps(encode(state))),
         )
+
+    def remember_token(self, digest: bytes, pair: str, role: str, stored: str) -> None:
+        """A token that verified, by its SHA-256 digest, with the configured hash it matched (a
+        changed or removed hash forgets it at the next start)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO known_tokens(digest, pair, role, stored) VALUES(?,?,?,?)",
+            (digest, pair, role, stored),
+        )
+
+    def known_tokens(self) -> list[tuple[bytes, str, str, str]]:
+        rows = self.db.execute("SELECT digest, pair, role, stored FROM known_tokens").fetchall()
+        return [(bytes(d), str(p), str(r), str(s)) for d, p, r, s in rows]
 
     def record(self, pair: str, kind: str, actor: str, reason: str, **kw: Any) -> bool:
         """Append an audit line; with ``uid`` the line is recorded at most once (returns False if seen)."""

@@ -80,6 +80,7 @@ class Metrics:
     requests: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     auth_failures: int = 0
+    auth_limited: int = 0
     bad_requests: int = 0
     decisions: int = 0
     alarms: int = 0
@@ -107,6 +108,10 @@ class WitnessService:
         self.metrics = Metrics()
         self.failures: dict[str, deque[float]] = {}  # client address -> failures in the last minute
         self.verified: dict[bytes, Caller] = {}  # SHA-256 of a token that verified -> its caller
+        for digest, pair, role, stored in self.store.known_tokens():
+            pc = settings.pairs.get(pair)
+            if pc is not None and pc.tokens.get(role) == stored:  # still configured, same hash
+                self.verified[digest] = Caller(pair, role)
         # (pair, site) -> why its last heartbeat was refused for its configuration (shown in status)
         self.config_refused: dict[tuple[str, str], dict[str, Any]] = {}
         for name, p in self.pairs.items():
@@ -115,14 +120,28 @@ class WitnessService:
 
     # ---- authentication ------------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
-        """The caller of a bearer token; 401 for a bad one, 429 after too many failures a minute.
+        """The caller of a bearer token; 401 for a bad one, 429 while its address is over the limit.
 
         A token is checked against every stored hash (salted HMAC, constant-time comparison) the first
-        time it is seen; then it is remembered by its SHA-256 digest (never the token itself), so a
-        heartbeat costs one dictionary lookup instead of one HMAC per configured token (with 1,000
-        pairs that is 2,000+ HMACs, milliseconds per request). Only tokens that verified are
-        remembered: the map holds at most one entry per configured token, whatever the traffic.
+        time it is seen; then it is remembered by its SHA-256 digest (never the token itself, and in the
+        database too, so it survives a restart), and a heartbeat costs one dictionary lookup instead of
+        one HMAC per configured token (with 1,000 pairs that is 2,000+ HMACs, milliseconds per
+        request). Only tokens that verified are remembered: at most one entry per configured token.
+
+        Rate limiting never refuses a token the witness knows to be valid: a remembered token passes
+        before the limiter is consulted, whatever other clients of its address did. An address with
+        ``auth_fail_limit`` failures in the last minute gets 429 for every other token, *without* a
+        check (no guess is ever tested while it is limited). The one valid token that can meet a 429
+        is one never presented to this witness (nor remembered in its database) since it was
+        configured, arriving from an address that is over the limit: it passes once the minute of
+        failures has aged out.
         """
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        key = hashlib.sha256(token.encode()).digest()
+        found = self.verified.get(key) if token else None
+        if found is not None:
+            return found  # known valid: never refused for someone else's failures
         client = request.client.host if request.client else "?"
         now = time.monotonic()
         recent = self.failures.get(client)
@@ -132,16 +151,19 @@ class WitnessService:
             if not recent:
                 del self.failures[client]
             elif len(recent) >= self.settings.auth_fail_limit:
-                raise HTTPException(429, "too many failed authentications; retry later")
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        key = hashlib.sha256(token.encode()).digest()
-        found = self.verified.get(key) if token else None
-        if token and found is None:
+                self.metrics.auth_limited += 1
+                retry = max(1, int(recent[0] + 60.0 - now) + 1)
+                raise HTTPException(
+                    429,
+                    "too many failed authentications from this address; retry later",
+                    headers={"Retry-After": str(retry)},
+                )
+        if token:
             for name, p in self.pairs.items():
                 for role, stored in p.cfg.tokens.items():
                     if verify(token, stored) and found is None:
                         found = Caller(name, role)
+                        self.store.remember_token(key, name, role, stored)
             if found is not None:
                 self.verified[key] = found
         if found is None:
@@ -250,6 +272,9 @@ class WitnessService:
         lines += [
             "# TYPE quorum_witness_auth_failures_total counter",
             f"quorum_witness_auth_failures_total {mt.auth_failures}",
+            "# HELP quorum_witness_auth_limited_total Requests answered 429 (address over the limit).",
+            "# TYPE quorum_witness_auth_limited_total counter",
+            f"quorum_witness_auth_limited_total {mt.auth_limited}",
             "# TYPE quorum_witness_bad_requests_total counter",
             f"quorum_witness_bad_requests_total {mt.bad_requests}",
             "# TYPE quorum_witness_decisions_total counter",
