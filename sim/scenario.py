@@ -239,6 +239,13 @@ class Takeover(_Fault):
     fence: bool = False
 
 
+class CrashAfterPersist(_Fault):
+    """The node crashes right after its next durable write, before it sends what follows."""
+
+    do: Literal["crash_after_persist"]
+    node: Node
+
+
 Fault = Annotated[
     Crash
     | Restore
@@ -256,7 +263,8 @@ Fault = Annotated[
     | Veto
     | MaintenanceMode
     | Switchover
-    | Takeover,
+    | Takeover
+    | CrashAfterPersist,
     Field(discriminator="do"),
 ]
 
@@ -590,6 +598,8 @@ def scenario_steps(sc: Scenario) -> list[sch.Step]:
             out.append(sch.MaintenanceStep(at=at, duration=f.duration, reason=f.reason))
         elif isinstance(f, Switchover):
             out.append(sch.SwitchoverStep(at=at, to=f.to))
+        elif isinstance(f, CrashAfterPersist):
+            out.append(sch.CrashAfterPersist(at=at, node=f.node))
         else:
             out.append(sch.TakeoverStep(at=at, to=f.to, fence=f.fence))
     return sorted(out, key=lambda s: s.at)
@@ -643,6 +653,8 @@ def step_faults(sc: Scenario, steps: list[sch.Step]) -> list[Any]:
             out.append(Veto(at=at, do="veto", site=s.site, duration=s.duration))
         elif isinstance(s, sch.MaintenanceStep):
             out.append(MaintenanceMode(at=at, do="maintenance_mode", duration=s.duration, reason=s.reason))
+        elif isinstance(s, sch.CrashAfterPersist):
+            out.append(CrashAfterPersist(at=at, do="crash_after_persist", node=s.node))
         else:  # a step added to the checker's vocabulary and not to this one
             raise ScenarioError(f"step {i} ({sch.describe_step(s)}): no scenario fault expresses it")
     return out

@@ -27,6 +27,9 @@ Every step, by its ``fault`` name:
 | veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
 |            |                                          | (matters with ``pre_promote_check``)                    |
 | maintenance| duration, reason                         | operator: witness maintenance mode on, then off         |
+| crash_after_persist | node                            | the next time ``node`` persists its state (from ``at``  |
+|            |                                          | on), it crashes right after the write, before it sends  |
+|            |                                          | anything that follows (a grant, a heartbeat, a role)    |
 | lie        | site, ahead, role, want, current,        | a process holding ``site``'s token (misconfigured, buggy|
 |            | solo_holder, preelected                  | or hostile) sends the witness one request claiming      |
 |            |                                          | epoch = the witness's epoch + ``ahead``; the reply goes |
@@ -144,6 +147,13 @@ class MaintenanceStep(_Step):
     reason: str = ""
 
 
+class CrashAfterPersist(_Step):
+    """Crash ``node`` between two of its actions: after its next durable write, before its sends."""
+
+    fault: Literal["crash_after_persist"] = "crash_after_persist"
+    node: Node
+
+
 class Lie(_Step):
     fault: Literal["lie"] = "lie"
     site: SiteName
@@ -171,6 +181,7 @@ Step = Annotated[
     | Unhealthy
     | Veto
     | MaintenanceStep
+    | CrashAfterPersist
     | Lie,
     Field(discriminator="fault"),
 ]
@@ -218,6 +229,8 @@ def describe_step(s: Step) -> str:
         return f"operator: maintenance mode for {s.duration:g}s"
     if isinstance(s, HealAll):
         return "heal all links"
+    if isinstance(s, CrashAfterPersist):
+        return f"crash {s.node} after its next persist, before it sends"
     if isinstance(s, Lie):
         return (
             f"a process with {s.site}'s token claims witness epoch+{s.ahead} {s.role}"

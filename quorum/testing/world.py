@@ -266,6 +266,7 @@ class World:
         self.resyncs_done = 0
         self.drift_beyond_bound = False
         self.last_fault_at = 0.0
+        self.crash_after_persist: set[str] = set()  # nodes that crash right after their next persist
         # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's
         # missing writes (years mode maps these to real time)
         self.copy_events: list[tuple[float, str, str, float]] = []
@@ -337,12 +338,19 @@ class World:
         for a in acts:
             if isinstance(a, Send):
                 self._send(node, "W" if a.dst is None else a.dst.value, a.message)
-            elif isinstance(a, PersistWitness):
-                self.checker.on_persist_witness(a.state)
-                self.witness_store = a.state
-            elif isinstance(a, PersistSite):
-                self.checker.on_persist_site(a.site, a.state)
-                self.site_store[a.site] = a.state
+            elif isinstance(a, PersistWitness | PersistSite):
+                if isinstance(a, PersistWitness):
+                    self.checker.on_persist_witness(a.state)
+                    self.witness_store = a.state
+                else:
+                    self.checker.on_persist_site(a.site, a.state)
+                    self.site_store[a.site] = a.state
+                if node in self.crash_after_persist:  # the write is durable; what follows is lost
+                    self.crash_after_persist.discard(node)
+                    self.note("fault", node, f"crash {node} after it persisted, before it sent")
+                    self.last_fault_at = max(self.last_fault_at, self.sched.now)
+                    self._crash(node)
+                    return
             elif isinstance(a, RoleChanged):
                 self._role_changed(a)
             elif isinstance(a, StartResync):
@@ -624,6 +632,9 @@ class World:
                 self.sched.at(self.maintenance_until, self._to, "W", self._maintenance_off)
         elif isinstance(step, sch.Lie):
             self._lie(step)
+        elif isinstance(step, sch.CrashAfterPersist):
+            if self.up[step.node]:
+                self.crash_after_persist.add(step.node)
         elif isinstance(step, sch.TakeoverStep):
             if step.fence:
                 self._crash(Site(step.to).peer.value)
