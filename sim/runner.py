@@ -17,25 +17,10 @@ import simpy
 
 from quorum.core import Mode, Role
 from quorum.testing.invariants import SAFETY, Violation
-from quorum.testing.world import MESH, NODES, SITES, Event, World, step_end
+from quorum.testing.world import MESH, NODES, SITES, Event, SimPyScheduler, World, step_end
 from sim import scenario as S
 
 SITE_OF = {s.value: s for s in SITES}
-
-
-class SimPyScheduler:
-    """The world's scheduler interface on a SimPy ``Environment``."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-
-    @property
-    def now(self) -> float:
-        return self.env.now
-
-    def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
-        ev = self.env.timeout(max(0.0, t - self.env.now))
-        ev.callbacks.append(lambda _e: fn(*args))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,11 @@ checked as the run unfolds by ``quorum.testing.invariants``; L1 at the end.
 from __future__ import annotations
 
 import heapq
+from typing import Any
 
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import Schedule, Step
-from quorum.testing.world import NODES, SITES, Event, EventQueue, World, step_end
+from quorum.testing.world import NODES, SITES, Event, EventQueue, SimPyScheduler, World, step_end
 
 TraceEntry = Event  # one line of a run's timeline (the name the checker's users know)
 
@@ -37,11 +38,13 @@ class Driver(World):
         witness_forgets: bool = False,
         trace: bool = True,
         expect_no_role_change: bool = False,
+        simpy_env: Any = None,
     ) -> None:
         self.q = EventQueue()
+        self.env = simpy_env  # SimPy's Environment instead of the heap (python -m quorum.bench)
         super().__init__(
             config,
-            self.q,
+            self.q if simpy_env is None else SimPyScheduler(simpy_env, lambda: self.checker.stop),
             seed=schedule.seed,
             resync_time=resync_time,
             witness_forgets=witness_forgets,
@@ -52,10 +55,10 @@ class Driver(World):
         self.write_interval = write_interval
         self.end_time = 0.0
         for step in schedule.sorted_steps():
-            self.q.at(step.at, self.apply, step)
+            self.sched.at(step.at, self.apply, step)
             self.last_fault_at = max(self.last_fault_at, step_end(step))
         for i, s in enumerate(SITES):
-            self.q.at(write_interval * (0.25 + 0.5 * i), self.writes, s, write_interval)
+            self.sched.at(write_interval * (0.25 + 0.5 * i), self.writes, s, write_interval)
         for n in NODES:
             self._arm(n)
 
@@ -69,7 +72,7 @@ class Driver(World):
         if until is None:
             until = self.last_fault_at + self.cfg.liveness_bound() + self.cfg.lease_duration
         self.checker.liveness_check_at = self.last_fault_at + self.cfg.liveness_bound()
-        self.q.at(self.checker.liveness_check_at, self._liveness)
+        self.sched.at(self.checker.liveness_check_at, self._liveness)
         self.advance(until)
         while not explicit and not self.checker.stop and not self.checker.liveness_checked:
             self.advance(self.last_fault_at + self.cfg.liveness_bound() + self.cfg.lease_duration)
@@ -81,13 +84,17 @@ class Driver(World):
         due = self.last_fault_at + self.cfg.liveness_bound()
         if self.now < due - 1e-9:  # a crash after a persist came after the schedule's last step
             self.checker.liveness_check_at = due
-            self.q.at(due, self._liveness)
+            self.sched.at(due, self._liveness)
             return
         self.checker.check_liveness()
 
     def advance(self, until: float) -> None:
         """Process every event up to true time ``until`` (stops early on a safety violation)."""
         self.end_time = max(self.end_time, until)
+        if self.env is not None:
+            if not self.checker.stop:
+                self.env.run(until=max(self.env.now, until) + 1e-12)
+            return
         q, heap, checker = self.q, self.q.heap, self.checker
         while heap and heap[0][0] <= until:
             t, _, fn, args = heapq.heappop(heap)

@@ -100,6 +100,33 @@ class EventQueue:
         heapq.heappush(self.heap, (t, self._seq, fn, args))
 
 
+class SimPyScheduler:
+    """The scheduler interface on a SimPy ``Environment`` (the simulator's; duck-typed: no import)."""
+
+    def __init__(self, env: Any, stop: Callable[[], bool] | None = None) -> None:
+        self.env = env
+        self.stop = stop  # checked after each event; true: leave ``env.run`` (StopSimulation)
+
+    @property
+    def now(self) -> float:
+        now: float = self.env.now
+        return now
+
+    def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
+        ev = self.env.timeout(max(0.0, t - self.env.now))
+        if self.stop is None:
+            ev.callbacks.append(lambda _e: fn(*args))
+        else:
+            ev.callbacks.append(lambda _e: self._run(fn, args))
+
+    def _run(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        fn(*args)
+        if self.stop is not None and self.stop():
+            from simpy.core import StopSimulation
+
+            raise StopSimulation(None)
+
+
 @dataclass
 class Clock:
     """A monotonic clock: ``local = base_local + rate * (t - base_true)``."""
