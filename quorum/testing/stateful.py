@@ -63,6 +63,7 @@ def make_state_machine(config: QuorumConfig, *, drift: str = "within") -> type[R
             d = self.driver
             if d.checker.stop:
                 return
+            d.crash_after_persist.clear()  # every fault is repaired: a pending crash too
             d.inject(HealAll(at=d.now))
             for node in ("W", "A", "B"):
                 d.inject(Restart(at=d.now, node=node))
