@@ -22,42 +22,61 @@ def _settings(path: str, model: Any) -> Any:
         raise UsageError(str(e)) from None
 
 
+def _preflight(path: str, s: Any) -> None:
+    from quorum.live.settings import preflight
+
+    problems = preflight(s)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(f"{path}: {problems[0]}{more}")
+
+
 def cmd_witness_serve(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from quorum.live.settings import WitnessSettings
     from quorum.live.witness import serve
 
     s = _settings(args.config, WitnessSettings)
     if args.insecure_http:
         s = s.model_copy(update={"insecure_http": True})
-    if not s.insecure_http and s.tls is None:
-        raise UsageError(
-            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
-        )
-    serve(s)
+    _preflight(args.config, s)
+    try:
+        serve(s)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{args.config}: db {s.db!r}: {e}") from None
     return 0
 
 
 def cmd_agent_run(args: argparse.Namespace) -> int:
-    from quorum.live.agent import run_agent
+    import sqlite3
+
+    from quorum.live.agent import AgentFailed, run_agent
     from quorum.live.settings import AgentSettings
 
     s = _settings(args.config, AgentSettings)
     if args.insecure_http:
         s = s.model_copy(update={"insecure_http": True})
-    if not s.insecure_http and s.tls is None:
-        raise UsageError(
-            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
-        )
-    run_agent(s)
+    _preflight(args.config, s)
+    try:
+        run_agent(s)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{args.config}: state_db {s.state_db!r}: {e}") from None
+    except AgentFailed as e:
+        print(f"quorum: agent {s.site.value} stopped: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from quorum.live.trace import replay
+    from quorum.live.trace import TraceError, replay
 
     if not Path(args.trace).is_file():
         raise UsageError(f"{args.trace}: no such trace file")
-    rep = replay(args.trace)
+    try:
+        rep = replay(args.trace, strict=True)
+    except TraceError as e:
+        raise UsageError(str(e)) from None
     if args.json:
         print(json.dumps({"calls": rep.calls, "segments": rep.segments, "differences": rep.differences}))
     else:
@@ -98,16 +117,34 @@ def _client(args: argparse.Namespace) -> Any:
 
     import httpx
 
+    from quorum.inputs import read_text
+    from quorum.live.settings import check_url
+
     url = args.url or os.environ.get("QUORUM_URL")
     token = args.token or os.environ.get("QUORUM_TOKEN")
     if args.token_file:
-        token = Path(args.token_file).read_text().strip()
+        token = read_text(args.token_file, limit=4096).strip()
+        if not token:
+            raise UsageError(f"--token-file {args.token_file}: the file is empty")
     ca = args.ca or os.environ.get("QUORUM_CA")
     if not url:
         raise UsageError("no witness URL: give --url or set QUORUM_URL")
+    try:
+        check_url(url)
+    except ValueError as e:
+        raise UsageError(f"--url: {e}") from None
     if not token:
         raise UsageError("no operator token: give --token/--token-file or set QUORUM_TOKEN")
-    verify: Any = ssl.create_default_context(cafile=ca) if ca else True
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise UsageError("the operator token holds spaces or control characters: is it the right file?")
+    verify: Any = True
+    if ca:
+        try:
+            verify = ssl.create_default_context(cafile=ca)
+        except FileNotFoundError:
+            raise UsageError(f"--ca {ca}: no such file") from None
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise UsageError(f"--ca {ca}: not a readable PEM CA certificate ({e})") from None
     return httpx.Client(
         base_url=url, verify=verify, timeout=5.0, headers={"authorization": f"Bearer {token}"}
     )
@@ -119,15 +156,20 @@ def _call(args: argparse.Namespace, method: str, path: str, **kw: Any) -> Any:
     try:
         with _client(args) as c:
             r = c.request(method, path, **kw)
-    except httpx.HTTPError as e:
-        raise UsageError(f"witness unreachable: {e}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
+        raise UsageError(f"witness unreachable: {e or type(e).__name__}") from None
+    from quorum.inputs import show
+
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
     if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        raise UsageError(f"witness answered {r.status_code}: {detail}")
-    return r.json()
+        detail = body.get("detail", r.text) if isinstance(body, dict) else r.text
+        raise UsageError(f"witness answered {r.status_code}: {str(detail)[:300]}")
+    if not isinstance(body, dict):
+        raise UsageError(f"{r.url} did not answer like a quorum witness (got {show(r.text)})")
+    return body
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -189,6 +231,22 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # the lab's cleanup runs as on Ctrl-C: processes stopped, keys removed
+
+    if threading.current_thread() is not threading.main_thread():
+        return _lab(args)
+    old = signal.signal(signal.SIGTERM, terminated)
+    try:
+        return _lab(args)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _lab(args: argparse.Namespace) -> int:
     from quorum.inputs import number
     from quorum.live.lab import FAULTS, run_lab
 
@@ -205,7 +263,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     if args.json:
-        print(json.dumps(result))
+        from quorum.inputs import dumps
+
+        print(dumps(result))
     return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
 
 

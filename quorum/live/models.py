@@ -26,7 +26,7 @@ PAIR = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # `sent_at: NaN` is refused (400)
 
 
 class WitnessRequestModel(_Body):
