@@ -187,7 +187,11 @@ def test_flapping_link_below_timeout(tmp_path: Path) -> None:
 
 
 def test_witness_kill_during_arbitration(lab: Lab) -> None:
-    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow."""
+    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow.
+
+    Window reached: kill -9 of the witness BEFORE anything is persisted (B's request finds no witness).
+    The window between persisting a grant and answering it is test_witness_kill_9_after_persisting_a_grant.
+    """
     lab.kill("A")
     lab.kill("W")  # before B's detector fires: B's arbitration request finds no witness
     lab.wait_for(lambda: lab.role("B") == "frozen", 30, "B frozen")
@@ -268,6 +272,50 @@ def _steady(lab: Lab) -> int:
 
     lab.wait_for(steady, 60, "the pair mirrored and steady")
     return view()[0]
+
+
+def test_witness_kill_9_after_persisting_a_grant_before_replying(tmp_path: Path) -> None:
+    """Window reached: the witness has committed B's grant (state row AND audit line, one transaction)
+    and has not answered. A test-only hook (QUORUM_TEST_STOP_AFTER_GRANT) makes the witness process stop
+    itself (SIGSTOP) right after the commit; the test checks the database holds the grant and its line
+    while B has not received it, then kill -9 the witness and starts it again: it sends the persisted
+    grant again and records that too; B serves alone at epoch 2, and every epoch a site served alone at
+    has its decision in the history."""
+    from quorum.live.witness import STOP_AFTER_GRANT_ENV
+
+    marker = tmp_path / "stopped-after-grant.json"
+    lab = Lab(tmp_path / "lab", witness_env={STOP_AFTER_GRANT_ENV: str(marker)})
+    try:
+        lab.start(timeout=60)
+        lab.kill("A")
+        lab.wait_for(marker.exists, 60, "the witness stopped after committing a grant")
+        import json
+
+        stopped = json.loads(marker.read_text())
+        assert stopped["site"] == "B" and stopped["epoch"] == 2
+        assert lab.procs["W"].poll() is None  # stopped, not dead
+        db = sqlite3.connect(str(lab.dir / "witness.db"))
+        (state,) = db.execute("SELECT state FROM witness_state WHERE pair='lab'").fetchone()
+        lines = db.execute(
+            "SELECT epoch, holder, mode FROM history WHERE pair='lab' AND kind='decision'"
+        ).fetchall()
+        db.close()
+        assert json.loads(state)["epoch"] == 2 and json.loads(state)["holder"] == "B"
+        assert (2, "B", "solo") in lines  # the audit line committed with the state
+        lab.settle(1.0)
+        assert lab.role("B") != "solo" and "solo" not in [r for r, _ in roles_seen(lab, "B")]  # no reply
+        lab.kill("W")
+        lab.start_witness(env={})  # the hook is off in the new process
+        lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo once the witness is back")
+        hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
+        decided = {(h["epoch"], h["holder"]) for h in hist if h["kind"] == "decision" and h["mode"] == "solo"}
+        served = {(e, s) for s in "AB" for r, e in roles_seen(lab, s) if r == "solo"}
+        assert served == {(2, "B")} and served <= decided, (served, hist)
+        again = [h for h in hist if h["kind"] == "decision" and "sent again" in h["reason"]]
+        assert [(h["epoch"], h["holder"]) for h in again] == [(2, "B")]
+        finish(lab)
+    finally:
+        lab.cleanup()
 
 
 def _forge(lab: Lab, site: str, **request: object) -> dict[str, object]:

@@ -375,3 +375,51 @@ def test_the_openapi_document_lists_the_responses_really_given(
         seen.add(c.post(hb, json=req("A"), headers=auth("wrong")).status_code)
     assert seen == {200, 400, 401, 403, 404, 409, 413, 429}
     assert {str(s) for s in seen} <= documented
+
+
+def test_state_and_its_audit_line_commit_in_one_transaction(
+    tmp_path: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure between writing the new state and writing its audit line leaves neither on disk (the
+    witness never keeps a grant the history does not show); then a normal grant writes both."""
+    c = make_client(tmp_path, tokens)
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    real = svc.store.record_decision
+
+    def crash(*args: object, **kw: object) -> None:
+        raise RuntimeError("the process dies between the two writes")
+
+    monkeypatch.setattr(svc.store, "record_decision", crash)
+    with pytest.raises(RuntimeError):
+        c.post("/v1/heartbeat", json=req("A", want="solo", role="frozen"), headers=auth(tokens["A"]))
+    stored = WitnessStore(tmp_path / "w.db")
+    assert stored.load("p") is None  # the state was rolled back with its audit line
+    assert not [h for h in stored.history("p") if h["kind"] == "decision"]
+    monkeypatch.setattr(svc.store, "record_decision", real)
+    c2 = make_client(tmp_path, tokens)  # the restarted process grants the tie site A at once
+    r = c2.post("/v1/heartbeat", json=req("A", want="solo", role="frozen", seq=2), headers=auth(tokens["A"]))
+    assert r.json()["reply"]["verdict"] == "grant-solo" and r.json()["reply"]["epoch"] == 2
+    state = stored.load("p")
+    assert state is not None and state.epoch == 2
+    decisions = [(h["epoch"], h["holder"]) for h in stored.history("p") if h["kind"] == "decision"]
+    assert decisions == [(2, "A")]
+
+
+def test_a_persisted_grant_sent_again_after_a_restart_is_recorded(
+    tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    """The witness persisted epoch 2 for A and restarted before A heard it: A asks again at epoch 1 and
+    the grant it receives now is an audit line of its own (recorded once)."""
+    store = WitnessStore(tmp_path / "w.db")
+    from quorum.core import Mode
+
+    store.save("p", WitnessDurable(epoch=2, mode=Mode.SOLO, holder=Site.A, current=frozenset({Site.A})))
+    c = make_client(tmp_path, tokens)
+    for seq in (1, 2):
+        r = c.post(
+            "/v1/heartbeat", json=req("A", want="solo", role="frozen", seq=seq), headers=auth(tokens["A"])
+        )
+        assert r.json()["reply"]["verdict"] == "grant-solo" and r.json()["reply"]["epoch"] == 2
+    hist = c.get("/v1/history?pair=p", headers=auth(tokens["operator"])).json()["history"]
+    again = [h for h in hist if h["kind"] == "decision" and "sent again" in h["reason"]]
+    assert [(h["epoch"], h["holder"], h["mode"]) for h in again] == [(2, "A", "solo")]

@@ -65,6 +65,7 @@ class Lab:
         seed: int = 0,
         loss: float = 0.2,
         loss_window: float = 30.0,
+        witness_env: dict[str, str] | None = None,
         agent_quorum: dict[str, dict[str, Any]] | None = None,
         no_witness: tuple[str, ...] = (),
     ) -> None:
@@ -88,6 +89,7 @@ class Lab:
         self.loss = loss  # the ``lossy-link`` fault: this loss on every link for ``loss_window`` seconds
         self.loss_window = loss_window
         self.fault_at: float | None = None  # time.monotonic() when the fault was applied
+        self.witness_env = dict(witness_env or {})  # extra environment of the witness process
         self._closed = False
 
     # ---- set-up ------------------------------------------------------------------------------------
@@ -161,9 +163,9 @@ class Lab:
             return False
         return all(x["role"] == "mirrored" and x["peer_up"] and x["witness_up"] for x in (a, b))
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()} | (extra_env or {})
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "quorum.cli", *args],
             stdout=log,
@@ -173,8 +175,10 @@ class Lab:
         )
         log.close()
 
-    def start_witness(self) -> None:
-        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")])
+    def start_witness(self, env: dict[str, str] | None = None) -> None:
+        """Start the witness process (``env``: extra environment, default ``witness_env``)."""
+        extra = self.witness_env if env is None else env
+        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")], extra)
         self.note("W", "witness started")
 
     def start_agent(self, s: str) -> None:

@@ -11,7 +11,10 @@ event loop serialises them, so the machine needs no lock.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import signal
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -63,6 +66,11 @@ from quorum.live.store import WitnessStore
 
 log = logging.getLogger("quorum.witness")
 
+# Test-only hook (tests/test_live_faults.py): when set to a file path, the witness process stops itself
+# (SIGSTOP) right after it has committed a solo grant and before the reply leaves, once, after writing
+# the granted epoch to that file; the test then inspects the database and kills it (kill -9).
+STOP_AFTER_GRANT_ENV = "QUORUM_TEST_STOP_AFTER_GRANT"
+
 
 @dataclass
 class Pair:
@@ -113,6 +121,7 @@ class WitnessService:
         self.config_refused: dict[tuple[str, str], dict[str, Any]] = {}
         for name, p in self.pairs.items():
             self.store.record(name, "start", "witness", f"witness started at epoch {p.machine.d.epoch}")
+        self.stop_after_grant = os.environ.get(STOP_AFTER_GRANT_ENV) or None
 
     # ---- authentication ------------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
@@ -197,23 +206,45 @@ class WitnessService:
             raise
 
     def call(self, p: Pair, event: Input, actor: str) -> list[Action]:
-        with self.atomic(p):
-            return self._call(p, event, actor)
-
-    def _call(self, p: Pair, event: Input, actor: str) -> list[Action]:
+        """Feed the machine; commit its new state and its audit lines in ONE transaction (fsynced,
+        ``synchronous=FULL``) before any reply leaves: a crash never keeps a grant without its line.
+        Inside a request's own transaction (``atomic``) it joins it."""
         acts = p.machine.handle(time.monotonic(), event)
-        for a in acts:
-            if isinstance(a, PersistWitness):
-                self.store.save(p.name, a.state)  # committed with synchronous=FULL before any reply
-            elif isinstance(a, Decision):
-                self.metrics.decisions += 1
-                self.store.record_decision(p.name, a)
-            elif isinstance(a, Alarm):
-                # a claim the witness refused to believe: an audit line and a log line, nothing else
-                self.metrics.alarms += 1
-                self.store.record(p.name, "alarm", actor, a.detail, epoch=a.epoch)
-                log.warning("pair %s: ALARM: %s", p.name, a.detail)
+        persisted = False
+        if not any(isinstance(a, PersistWitness | Decision | Alarm) for a in acts):
+            return acts  # a plain heartbeat: nothing to write
+        with self.atomic(p):
+            for a in acts:
+                if isinstance(a, PersistWitness):
+                    persisted = True
+                    self.store.save(p.name, a.state)
+                elif isinstance(a, Decision):
+                    self.metrics.decisions += 1
+                    self.store.record_decision(p.name, a)
+                elif isinstance(a, Alarm):
+                    # a claim the witness refused to believe: an audit line and a log line, nothing else
+                    self.metrics.alarms += 1
+                    self.store.record(p.name, "alarm", actor, a.detail, epoch=a.epoch)
+                    log.warning("pair %s: ALARM: %s", p.name, a.detail)
+        if self.stop_after_grant is not None and persisted:
+            self._maybe_stop_after_grant(acts)
         return acts
+
+    def _maybe_stop_after_grant(self, acts: list[Action]) -> None:
+        """The test-only hook of ``STOP_AFTER_GRANT_ENV``: committed, reply not sent: stop here."""
+        grants = [
+            a.message
+            for a in acts
+            if isinstance(a, Send)
+            and isinstance(a.message, WitnessReply)
+            and a.message.verdict is Verdict.GRANT_SOLO
+        ]
+        if not grants or self.stop_after_grant is None:
+            return
+        path, self.stop_after_grant = self.stop_after_grant, None
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"epoch": grants[0].epoch, "site": grants[0].site.value, "pid": os.getpid()}, f)
+        os.kill(os.getpid(), signal.SIGSTOP)
 
     def state(self, p: Pair) -> dict[str, Any]:
         m = p.machine
