@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-NOTEBOOKS = ("scenario_timelines.ipynb", "policy_comparison.ipynb")
+NOTEBOOKS = ("scenario_timelines.ipynb", "policy_comparison.ipynb", "availability_vs_tier.ipynb")
 
 
 def execute(path: Path, *, size: str = "small", figures: Path | None = None, timeout: int = 3600) -> Any:

@@ -276,4 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m quorum.cli`` runs this file as ``__main__``: call the imported module's ``main``, so
+    # that the ``UsageError`` it catches is the class the subcommands raise (one line, exit 2)
+    from quorum.cli import main as _main
+
+    sys.exit(_main())

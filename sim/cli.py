@@ -265,7 +265,7 @@ def _years_progress(fraction: float) -> None:
 
 
 def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
-    """Options shared by compare and sweep (the availability engine's, or the replication fallback's)."""
+    """Options shared by compare and sweep (the availability engine's)."""
     from quorum.cli import UsageError
 
     if not 0 < args.precision < 1:
@@ -274,49 +274,51 @@ def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
         years_arg("--max-years", args.max_years)
     if not 0 < args.sla < 1:
         raise UsageError(f"--sla must be in (0, 1) (got {args.sla})")
-    years_arg("--years", args.years)
-    if args.replications < 2:
-        raise UsageError(f"--replications must be at least 2 (got {args.replications})")
-    kw: dict[str, Any] = {
-        "precision": args.precision,
-        "max_years": args.max_years,
-        "seed": args.seed,
-        "sla": args.sla,
-        "years": args.years,
-        "replications": args.replications,
-    }
-    if args.executor is not None:
-        import importlib
-        import importlib.util
+    return {"precision": args.precision, "max_years": args.max_years, "seed": args.seed, "sla": args.sla}
 
-        if importlib.util.find_spec("sim.executors") is None:
-            raise UsageError("--executor: no executors in this installation (sim.executors)")
-        try:
-            kw["executor"] = importlib.import_module("sim.executors").make_executor(
-                args.executor, args.workers, None
-            )
-        except ValueError as e:
-            raise UsageError(f"--executor {args.executor}: {e}") from None
-    return kw
+
+def _executor(args: argparse.Namespace) -> Any:
+    from quorum.cli import UsageError
+    from sim.executors import ExecutorError, make_executor
+
+    try:
+        return make_executor(args.executor, args.workers, args.scheduler)
+    except ExecutorError as e:
+        raise UsageError(str(e)) from None
 
 
 def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
+    """The CSV/JSON/PNG paths, in a directory checked writable *before* the run (not after an hour)."""
+    from quorum.cli import UsageError
+
     out = Path(args.out) if args.out else Path("out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".{stem}.probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"--out: cannot write in {str(out)!r}: {e.strerror}") from None
     return out / f"{stem}.csv", out / f"{stem}.json", out / f"{stem}.png"
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
-    from sim.compare import CompareError, compare, plot, rows_flat, text, write_csv, write_json
+    from sim.compare import CompareError, compare, designs, plot, rows_flat, text, write_csv, write_json
 
     sc = _load(args.file)
     names = [n.strip() for n in args.designs.split(",") if n.strip()]
     kw = _engine_kw(args)
     try:
-        res = compare(sc, names, **kw)
+        designs(sc, names)  # every design name checked before anything runs
     except CompareError as e:
         raise UsageError(f"{args.file}: {e}") from None
     csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
+    ex = _executor(args)
+    try:
+        res = compare(sc, names, executor=ex, **kw)
+    finally:
+        ex.close()
     write_csv(rows_flat(res), csv_p)
     write_json(res, json_p)
     plot(res, png_p)
@@ -336,10 +338,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         varies = [parse_vary(v) for v in args.vary]
         grid(sc, varies)  # every path and value checked before anything runs
-        rows = sweep(sc, varies, **kw)
     except SweepError as e:
         raise UsageError(f"{args.file}: {e}") from None
     csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
+    ex = _executor(args)
+    try:
+        rows = sweep(sc, varies, executor=ex, **kw)
+    finally:
+        ex.close()
     write_csv(rows, csv_p)
     write_json(rows, json_p)
     if args.json:
@@ -376,10 +382,11 @@ def _engine_args(p: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--sla", type=float, default=0.98, help="monthly availability promised (default 0.98)")
-    p.add_argument("--years", type=float, default=20.0, help="years per replication (without the engine)")
-    p.add_argument("--replications", type=int, default=10, help="replications (without the engine)")
-    p.add_argument("--executor", default=None, help="the engine's executor (sim.executors)")
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)"
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", metavar="DIR", help="directory of the CSV/JSON/PNG (default out/)")
     p.add_argument("--json", action="store_true", help="print JSON")
 

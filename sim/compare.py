@@ -96,18 +96,26 @@ def _pct(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{100 * x:.{digits}f}"
 
 
+def _digits(a: float | None) -> int:
+    """Decimals of a percentage that show the first two significant digits of the unavailability."""
+    if a is None or a >= 1.0:
+        return 4
+    return max(4, min(10, math.ceil(-math.log10(1.0 - a)) - 1))
+
+
 def text(res: dict[str, Any]) -> str:
     lines = [
-        f"{'design':<32} {'availability % [95% interval]':<34} {'downtime h/yr [interval]':<26} "
-        f"{'months<SLA /yr':<20} {'SLA':<4} tier"
+        f"{'design':<32} {'availability % [95% interval]':<34} {'downtime h/yr [interval]':<30} "
+        f"{'months<SLA /yr [interval]':<24} {'SLA':<4} tier"
     ]
     for r in res["designs"]:
         a, d, m = r["availability"], r["downtime_per_year_s"], r["months_below_sla_per_year"]
+        k = _digits(a["mean"])
         dh = [None if x is None else x / 3600 for x in (d["mean"], d["low"], d["high"])]
         lines.append(
-            f"{r['design']:<32} {_pct(a['mean'])} [{_pct(a['low'])}, {_pct(a['high'])}]".ljust(67)
-            + f" {_num(dh[0])} [{_num(dh[1])}, {_num(dh[2])}]".ljust(27)
-            + f" {_num(m['mean'])} [{_num(m['low'])}, {_num(m['high'])}]".ljust(21)
+            f"{r['design']:<32} {_pct(a['mean'], k)} [{_pct(a['low'], k)}, {_pct(a['high'], k)}]".ljust(67)
+            + f" {_num(dh[0])} [{_num(dh[1])}, {_num(dh[2])}]".ljust(31)
+            + f" {_num(m['mean'])} [{_num(m['low'])}, {_num(m['high'])}]".ljust(25)
             + f" {'yes' if r['meets_sla'] else 'NO':<4} {r['at_least_tier'] or '-'}"
         )
     for name, av in res["tiers"].items():
@@ -116,10 +124,9 @@ def text(res: dict[str, Any]) -> str:
             + f" {(1 - av) * 8766:.3g}"
         )
     lines.append(f"{'SLA':<32} {100 * res['sla']:.3f}".ljust(67) + f" {(1 - res['sla']) * 8766:.3g}")
-    methods = sorted(
-        {r["availability"]["method"] for r in res["designs"]} | {r["engine"] for r in res["designs"]}
-    )
+    methods = sorted({r["availability"]["method"] for r in res["designs"]})
     lines.append("method: " + "; ".join(methods))
+    lines.append("runs: " + "; ".join(f"{r['design']}: {r['engine']}" for r in res["designs"]))
     lines.append(
         "SLA yes: the interval's low end is at or above the SLA; tier: the highest Tier figure the low end reaches"
     )

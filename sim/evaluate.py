@@ -1,10 +1,10 @@
-"""One design's figures with intervals, for ``compare`` and ``sweep``.
+"""One design's figures with intervals, for ``compare`` and ``sweep``: the availability engine.
 
-Uses the availability engine (:func:`sim.availability.estimate`: replications until the unavailability's
-interval reaches ``precision``, every figure with its interval and method) when it is present, else
-:func:`sim.replicate.replicate` (a fixed number of independent replications, Student t). Either way the
-result is a dict ``figure -> {"mean", "low", "high", "method"}`` with at least ``availability``,
-``downtime_per_year_s`` and ``months_below_sla_per_year``, plus ``engine``.
+:func:`sim.availability.estimate` runs independent replications until the unavailability's interval
+reaches ``precision`` (or ``max_years`` are spent) and gives every figure with its interval and method.
+This keeps the figures ``compare`` and ``sweep`` show: ``availability`` (its method is the
+unavailability's), ``downtime_per_year_s`` and ``months_below_sla_per_year``, each clipped to its range
+(a Student-t interval may cross 100 % or 0 s; the method then says so), plus ``engine``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sim import scenario as S
+from sim.availability import estimate
+from sim.executors import Executor
 
 FIGURES = ("availability", "downtime_per_year_s", "months_below_sla_per_year")
 
@@ -23,23 +25,30 @@ def evaluate(
     max_years: float | None = None,
     seed: int = 0,
     sla: float = 0.98,
-    executor: Any = None,
-    years: float = 20.0,
-    replications: int = 10,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec("sim.availability") is not None:
-        estimate: Any = importlib.import_module("sim.availability").estimate
-        rep = estimate(sc, precision=precision, max_years=max_years, seed=seed, sla=sla, executor=executor)
-        d = rep.to_dict()
-        out = {k: d[k] for k in FIGURES if k in d}
-        out["engine"] = f"sim.availability ({d.get('estimator')}, {d.get('simulated_years'):g} years)"
-        return out
-    from sim.replicate import replicate
-
-    figs = replicate(sc, years, replications, seed=seed, sla=sla)
-    out = {k: figs[k].to_dict() for k in FIGURES}
-    out["engine"] = f"sim.replicate ({replications} x {years:g} years)"
+    rep = estimate(sc, precision=precision, max_years=max_years, seed=seed, sla=sla, executor=executor)
+    d = rep.to_dict()
+    out: dict[str, Any] = {k: dict(d[k]) for k in FIGURES}
+    out["availability"]["method"] = f"1 - unavailability ({d['unavailability']['method']})"
+    out = {k: _clip(k, v) for k, v in out.items()}
+    reached = "" if d["precision_reached"] else f", precision {precision:g} NOT reached"
+    out["engine"] = (
+        f"sim.availability {d['estimator']}: {d['replications']} x {d['replication_years']:g} y{reached}"
+    )
     return out
+
+
+def _clip(name: str, fig: dict[str, Any]) -> dict[str, Any]:
+    """A Student-t interval may cross the figure's range (availability above 1, negative downtime):
+    clipped to it, and said so in the method."""
+    top = 1.0 if name == "availability" else None
+    lo, hi = fig.get("low"), fig.get("high")
+    clipped = False
+    if lo is not None and lo < 0.0:
+        fig["low"], clipped = 0.0, True
+    if hi is not None and top is not None and hi > top:
+        fig["high"], clipped = top, True
+    if clipped:
+        fig["method"] = f"{fig['method']} (clipped to the figure's range)"
+    return fig

@@ -323,6 +323,7 @@ _NONE = re.compile(r"\s\w+=None")
 def _fault_label(text: str) -> str:
     t = _NONE.sub("", text)
     t = re.sub(r"\b(link|node|site|to)=", "", t)
+    t = re.sub(r"=(\d+)\.0\b", r"=\1", t)
     return t.replace("path=", "path ").strip()
 
 
@@ -337,14 +338,25 @@ def _decision_label(text: str) -> str:
     return f"e{epoch} {holder} alone" if mode == "solo" else f"e{epoch} mirrored"
 
 
-def _stagger(xs: list[float], span: float, rows: int = 3) -> list[int]:
-    """A row for each label so that labels closer than ``span`` do not overlap."""
-    last = [-float("inf")] * rows
+def _stagger(xs: list[float], widths: list[float], rows: int = 3) -> list[int]:
+    """A row for each label (starting at ``x``, ``width`` wide) so that labels do not overlap."""
+    end = [-float("inf")] * rows
     out = []
-    for x in xs:
-        row = next((i for i in range(rows) if x - last[i] >= span), min(range(rows), key=lambda i: last[i]))
-        last[row] = x
+    for x, w in zip(xs, widths, strict=True):
+        row = next((i for i in range(rows) if x >= end[i]), min(range(rows), key=lambda i: end[i]))
+        end[row] = x + w
         out.append(row)
+    return out
+
+
+def _groups(events: list[tuple[float, str]], char_w: float) -> list[tuple[float, str]]:
+    """Labels that would overlap on one line are joined: ``(t, "e2 B alone, e3 mirrored")``."""
+    out: list[tuple[float, str]] = []
+    for t, text in events:
+        if out and t < out[-1][0] + (len(out[-1][1]) + 2) * char_w:
+            out[-1] = (out[-1][0], f"{out[-1][1]}, {text}")
+        else:
+            out.append((t, text))
     return out
 
 
@@ -410,10 +422,12 @@ def figure(r: Runner, *, columns: int = COLUMNS, max_labels: int = 40) -> Figure
     shown = faults if len(faults) <= max_labels else []
     for e in faults:
         ax.axvline(e.t, color="#333333", linestyle=":", linewidth=0.8)
-    rows = _stagger([e.t for e in shown], t1 * 0.11)
-    for e, row in zip(shown, rows, strict=True):
+    char_w = t1 * 6.7 / (0.88 * 1200)  # data width of one character at fontsize 8 (100 dpi, 12 in wide)
+    labels = [f"⚡ {_fault_label(e.text)}" for e in shown]
+    rows = _stagger([e.t for e in shown], [(len(x) + 1) * char_w for x in labels])
+    for e, label, row in zip(shown, labels, rows, strict=True):
         ax.annotate(
-            f"⚡ {_fault_label(e.text)}",
+            label,
             xy=(e.t, 1),
             xycoords=("data", "axes fraction"),
             xytext=(0, 3 + 11 * row),
@@ -438,10 +452,12 @@ def figure(r: Runner, *, columns: int = COLUMNS, max_labels: int = 40) -> Figure
         markeredgecolor="black",
     )
     if len(dec) <= max_labels:
-        for e, row in zip(dec, _stagger([e.t for e in dec], t1 * 0.09, rows=2), strict=True):
+        groups = _groups([(e.t, _decision_label(e.text)) for e in dec], char_w)
+        rows = _stagger([t for t, _ in groups], [(len(x) + 2) * char_w for _, x in groups], rows=2)
+        for (t, text), row in zip(groups, rows, strict=True):
             ax.annotate(
-                _decision_label(e.text),
-                xy=(e.t, wl.y + wl.height / 2),
+                text,
+                xy=(t, wl.y + wl.height / 2),
                 xytext=(4, -9 - 9 * row),
                 textcoords="offset points",
                 fontsize=7.5,

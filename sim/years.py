@@ -158,6 +158,7 @@ class YearsResult:
     maintenance_windows: int = 0  # planned windows performed (sim.calendar)
     maintenance_skipped: int = 0  # windows skipped: something was down when they opened
     maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
+    maintenance_episode_s: list[float] = field(default_factory=list)  # downtime of each such episode
     corruptions: int = 0  # logical corruptions detected (sim.backups)
     corruptions_unrecoverable: int = 0  # detected after every retention: everything lost
     corruption_downtime_s: float = 0.0  # restore time not already inside another outage
@@ -385,6 +386,7 @@ class Years:
                 merged.append((a, b))
         if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
             r.maintenance_downtime_s += sum(b - a for a, b in merged)
+            r.maintenance_episode_s.append(sum(b - a for a, b in merged))
         for a, b in merged:
             r.downtime_s += b - a
             if b - a >= self.sc.session_timeout:
@@ -558,6 +560,7 @@ class Years:
             "maintenance_windows": r.maintenance_windows,
             "maintenance_skipped": r.maintenance_skipped,
             "maintenance_downtime_s": r.maintenance_downtime_s,
+            "maintenance_episode_downtime_s": distribution(r.maintenance_episode_s),
             "corruptions": r.corruptions,
             "corruptions_unrecoverable": r.corruptions_unrecoverable,
             "corruption_downtime_s": r.corruption_downtime_s,

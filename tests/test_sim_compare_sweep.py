@@ -14,7 +14,7 @@ from sim.scenario import load_scenario
 from sim.sweep import SweepError, grid, parse_vary
 
 LIB = Path(__file__).parent.parent / "scenarios"
-SMALL = ["--years", "4", "--replications", "3", "--max-years", "20", "--precision", "0.5"]
+SMALL = ["--max-years", "20", "--precision", "0.5", "--workers", "1"]
 
 
 def test_designs_are_built_from_the_same_sites() -> None:
@@ -104,3 +104,12 @@ def test_grid_checks_every_path_before_running() -> None:
         grid(sc, [parse_vary("quorum.heartbeat_interval=1"), parse_vary("quorum.heartbeat_interval=2")])
     points = grid(sc, [parse_vary("topology.links.ab.paths=2,3")])
     assert [p[1].topology.links[0].paths for p in points] == [2, 3]
+
+
+def test_unwritable_out_is_refused_before_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    f = str(LIB / "tiers-mixed.yaml")
+    assert main(["sim", "compare", f, "--out", str(blocker / "sub"), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "Traceback" not in err and err.count("\n") == 1

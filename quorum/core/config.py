@@ -18,8 +18,10 @@ configurations that break it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
@@ -59,6 +61,18 @@ class Consistency(StrEnum):
 
     SYNCHRONOUS = "synchronous"
     BOUNDED_LOSS = "bounded-loss"
+
+
+SITE_LOCAL_FIELDS = frozenset({"pre_promote_check", "pre_promote_retry"})
+
+
+def settings_differences(mine: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
+    """``field (a X vs b Y)`` for every safety setting that differs, sorted by field name."""
+    return [
+        f"{k} ({mine.get(k)!r} vs {theirs.get(k)!r})"
+        for k in sorted(set(mine) | set(theirs))
+        if mine.get(k) != theirs.get(k)
+    ]
 
 
 class QuorumConfig(BaseModel):
@@ -143,7 +157,36 @@ class QuorumConfig(BaseModel):
             )
         if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE) and self.pre_election:
             raise ValueError(f"pre_election=true needs a witness; policy={self.policy.value} has none")
+        # options that would do nothing are refused, never accepted silently: they only move the tie
+        # site, which a policy without a witness never consults, and witness-race consults only to
+        # choose who proposes a pre-election (the first request wins before any tie rule)
+        for option in ("keep_active_partition", "auto_failback"):
+            if not getattr(self, option):
+                continue
+            if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE):
+                raise ValueError(
+                    f"{option}=true has no effect under policy={self.policy.value} (no witness, no tie rule)"
+                )
+            if self.policy is Policy.WITNESS_RACE and not self.pre_election:
+                raise ValueError(
+                    f"{option}=true has no effect under policy=witness-race: the first request wins"
+                    " before any tie rule (it only picks who proposes a pre-election: set"
+                    " pre_election=true, or use witness-preferred or majority)"
+                )
         return self
+
+    # ---- the configuration fingerprint -------------------------------------------------------------
+    def safety_settings(self) -> dict[str, Any]:
+        """The settings both sites and the witness must share: every field but the site-local
+        pre-promote check (a hook of one site; it only withholds requests, never grants anything)."""
+        dumped = self.model_dump(mode="json", warnings=False)
+        return {k: v for k, v in dumped.items() if k not in SITE_LOCAL_FIELDS}
+
+    def fingerprint(self) -> str:
+        """16 hex digits of SHA-256 over ``safety_settings()`` (canonical JSON): equal fingerprints,
+        equal safety-relevant settings. Every witness request and peer heartbeat carries it."""
+        text = json.dumps(self.safety_settings(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     # ---- derived timings (pure functions of the configuration) ---------------------------------
     @property

@@ -45,6 +45,7 @@ class Verdict(StrEnum):
     WAIT = "wait"
     DENY = "deny"
     OK = "ok"
+    REFUSED = "refused"  # the request's configuration fingerprint is not the pair's: nothing decided
 
 
 class Mode(StrEnum):
@@ -69,6 +70,7 @@ class PeerHeartbeat:
     holder: Site | None = None  # who the sender believes holds ``epoch`` alone, if anyone
     preelect: Site | None = None  # proposal: this site wins a split at ``epoch`` (witness lost)
     preelect_ack: Site | None = None  # commitment: the sender will not contest ``preelect_ack``
+    config: str = ""  # the sender's configuration fingerprint (``QuorumConfig.fingerprint``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,10 @@ class WitnessRequest:
     current: bool
     solo_holder: Site | None = None  # who the site believes holds ``epoch`` alone, if anyone
     preelected: Site | None = None  # a pre-election at ``epoch`` the site is part of
+    # the site's configuration fingerprint (``QuorumConfig.fingerprint``); the witness answers a
+    # different one with REFUSED and nothing else. Empty: not checked (hand-built requests in tests;
+    # the live witness's HTTP edge requires one)
+    config: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,7 @@ class WitnessReply:
     data_loss: bool = False  # the grant promotes a copy that may miss acknowledged writes
     peer_fenced: bool = False  # forced takeover: the operator confirmed the other site is fenced
     reason: str = ""
+    config: str = ""  # the fingerprint of the configuration the witness runs the pair with
 
 
 Message = PeerHeartbeat | WitnessRequest | WitnessReply
@@ -229,6 +236,7 @@ class SiteDurable:
     preelect_commit: Site | None = None  # this site committed to ``preelect_commit`` at ``epoch``
     boot: int = 0  # incarnation counter, incremented at every restart
     holder: Site | None = None  # who holds ``epoch`` alone, as far as the site knows
+    accepted_config: str | None = None  # the fingerprint the witness last accepted (answered)
 
 
 # ---- actions ---------------------------------------------------------------------------------------

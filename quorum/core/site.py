@@ -126,6 +126,12 @@ class SiteMachine:
         self.epoch_holder: Site | None = (
             d.holder if d.holder is not None else (site if self.was_solo else None)
         )
+        # configuration agreement: our fingerprint, the one the witness last accepted (durable), why
+        # the witness refused ours (if it did), and the fingerprint our peer's heartbeats carry
+        self.fingerprint = config.fingerprint()
+        self.accepted_config = d.accepted_config
+        self.config_refused: str | None = None
+        self.peer_config: str | None = None
         # promotion gate: local health and the pre-promote check (``pre_promote_check``)
         self.healthy = True
         self.health_detail = ""
@@ -219,6 +225,7 @@ class SiteMachine:
             preelect_commit=self.preelect_commit,
             boot=self.boot,
             holder=self.epoch_holder,
+            accepted_config=self.accepted_config,
         )
 
     # ---- rules ----------------------------------------------------------------------------------------
@@ -309,6 +316,10 @@ class SiteMachine:
 
     def promotion_blocked(self) -> str | None:
         """Why this site may not contend to serve alone right now (``None``: it may)."""
+        if self.config_refused is not None:
+            return f"configuration refused by the witness: {self.config_refused}"
+        if self.peer_config is not None and self.peer_config != self.fingerprint:
+            return f"peer runs configuration {self.peer_config}, this site {self.fingerprint}"
         if not self.healthy:
             return f"site unhealthy: {self.health_detail or 'a health check fails'}"
         if not self.cfg.pre_promote_check:
@@ -340,7 +351,10 @@ class SiteMachine:
         return self.check_ok is True
 
     def _self_promotes(self) -> bool:
-        """The policy lets this site serve alone without a witness grant."""
+        """The policy lets this site serve alone without a witness grant, and our peer (the only
+        other party of a pair without a witness) has not shown us a different configuration."""
+        if self.peer_config is not None and self.peer_config != self.fingerprint:
+            return False
         how = self.spec.self_promote
         return how == "any" or (how == "preferred" and self.site is self.cfg.preferred_site)
 
@@ -352,7 +366,12 @@ class SiteMachine:
             if self.role is Role.STARTING and not self.current:
                 return
             reason = f"{self.cfg.policy.value}: continue alone"
-        elif self.preelect_win == self.epoch and not self.witness_up and self.current:
+        elif (
+            self.preelect_win == self.epoch
+            and not self.witness_up
+            and self.current
+            and self.accepted_config == self.fingerprint  # never alone on rules the witness refused
+        ):
             reason = f"pre-elected at epoch {self.epoch}; witness and peer lost"
         else:
             return
@@ -367,6 +386,8 @@ class SiteMachine:
         if hb.src is not self.peer or (hb.boot, hb.seq) <= self.peer_seq:
             return  # duplicate or reordered: carries no news
         self.peer_seq = (hb.boot, hb.seq)
+        if hb.config:
+            self.peer_config = hb.config
         if not self.peer_up:
             gap_ok = (
                 self.peer_last_rx is not None
@@ -474,6 +495,19 @@ class SiteMachine:
     def _on_reply(self, now: float, r: WitnessReply, acts: list[Action]) -> None:
         if r.site is not self.site:
             return
+        if r.verdict is Verdict.REFUSED or (r.config and r.config != self.fingerprint):
+            # the witness runs the pair on other rules: nothing it says applies to us, and we
+            # never serve alone on a configuration it has not accepted
+            self.config_refused = r.reason or f"the witness runs configuration {r.config}"
+            if self.accepted_config is not None:
+                self.accepted_config = None
+                acts.append(PersistSite(self.site, self.durable()))
+            return
+        if r.config:
+            self.config_refused = None
+            if self.accepted_config != r.config:
+                self.accepted_config = r.config
+                acts.append(PersistSite(self.site, self.durable()))
         self.witness_last_rx = now
         self.witness_up = True
         if r.epoch >= self.epoch:
@@ -565,6 +599,7 @@ class SiteMachine:
                     holder=self.epoch_holder,
                     preelect=preelect,
                     preelect_ack=self.preelect_commit,
+                    config=self.fingerprint,
                 ),
             )
         )
@@ -622,6 +657,7 @@ class SiteMachine:
                     current=self.current,
                     solo_holder=holder,
                     preelected=preelected,
+                    config=self.fingerprint,
                 ),
             )
         )

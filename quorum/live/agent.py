@@ -55,6 +55,7 @@ from quorum.core import (
 from quorum.core.messages import PeerHeartbeat
 from quorum.live.auth import verify
 from quorum.live.models import (
+    ConfigRefused,
     HeartbeatBody,
     HeartbeatReply,
     PeerHeartbeatModel,
@@ -109,13 +110,21 @@ class Agent:
         self.trace.init(self.cfg, settings.site, now, durable)
         self.queue: asyncio.Queue[Input] = asyncio.Queue()
         t = self.cfg.detection_timeout  # sends are concurrent tasks: a slow TLS reconnect must not lose them
-        self.witness = client_for(settings.witness, settings, t)
+        self.witness = client_for(settings.witness, settings, t) if settings.witness else None
         # one client (one connection pool) per lane: each heartbeat goes out on every lane at once
         self.peers = [client_for(settings.peer, settings, t) for _ in range(settings.peer_lanes)]
         self.storage = httpx.AsyncClient(timeout=httpx.Timeout(1.0), trust_env=False)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.write_seq = 0
-        self.stats = {"witness_ok": 0, "witness_fail": 0, "peer_ok": 0, "peer_fail": 0, "writes": 0}
+        self.stats = {
+            "witness_ok": 0,
+            "witness_fail": 0,
+            "witness_refused": 0,
+            "peer_ok": 0,
+            "peer_fail": 0,
+            "writes": 0,
+        }
+        self.config_refused: str | None = None  # the witness's last 409 about our configuration
         self._last_status: dict[str, Any] | None = None
         self.health: dict[str, str] = {}
         self.failure: str | None = None  # why the agent stopped by itself (a listener that failed)
@@ -166,7 +175,7 @@ class Agent:
             for t in list(self.tasks):
                 t.cancel()
             await asyncio.gather(*bg, *self.tasks, return_exceptions=True)
-            for c in (self.witness, *self.peers, self.storage):
+            for c in (*([self.witness] if self.witness else []), *self.peers, self.storage):
                 await c.aclose()
             self.trace.close()
 
@@ -209,10 +218,25 @@ class Agent:
 
     # ---- channels ---------------------------------------------------------------------------------
     async def _to_witness(self, req: WitnessRequest) -> None:
-        body = HeartbeatBody(pair=self.s.pair, request=WitnessRequestModel(**_fields(req)))
+        if self.witness is None:
+            return
+        m = self.machine
+        # our settings travel until the witness has accepted their fingerprint, so that a refusal
+        # names the fields that differ
+        settings = self.cfg if m.accepted_config != m.fingerprint else None
+        body = HeartbeatBody(pair=self.s.pair, request=WitnessRequestModel(**_fields(req)), settings=settings)
         try:
             r = await self.witness.post("/v1/heartbeat", content=body.model_dump_json())
+            if r.status_code == 409:
+                refused = ConfigRefused.model_validate_json(r.content)
+                if refused.detail != self.config_refused:
+                    log.error("witness REFUSED this site's configuration: %s", refused.detail)
+                self.config_refused = refused.detail
+                self.stats["witness_refused"] += 1
+                await self.queue.put(refused.reply.to_core())
+                return
             r.raise_for_status()
+            self.config_refused = None
             reply = HeartbeatReply.model_validate_json(r.content).reply
         except (httpx.HTTPError, ValueError) as e:
             self.stats["witness_fail"] += 1
@@ -274,7 +298,7 @@ class Agent:
         while True:
             await asyncio.sleep(self.cfg.heartbeat_interval)
             rows = self.store.unsent()
-            if not rows:
+            if not rows or self.witness is None:
                 continue
             body = {"pair": self.s.pair, "site": self.s.site.value, "events": rows}
             try:
@@ -402,6 +426,12 @@ class Agent:
             "journal_sent": sent,
             "health": self.health,
             "promotion_blocked": m.promotion_blocked(),
+            "config": {
+                "fingerprint": m.fingerprint,
+                "accepted_by_witness": m.accepted_config == m.fingerprint,
+                "refused": self.config_refused,
+                "peer": m.peer_config,
+            },
             **self.stats,
         }
 

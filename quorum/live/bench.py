@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -145,8 +146,18 @@ class Conn:
         self.r = self.w = None
 
 
+@functools.cache
+def lab_fingerprint() -> str:
+    """The configuration fingerprint of the pairs ``witness_process`` serves (the lab timings)."""
+    from quorum.core import QuorumConfig
+    from quorum.live.lab import LAB_TIMINGS
+
+    return QuorumConfig(**LAB_TIMINGS).fingerprint()
+
+
 def heartbeat_body(pair: str, site: str, seq: int) -> bytes:
     req = {
+        "config": lab_fingerprint(),
         "site": site,
         "seq": seq,
         "sent_at": time.monotonic(),

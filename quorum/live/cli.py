@@ -184,6 +184,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     if st.get("maintenance") and st["maintenance"]["on"]:
         print(f"MAINTENANCE: {st['maintenance'].get('reason', '')}")
+    cfg = st.get("config") or {}
+    for site, why in sorted((cfg.get("refused") or {}).items()):
+        print(f"CONFIGURATION REFUSED for site {site}: {why['detail']}")
     print(f"{'site':<5} {'role':<9} {'epoch':>5} {'current':<8} {'want':<7} {'last seen':>10}")
     for site, v in sorted(st["sites"].items()):
         print(

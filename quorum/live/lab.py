@@ -65,11 +65,18 @@ class Lab:
         seed: int = 0,
         loss: float = 0.2,
         loss_window: float = 30.0,
+        witness_env: dict[str, str] | None = None,
+        agent_quorum: dict[str, dict[str, Any]] | None = None,
+        no_witness: tuple[str, ...] = (),
     ) -> None:
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="quorum-lab-")
         self.dir = Path(workdir) if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.dir.mkdir(parents=True, exist_ok=True)
         self.quorum = {**LAB_TIMINGS, **(quorum or {})}
+        # per-site overrides of an agent's quorum settings (a misconfigured agent); the witness keeps
+        # ``quorum``
+        self.agent_quorum = agent_quorum or {}
+        self.no_witness = no_witness  # agents configured without a witness
         self.t0 = time.time()
         self.timeline: list[tuple[float, str, str]] = []
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -82,13 +89,14 @@ class Lab:
         self.loss = loss  # the ``lossy-link`` fault: this loss on every link for ``loss_window`` seconds
         self.loss_window = loss_window
         self.fault_at: float | None = None  # time.monotonic() when the fault was applied
+        self.witness_env = dict(witness_env or {})  # extra environment of the witness process
         self._closed = False
 
     # ---- set-up ------------------------------------------------------------------------------------
     def note(self, who: str, text: str) -> None:
         self.timeline.append((time.time() - self.t0, who, text))
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, wait: bool = True) -> None:
         certs = init_certs(self.dir / "certs", names=("server",))
         self.ca = str(certs["ca"])
         for k in ("A", "B", "operator", "peerA", "peerB"):
@@ -120,7 +128,7 @@ class Lab:
             acfg = {
                 "site": s,
                 "pair": "lab",
-                "quorum": self.quorum,
+                "quorum": {**self.quorum, **self.agent_quorum.get(s, {})},
                 "witness": {"url": f"https://127.0.0.1:{w_via[s]}", "token": self.tokens[s], "ca": self.ca},
                 "peer": {
                     "url": f"https://127.0.0.1:{p_via[s]}",
@@ -137,13 +145,16 @@ class Lab:
                 "write_interval": 0.05,
                 "trust_env": False,
             }
+            if s in self.no_witness:
+                del acfg["witness"]
             (self.dir / f"agent{s}.yaml").write_text(yaml.safe_dump(acfg))
         self.start_witness()
         self.wait_for(self.witness_ready, timeout, "witness ready")
         for s in "AB":
             self.start_agent(s)
-        self.wait_for(self.pair_up, timeout, "pair up")
-        self.note("lab", "pair mirrored at epoch 1")
+        if wait:
+            self.wait_for(self.pair_up, timeout, "pair up")
+            self.note("lab", "pair mirrored at epoch 1")
 
     def pair_up(self) -> bool:
         """Both agents mirrored at the same epoch, each seeing its peer and the witness."""
@@ -152,9 +163,9 @@ class Lab:
             return False
         return all(x["role"] == "mirrored" and x["peer_up"] and x["witness_up"] for x in (a, b))
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()} | (extra_env or {})
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "quorum.cli", *args],
             stdout=log,
@@ -164,8 +175,10 @@ class Lab:
         )
         log.close()
 
-    def start_witness(self) -> None:
-        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")])
+    def start_witness(self, env: dict[str, str] | None = None) -> None:
+        """Start the witness process (``env``: extra environment, default ``witness_env``)."""
+        extra = self.witness_env if env is None else env
+        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")], extra)
         self.note("W", "witness started")
 
     def start_agent(self, s: str) -> None:

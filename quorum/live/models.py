@@ -13,6 +13,7 @@ from quorum.core import (
     ForcedTakeover,
     Mode,
     PeerHeartbeat,
+    QuorumConfig,
     Role,
     Site,
     Switchover,
@@ -22,23 +23,29 @@ from quorum.core import (
     WitnessRequest,
 )
 
+FINGERPRINT = r"^[0-9a-f]{16}$"  # ``QuorumConfig.fingerprint()``
+# Integers at the edge stay within what JSON numbers, SQLite INTEGER and ``epoch + 1`` hold exactly:
+# above it a request is a 400 naming the field, never a 500 after a half-saved change.
+MAX_INT = 2**53 - 1
 PAIR = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # `sent_at: NaN` is refused (400)
+    # no NaN or infinity either: they cannot be written back as JSON (history, state)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class WitnessRequestModel(_Body):
     site: Site
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_INT)
     sent_at: float
     want: Want
-    epoch: int = Field(ge=0)
+    epoch: int = Field(ge=0, le=MAX_INT)
     role: Role
     current: bool
     solo_holder: Site | None = None
     preelected: Site | None = None
+    config: str = Field(pattern=FINGERPRINT, description="the site's configuration fingerprint")
 
     def to_core(self) -> WitnessRequest:
         return WitnessRequest(**self.model_dump())
@@ -57,6 +64,7 @@ class WitnessReplyModel(_Body):
     data_loss: bool = False
     peer_fenced: bool = False
     reason: str = ""
+    config: str = ""
 
     @classmethod
     def from_core(cls, r: WitnessReply) -> WitnessReplyModel:
@@ -68,15 +76,16 @@ class WitnessReplyModel(_Body):
 
 class PeerHeartbeatModel(_Body):
     src: Site
-    boot: int = Field(ge=0)
-    seq: int = Field(ge=0)
-    epoch: int = Field(ge=0)
+    boot: int = Field(ge=0, le=MAX_INT)
+    seq: int = Field(ge=0, le=MAX_INT)
+    epoch: int = Field(ge=0, le=MAX_INT)
     role: Role
     current: bool
     tie_site: Site
     holder: Site | None = None
     preelect: Site | None = None
     preelect_ack: Site | None = None
+    config: str = Field(default="", pattern=r"^([0-9a-f]{16})?$")
 
     @classmethod
     def from_core(cls, hb: PeerHeartbeat) -> PeerHeartbeatModel:
@@ -91,17 +100,30 @@ class HeartbeatBody(_Body):
 
     pair: str = PAIR
     request: WitnessRequestModel
+    settings: QuorumConfig | None = Field(
+        default=None,
+        description="the site's quorum settings, sent until the witness has accepted its fingerprint,"
+        " so that a refusal can name the fields that differ",
+    )
 
 
 class HeartbeatReply(_Body):
     reply: WitnessReplyModel | None
 
 
+class ConfigRefused(_Body):
+    """``409`` to a heartbeat whose configuration fingerprint is not the pair's."""
+
+    detail: str
+    differs: list[str] = Field(description="the safety settings that differ (empty: not sent)")
+    reply: WitnessReplyModel
+
+
 class SiteEvent(_Body):
     uid: str = Field(min_length=8, max_length=80)
     at: float = Field(description="wall-clock seconds since the epoch, when the site recorded it")
     kind: str = Field(min_length=1, max_length=40)
-    epoch: int = Field(ge=0)
+    epoch: int = Field(ge=0, le=MAX_INT)
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -143,6 +165,24 @@ class MaintenanceBody(_Body):
     pair: str = PAIR
     on: bool
     reason: str = Field(min_length=1, max_length=500)
+
+
+class ErrorReply(_Body):
+    """Every error answer: 401, 403, 404, 413, 429 (and 500, a bug)."""
+
+    detail: str
+
+
+class FieldError(_Body):
+    field: str
+    error: str
+
+
+class InvalidBody(_Body):
+    """``400``: the body or a query parameter is invalid; each error names its field."""
+
+    detail: str
+    errors: list[FieldError]
 
 
 class OperatorReply(_Body):

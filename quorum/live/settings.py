@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from quorum.core import QuorumConfig, Site
 from quorum.core.config import Bool, Float, Int
@@ -133,7 +141,11 @@ class AgentSettings(_Strict):
     site: Site
     pair: str = "default"
     quorum: QuorumConfig = Field(default_factory=QuorumConfig)
-    witness: Endpoint
+    witness: Endpoint | None = Field(
+        default=None,
+        validate_default=True,
+        description="the witness (required by every policy that uses one; refused by the others)",
+    )
     peer: Endpoint
     host: str = "127.0.0.1"
     port: Int = Field(default=8444, ge=0, le=65535)
@@ -156,6 +168,23 @@ class AgentSettings(_Strict):
         le=4,
         description="each peer heartbeat goes out on this many independent connections at once",
     )
+
+    @field_validator("witness")
+    @classmethod
+    def _witness_matches_policy(cls, witness: Endpoint | None, info: ValidationInfo) -> Endpoint | None:
+        quorum = info.data.get("quorum")
+        if not isinstance(quorum, QuorumConfig):
+            return witness  # quorum itself is invalid: that error is reported
+        policy = quorum.policy.value
+        if quorum.uses_witness and witness is None:
+            raise ValueError(f"quorum.policy={policy} decides with a witness: give witness.url")
+        if not quorum.uses_witness and witness is not None:
+            raise ValueError(
+                f"quorum.policy={policy} decides without a witness, but a witness is configured: the"
+                " witness arbitrates the pair by its own rules and this site would serve alone beside"
+                " them (split-brain); remove 'witness' or use the pair's policy"
+            )
+        return witness
 
 
 M = TypeVar("M", bound=BaseModel)

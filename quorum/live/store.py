@@ -10,6 +10,8 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,26 @@ class WitnessStore:
                 reason TEXT NOT NULL, data_loss INTEGER NOT NULL DEFAULT 0, uid TEXT UNIQUE);
             CREATE TABLE IF NOT EXISTS maintenance (
                 pair TEXT PRIMARY KEY, on_ INTEGER NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS known_tokens (
+                digest BLOB PRIMARY KEY, pair TEXT NOT NULL, role TEXT NOT NULL, stored TEXT NOT NULL);
             """
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic, fsynced commit for everything written inside (state and its audit lines):
+        a crash or an error leaves either all of it on disk or none of it. Re-entrant: inside an
+        open transaction it joins it (a request is one transaction however its parts nest)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def load(self, pair: str) -> WitnessDurable | None:
         row = self.db.execute("SELECT state FROM witness_state WHERE pair=?", (pair,)).fetchone()
@@ -59,6 +79,18 @@ class WitnessStore:
             "ON CONFLICT(pair) DO UPDATE SET state=excluded.state",
             (pair, json.dumps(encode(state))),
         )
+
+    def remember_token(self, digest: bytes, pair: str, role: str, stored: str) -> None:
+        """A token that verified, by its SHA-256 digest, with the configured hash it matched (a
+        changed or removed hash forgets it at the next start)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO known_tokens(digest, pair, role, stored) VALUES(?,?,?,?)",
+            (digest, pair, role, stored),
+        )
+
+    def known_tokens(self) -> list[tuple[bytes, str, str, str]]:
+        rows = self.db.execute("SELECT digest, pair, role, stored FROM known_tokens").fetchall()
+        return [(bytes(d), str(p), str(r), str(s)) for d, p, r, s in rows]
 
     def record(self, pair: str, kind: str, actor: str, reason: str, **kw: Any) -> bool:
         """Append an audit line; with ``uid`` the line is recorded at most once (returns False if seen)."""

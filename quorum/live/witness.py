@@ -11,15 +11,21 @@ event loop serialises them, so the machine needs no lock.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import signal
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Message as Message_
@@ -34,17 +40,22 @@ from quorum.core import (
     OperatorResult,
     PersistWitness,
     Send,
+    Verdict,
     WitnessMachine,
     WitnessReply,
 )
+from quorum.core.config import settings_differences
 from quorum.live.auth import verify
 from quorum.live.codec import encode
 from quorum.live.models import (
+    ConfigRefused,
+    ErrorReply,
     EventsBody,
     EventsReply,
     FailoverBody,
     HeartbeatBody,
     HeartbeatReply,
+    InvalidBody,
     MaintenanceBody,
     OperatorReply,
     SwitchoverBody,
@@ -54,6 +65,11 @@ from quorum.live.settings import PairConfig, WitnessSettings
 from quorum.live.store import WitnessStore
 
 log = logging.getLogger("quorum.witness")
+
+# Test-only hook (tests/test_live_faults.py): when set to a file path, the witness process stops itself
+# (SIGSTOP) right after it has committed a solo grant and before the reply leaves, once, after writing
+# the granted epoch to that file; the test then inspects the database and kills it (kill -9).
+STOP_AFTER_GRANT_ENV = "QUORUM_TEST_STOP_AFTER_GRANT"
 
 
 @dataclass
@@ -69,6 +85,7 @@ class Metrics:
     requests: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     auth_failures: int = 0
+    auth_limited: int = 0
     bad_requests: int = 0
     decisions: int = 0
     alarms: int = 0
@@ -96,19 +113,40 @@ class WitnessService:
         self.metrics = Metrics()
         self.failures: dict[str, deque[float]] = {}  # client address -> failures in the last minute
         self.verified: dict[bytes, Caller] = {}  # SHA-256 of a token that verified -> its caller
+        for digest, pair, role, stored in self.store.known_tokens():
+            pc = settings.pairs.get(pair)
+            if pc is not None and pc.tokens.get(role) == stored:  # still configured, same hash
+                self.verified[digest] = Caller(pair, role)
+        # (pair, site) -> why its last heartbeat was refused for its configuration (shown in status)
+        self.config_refused: dict[tuple[str, str], dict[str, Any]] = {}
         for name, p in self.pairs.items():
             self.store.record(name, "start", "witness", f"witness started at epoch {p.machine.d.epoch}")
+        self.stop_after_grant = os.environ.get(STOP_AFTER_GRANT_ENV) or None
 
     # ---- authentication ------------------------------------------------------------------------
     def authenticate(self, request: Request) -> Caller:
-        """The caller of a bearer token; 401 for a bad one, 429 after too many failures a minute.
+        """The caller of a bearer token; 401 for a bad one, 429 while its address is over the limit.
 
         A token is checked against every stored hash (salted HMAC, constant-time comparison) the first
-        time it is seen; then it is remembered by its SHA-256 digest (never the token itself), so a
-        heartbeat costs one dictionary lookup instead of one HMAC per configured token (with 1,000
-        pairs that is 2,000+ HMACs, milliseconds per request). Only tokens that verified are
-        remembered: the map holds at most one entry per configured token, whatever the traffic.
+        time it is seen; then it is remembered by its SHA-256 digest (never the token itself, and in the
+        database too, so it survives a restart), and a heartbeat costs one dictionary lookup instead of
+        one HMAC per configured token (with 1,000 pairs that is 2,000+ HMACs, milliseconds per
+        request). Only tokens that verified are remembered: at most one entry per configured token.
+
+        Rate limiting never refuses a token the witness knows to be valid: a remembered token passes
+        before the limiter is consulted, whatever other clients of its address did. An address with
+        ``auth_fail_limit`` failures in the last minute gets 429 for every other token, *without* a
+        check (no guess is ever tested while it is limited). The one valid token that can meet a 429
+        is one never presented to this witness (nor remembered in its database) since it was
+        configured, arriving from an address that is over the limit: it passes once the minute of
+        failures has aged out.
         """
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        key = hashlib.sha256(token.encode()).digest()
+        found = self.verified.get(key) if token else None
+        if found is not None:
+            return found  # known valid: never refused for someone else's failures
         client = request.client.host if request.client else "?"
         now = time.monotonic()
         recent = self.failures.get(client)
@@ -118,16 +156,19 @@ class WitnessService:
             if not recent:
                 del self.failures[client]
             elif len(recent) >= self.settings.auth_fail_limit:
-                raise HTTPException(429, "too many failed authentications; retry later")
-        header = request.headers.get("authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        key = hashlib.sha256(token.encode()).digest()
-        found = self.verified.get(key) if token else None
-        if token and found is None:
+                self.metrics.auth_limited += 1
+                retry = max(1, int(recent[0] + 60.0 - now) + 1)
+                raise HTTPException(
+                    429,
+                    "too many failed authentications from this address; retry later",
+                    headers={"Retry-After": str(retry)},
+                )
+        if token:
             for name, p in self.pairs.items():
                 for role, stored in p.cfg.tokens.items():
                     if verify(token, stored) and found is None:
                         found = Caller(name, role)
+                        self.store.remember_token(key, name, role, stored)
             if found is not None:
                 self.verified[key] = found
         if found is None:
@@ -151,20 +192,59 @@ class WitnessService:
         return self.pairs[pair]
 
     # ---- performing the machine's actions -----------------------------------------------------------
+    @contextmanager
+    def atomic(self, p: Pair) -> Iterator[None]:
+        """One request, one transaction: everything it writes commits together or not at all. On an
+        error the pair's machine is rebuilt from what is on disk (as after a restart, holding off
+        grants for ``regrant_wait``), so memory never runs ahead of the database."""
+        try:
+            with self.store.transaction():
+                yield
+        except BaseException:
+            p.machine = WitnessMachine(p.cfg.quorum, time.monotonic(), self.store.load(p.name))
+            log.exception("pair %s: request rolled back; machine reloaded from the database", p.name)
+            raise
+
     def call(self, p: Pair, event: Input, actor: str) -> list[Action]:
+        """Feed the machine; commit its new state and its audit lines in ONE transaction (fsynced,
+        ``synchronous=FULL``) before any reply leaves: a crash never keeps a grant without its line.
+        Inside a request's own transaction (``atomic``) it joins it."""
         acts = p.machine.handle(time.monotonic(), event)
-        for a in acts:
-            if isinstance(a, PersistWitness):
-                self.store.save(p.name, a.state)  # committed with synchronous=FULL before any reply
-            elif isinstance(a, Decision):
-                self.metrics.decisions += 1
-                self.store.record_decision(p.name, a)
-            elif isinstance(a, Alarm):
-                # a claim the witness refused to believe: an audit line and a log line, nothing else
-                self.metrics.alarms += 1
-                self.store.record(p.name, "alarm", actor, a.detail, epoch=a.epoch)
-                log.warning("pair %s: ALARM: %s", p.name, a.detail)
+        persisted = False
+        if not any(isinstance(a, PersistWitness | Decision | Alarm) for a in acts):
+            return acts  # a plain heartbeat: nothing to write
+        with self.atomic(p):
+            for a in acts:
+                if isinstance(a, PersistWitness):
+                    persisted = True
+                    self.store.save(p.name, a.state)
+                elif isinstance(a, Decision):
+                    self.metrics.decisions += 1
+                    self.store.record_decision(p.name, a)
+                elif isinstance(a, Alarm):
+                    # a claim the witness refused to believe: an audit line and a log line, nothing else
+                    self.metrics.alarms += 1
+                    self.store.record(p.name, "alarm", actor, a.detail, epoch=a.epoch)
+                    log.warning("pair %s: ALARM: %s", p.name, a.detail)
+        if self.stop_after_grant is not None and persisted:
+            self._maybe_stop_after_grant(acts)
         return acts
+
+    def _maybe_stop_after_grant(self, acts: list[Action]) -> None:
+        """The test-only hook of ``STOP_AFTER_GRANT_ENV``: committed, reply not sent: stop here."""
+        grants = [
+            a.message
+            for a in acts
+            if isinstance(a, Send)
+            and isinstance(a.message, WitnessReply)
+            and a.message.verdict is Verdict.GRANT_SOLO
+        ]
+        if not grants or self.stop_after_grant is None:
+            return
+        path, self.stop_after_grant = self.stop_after_grant, None
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"epoch": grants[0].epoch, "site": grants[0].site.value, "pid": os.getpid()}, f)
+        os.kill(os.getpid(), signal.SIGSTOP)
 
     def state(self, p: Pair) -> dict[str, Any]:
         m = p.machine
@@ -191,6 +271,10 @@ class WitnessService:
             # on/off is the machine's durable state; the table adds who-knows-why: reason and time
             "maintenance": {"on": m.d.maintenance, **(self.store.maintenance_note(p.name) or {})},
             "sites": sites,
+            "config": {
+                "fingerprint": m.fingerprint,
+                "refused": {s: v for (pn, s), v in sorted(self.config_refused.items()) if pn == p.name},
+            },
         }
 
     def metrics_text(self) -> str:
@@ -207,6 +291,9 @@ class WitnessService:
         lines += [
             "# TYPE quorum_witness_auth_failures_total counter",
             f"quorum_witness_auth_failures_total {mt.auth_failures}",
+            "# HELP quorum_witness_auth_limited_total Requests answered 429 (address over the limit).",
+            "# TYPE quorum_witness_auth_limited_total counter",
+            f"quorum_witness_auth_limited_total {mt.auth_limited}",
             "# TYPE quorum_witness_bad_requests_total counter",
             f"quorum_witness_bad_requests_total {mt.bad_requests}",
             "# TYPE quorum_witness_decisions_total counter",
@@ -282,10 +369,38 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _caller(request: Request) -> Caller:
-    # async on purpose: a sync dependency costs a thread-pool hop per request (CPU-only work anyway)
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="a token from `quorum token create`: site A's, site B's or the operator's for a pair",
+)
+
+
+async def _caller(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Caller:
+    # async on purpose: a sync dependency costs a thread-pool hop per request (CPU-only work anyway);
+    # BEARER only declares the scheme in the OpenAPI document, ``authenticate`` reads the header
     svc: WitnessService = request.app.state.service
     return svc.authenticate(request)
+
+
+def _error(description: str, model: type[Any] = ErrorReply) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+# the answers each kind of route really gives (tests/test_live_witness.py checks them against the app)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: _error("body larger than max_body bytes (declared or counted)")
+}
+AUTHED: dict[int | str, dict[str, Any]] = {
+    400: _error("invalid body or query parameter; each error names its field", InvalidBody),
+    401: _error("missing or invalid bearer token"),
+    403: _error("the token is not allowed for this pair or role"),
+    404: _error("unknown pair"),
+    **TOO_LARGE,
+    429: _error("too many failed authentications from this address (a token the witness knows passes)"),
+}
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
@@ -293,7 +408,24 @@ CallerDep = Annotated[Caller, Depends(_caller)]
 
 def create_app(settings: WitnessSettings) -> FastAPI:
     svc = WitnessService(settings)
-    app = FastAPI(title="quorum witness", version="0.1.0")
+    app = FastAPI(title="quorum witness", version="0.1.0", responses=TOO_LARGE)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI documents 422 for validation errors; this witness answers them 400 (``bad_body``)."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for ops in doc["paths"].values():
+                for op in ops.values():
+                    op.get("responses", {}).pop("422", None)
+            schemas = doc.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    setattr(app, "openapi", openapi)  # noqa: B010 (FastAPI's documented way to customise it)
     app.state.service = svc
     app.add_middleware(BodyLimit, limit=settings.max_body)
 
@@ -310,11 +442,48 @@ def create_app(settings: WitnessSettings) -> FastAPI:
         if pair not in svc.pairs:
             raise HTTPException(404, f"unknown pair {pair!r}")
 
-    @app.post("/v1/heartbeat", response_model=HeartbeatReply)
+    def refuse_config(p: Pair, site: str, body: HeartbeatBody, reply: WitnessReply) -> Response:
+        """409 naming the safety settings in which the site differs from the pair (site vs witness)."""
+        mine = p.cfg.quorum.safety_settings()
+        if body.settings is not None:
+            diffs = settings_differences(body.settings.safety_settings(), mine)
+            fields = [d.split(" ", 1)[0] for d in diffs]
+            detail = (
+                f"site {site}'s configuration differs from pair {p.name!r} at the witness"
+                f" (site vs witness): {'; '.join(diffs)}; nothing decided"
+            )
+        else:
+            fields = []
+            detail = f"{reply.reason}; the site sent no settings to compare field by field"
+        before = svc.config_refused.get((p.name, site))
+        if before is None or before["detail"] != detail:
+            log.warning("pair %s: REFUSED site %s: %s", p.name, site, detail)
+        svc.config_refused[(p.name, site)] = {"detail": detail, "fields": fields, "at": time.time()}
+        out = ConfigRefused(
+            detail=detail,
+            differs=fields,
+            reply=WitnessReplyModel.from_core(reply).model_copy(update={"reason": detail}),
+        )
+        return Response(out.model_dump_json(), status_code=409, media_type="application/json")
+
+    @app.post(
+        "/v1/heartbeat",
+        response_model=HeartbeatReply,
+        responses={
+            **AUTHED,
+            409: _error("the site's configuration fingerprint is not the pair's", ConfigRefused),
+        },
+    )
     async def heartbeat(body: HeartbeatBody, who: CallerDep) -> Response:
         known(body.pair)
         site = body.request.site.value
         p = svc.pair_for(who, body.pair, (site,))
+        if body.settings is not None and body.settings.fingerprint() != body.request.config:
+            raise HTTPException(
+                400,
+                f"settings have fingerprint {body.settings.fingerprint()}, the request says"
+                f" {body.request.config}",
+            )
         acts = svc.call(p, body.request.to_core(), f"site {site}")
         svc.metrics.requests[(p.name, site)] += 1
         reply: WitnessReply | None = None
@@ -323,14 +492,24 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 reply = a.message
         if reply is not None:
             svc.metrics.verdicts[reply.verdict.value] += 1
+        if reply is not None and reply.verdict is Verdict.REFUSED:
+            return refuse_config(p, site, body, reply)
+        svc.config_refused.pop((p.name, site), None)
         out = HeartbeatReply(reply=WitnessReplyModel.from_core(reply) if reply else None)
         # serialised here, once: returning a Response skips FastAPI's second validation of the model
         return Response(out.model_dump_json(), media_type="application/json")
 
-    @app.post("/v1/events", response_model=EventsReply)
+    @app.post("/v1/events", response_model=EventsReply, responses=AUTHED)
     async def events(body: EventsBody, who: CallerDep) -> EventsReply:
         known(body.pair)
         p = svc.pair_for(who, body.pair, (body.site.value,))
+        with svc.atomic(p):  # a batch is recorded whole or not at all (the site sends it again)
+            new, dup = record_events(p, body)
+        svc.metrics.events += new
+        svc.metrics.event_duplicates += dup
+        return EventsReply(accepted=new, duplicates=dup)
+
+    def record_events(p: Pair, body: EventsBody) -> tuple[int, int]:
         new = dup = 0
         for ev in body.events:
             text = f"{ev.kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(ev.detail.items()))
@@ -346,43 +525,43 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 new += 1
             else:
                 dup += 1
-        svc.metrics.events += new
-        svc.metrics.event_duplicates += dup
-        return EventsReply(accepted=new, duplicates=dup)
+        return new, dup
 
     def operate(pair: str, who: Caller, event: Input, what: str) -> OperatorReply:
         known(pair)
         p = svc.pair_for(who, pair, ("operator",))
-        acts = svc.call(p, event, "operator")
-        result = next((a for a in acts if isinstance(a, OperatorResult)), None)
-        if result is None:
-            raise HTTPException(500, "the witness machine gave no operator result")
-        svc.store.record(p.name, "operator", "operator", f"{what}: {result.detail}", epoch=p.machine.d.epoch)
+        with svc.atomic(p):  # the machine's state, its decision and the operator line: one commit
+            acts = svc.call(p, event, "operator")
+            result = next((a for a in acts if isinstance(a, OperatorResult)), None)
+            if result is None:
+                raise HTTPException(500, "the witness machine gave no operator result")
+            line = f"{what}: {result.detail}"
+            svc.store.record(p.name, "operator", "operator", line, epoch=p.machine.d.epoch)
+            if isinstance(event, Maintenance) and result.ok:
+                svc.store.set_maintenance(p.name, event.on, event.reason)
         return OperatorReply(ok=result.ok, detail=result.detail, pending=result.pending)
 
-    @app.post("/v1/switchover", response_model=OperatorReply)
+    @app.post("/v1/switchover", response_model=OperatorReply, responses=AUTHED)
     async def switchover(body: SwitchoverBody, who: CallerDep) -> OperatorReply:
         what = f"switchover to {body.to.value}" + (" (dry run)" if body.dry_run else "")
         return operate(body.pair, who, body.to_core(), what)
 
-    @app.post("/v1/failover", response_model=OperatorReply)
+    @app.post("/v1/failover", response_model=OperatorReply, responses=AUTHED)
     async def failover(body: FailoverBody, who: CallerDep) -> OperatorReply:
         what = f"FORCED TAKEOVER by {body.to.value} (accept_data_loss={body.accept_data_loss})"
         return operate(body.pair, who, body.to_core(), what)
 
-    @app.put("/v1/maintenance", response_model=OperatorReply)
+    @app.put("/v1/maintenance", response_model=OperatorReply, responses=AUTHED)
     async def maintenance(body: MaintenanceBody, who: CallerDep) -> OperatorReply:
         state = "on" if body.on else "off"
-        reply = operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
-        svc.store.set_maintenance(body.pair, body.on, body.reason)
-        return reply
+        return operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
 
-    @app.get("/v1/state")
+    @app.get("/v1/state", responses=AUTHED)
     async def state(who: CallerDep, pair: str = "default") -> dict[str, Any]:
         known(pair)
         return svc.state(svc.pair_for(who, pair, ("operator", "A", "B")))
 
-    @app.get("/v1/history")
+    @app.get("/v1/history", responses=AUTHED)
     async def history(who: CallerDep, pair: str = "default", limit: int = 200) -> dict[str, Any]:
         known(pair)
         svc.pair_for(who, pair, ("operator", "A", "B"))
