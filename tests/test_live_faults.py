@@ -18,12 +18,14 @@ import pytest
 
 from quorum.core import QuorumConfig
 from quorum.live.certs import init_certs
-from quorum.live.lab import Lab, apply_fault
+from quorum.live.lab import TOLERANT_TIMINGS, Lab, apply_fault
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    lab = Lab(tmp_path / "lab")
+    """A fresh lab with timings that tolerate a starved machine: these tests assert what happens,
+    not how fast (the tests that measure against the detector build their own lab)."""
+    lab = Lab(tmp_path / "lab", quorum=TOLERANT_TIMINGS)
     try:
         lab.start(timeout=60)
         yield lab
@@ -237,12 +239,13 @@ def test_lossy_links_cause_no_failover(tmp_path: Path) -> None:
     """
     lab = Lab(tmp_path / "lab", seed=11, loss=0.2, loss_window=8.0)
     try:
-        lab.start(timeout=60)
+        lab.start(timeout=60)  # the pair settled: mirrored, in contact, the witness at the same epoch
+        epoch = (lab.status("A") or {})["epoch"]  # 1 unless the start-up itself was starved
         apply_fault(lab, "lossy-link")
         lab.settle(1.0)
         assert sum(s["chunks_delayed"] for s in lab.loss_stats().values()) > 0
         changes = lab.role_changes(since=lab.fault_at)
-        assert not [c for c in changes if c["epoch"] != 1 or c["new"] in ("solo", "fenced")], changes
+        assert not [c for c in changes if c["epoch"] != epoch or c["new"] in ("solo", "fenced")], changes
         assert lab.role("A") == "mirrored" and lab.role("B") == "mirrored"
         finish(lab)
     finally:
