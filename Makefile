@@ -48,6 +48,12 @@ test: $(TSTAMP) lint typecheck
 deep-test: $(TSTAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
 
+## the bench venv: AvailSim4 2.2.1 (CERN) to compare the availability engine with; not a project dependency
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/bin/availsim4:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet 'availsim4==2.2.1'
+
 ## fuzz: hypothesis over scenario files, command-line numbers and the witness's HTTP bodies, each case
 ## under a time bound; about FUZZ_SECONDS per fuzzer (3 fuzzers); ends with the count of tracebacks,
 ## hangs and 500s (exit 1 unless all are 0). A short deterministic version runs in `make test`.
@@ -56,11 +62,14 @@ fuzz: $(TSTAMP)
 	$(BIN)/python -m quorum.testing.fuzz --seconds $(FUZZ_SECONDS)
 
 ## bench: figures, not tests: schedules/s; simulated years/s beside bare SimPy events/s; live failover,
-## loss, throughput, memory. About 25 minutes: live failover ~2.5 min, 20 % loss ~7 min, throughput
+## loss, throughput, memory; availability to +-10 % beside AvailSim4 2.2.1 (its own venv). About 25 minutes:
+## live failover ~2.5 min, 20 % loss ~7 min, throughput
 ## ~30 s, memory ~11 min (600 s).
-bench: $(STAMP)
+bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
 	$(BIN)/python -m sim.bench
+	$(BIN)/python -m sim.bench_availability --availsim4 $(BENCH_VENV)/bin/availsim4 \
+	  --bench-python $(BENCH_VENV)/bin/python
 	$(BIN)/python -m quorum.live.bench --trials 20
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
@@ -76,4 +85,4 @@ live-demo: $(STAMP)
 	$(BIN)/quorum lab --fault kill-serving
 
 clean:
-	rm -rf $(VENV) .hypothesis .pytest_cache .mypy_cache .ruff_cache out runs
+	rm -rf $(VENV) $(BENCH_VENV) .hypothesis .pytest_cache .mypy_cache .ruff_cache out runs

@@ -206,31 +206,15 @@ def exact(sc: S.Scenario) -> ExactResult:
                     q = q[1:]
                 add(i0, (tuple(nxt), q), cur, mu[c])
 
-    from scipy import sparse
-    from scipy.sparse.linalg import splu
-
     m = len(index)
-    q_mat = sparse.csr_matrix((vals, (rows, cols)), shape=(m, m))
-    q_mat = (q_mat - sparse.diags(np.asarray(q_mat.sum(axis=1)).ravel())).tocsc()
     down = np.zeros(m)
     for (st, _q, cur), i in index.items():
         ds = frozenset(comps[k] for k, s in enumerate(st) if s != UP)
         down[i] = 0.0 if serves(ds, cur)[0] else 1.0
     if m == 1:
         return ExactResult(float(down[0]), 1, tuple(comps), "", 0.0)
-    # the chain killed in the all-up state: its sub-generator is invertible (the chain is irreducible)
-    sub = q_mat[1:, 1:].tocsc()
-    lu_t = splu(sub.T.tocsc())
-    pi = np.empty(m)
-    pi[0] = 1.0
-    pi[1:] = lu_t.solve(-np.asarray(q_mat[0, 1:].todense()).ravel())
-    pi = np.clip(pi, 0.0, None)
-    pi /= pi.sum()
+    pi, g = _solve(m, rows, cols, vals, down)
     u = float(pi @ down)
-    # Poisson equation Q g = U 1 - d with g[0] = 0, then shifted so that pi g = 0
-    g = np.zeros(m)
-    g[1:] = splu(sub).solve((u - down)[1:])
-    g -= float(pi @ g)
     approx = ""
     if crews < n or plain or shocks:
         approx = (
@@ -238,3 +222,41 @@ def exact(sc: S.Scenario) -> ExactResult:
             " same mean and variance"
         )
     return ExactResult(u, m, tuple(comps), approx, float(g[0]))
+
+
+def _solve(
+    m: int, rows: list[int], cols: list[int], vals: list[float], down: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steady state ``pi`` and the Poisson solution ``g`` (``Q g = U 1 - d``, ``pi g = 0``).
+
+    Both use the chain killed in the all-up state 0, whose sub-generator is invertible (the chain is
+    irreducible): ``pi[0] = 1``, ``Q[1:,1:]^T pi[1:] = -Q[0,1:]``; ``g[0] = 0``, ``Q[1:,1:] g[1:] = (U - d)[1:]``.
+    Dense below 2,000 states (no scipy import), sparse LU above."""
+    if m <= 2000:
+        q = np.zeros((m, m))
+        np.add.at(q, (np.array(rows, dtype=int), np.array(cols, dtype=int)), np.array(vals))
+        q[np.diag_indices(m)] = -q.sum(axis=1)
+        sub = q[1:, 1:]
+        pi = np.empty(m)
+        pi[0] = 1.0
+        pi[1:] = np.linalg.solve(sub.T, -q[0, 1:])
+        pi = np.clip(pi, 0.0, None)
+        pi /= pi.sum()
+        g = np.zeros(m)
+        g[1:] = np.linalg.solve(sub, (float(pi @ down) - down)[1:])
+    else:
+        from scipy import sparse
+        from scipy.sparse.linalg import splu
+
+        qs = sparse.csr_matrix((vals, (rows, cols)), shape=(m, m))
+        qs = (qs - sparse.diags(np.asarray(qs.sum(axis=1)).ravel())).tocsc()
+        subs = qs[1:, 1:].tocsc()
+        pi = np.empty(m)
+        pi[0] = 1.0
+        pi[1:] = splu(subs.T.tocsc()).solve(-np.asarray(qs[0, 1:].todense()).ravel())
+        pi = np.clip(pi, 0.0, None)
+        pi /= pi.sum()
+        g = np.zeros(m)
+        g[1:] = splu(subs).solve((float(pi @ down) - down)[1:])
+    g -= float(pi @ g)
+    return pi, g

@@ -35,6 +35,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from sim.years import YEAR, run_replication
 ESTIMATORS = ("auto", "plain", "control")
 DEFAULT_MAX_YEARS = 100_000.0
 FULL_MONTH_S = 28 * 86400.0
+SMALL_BATCH = 32  # replications run in the caller's process on the local executor
 
 
 class RequestError(ValueError):
@@ -193,10 +195,55 @@ class AvailabilityReport:
 
 
 # ---- statistics -------------------------------------------------------------------------------------
-def t_quantile(confidence: float, df: int) -> float:
-    from scipy.special import stdtrit
+def t_cdf(t: float, df: int) -> float:
+    """Student t CDF for an integer ``df`` (Abramowitz & Stegun 26.7.3-4: a finite sum; exact)."""
+    theta = math.atan(t / math.sqrt(df))
+    c2 = math.cos(theta) ** 2
+    if df % 2 == 1:
+        total, term = 0.0, math.sin(theta) * math.cos(theta)
+        for k in range(1, (df - 1) // 2 + 1):  # 1, 2/3 c^2, (2*4)/(3*5) c^4 ...
+            total += term
+            term *= c2 * (2 * k) / (2 * k + 1)
+        a = 2.0 / math.pi * (theta + (total if df > 1 else 0.0))
+    else:
+        total, term = 0.0, 1.0
+        for k in range(1, df // 2 + 1):  # 1, 1/2 c^2, (1*3)/(2*4) c^4 ...
+            total += term
+            term *= c2 * (2 * k - 1) / (2 * k)
+        a = math.sin(theta) * total
+    return 0.5 + 0.5 * a  # a = P(|T| < t), signed with t
 
-    return float(stdtrit(max(df, 1), 0.5 + confidence / 2.0))
+
+def t_quantile(confidence: float, df: int) -> float:
+    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (bisection on :func:`t_cdf`;
+    above 1,000 degrees of freedom the Cornish-Fisher expansion, error below 1e-7)."""
+    df = max(df, 1)
+    p = 0.5 + confidence / 2.0
+    if df > 1000:
+        z = NormalDist().inv_cdf(p)
+        g1 = (z**3 + z) / 4
+        g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+        g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+        return z + g1 / df + g2 / df**2 + g3 / df**3
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        hi *= 2.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def binomial_cdf(n: int, q: float) -> np.ndarray:
+    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (log-space pmf, cumulated)."""
+    k = np.arange(n + 1)
+    lg = np.array([math.lgamma(i + 1) for i in range(n + 1)])
+    logpmf = lg[n] - lg - lg[::-1] + k * math.log(q) + (n - k) * math.log1p(-q)
+    out: np.ndarray = np.minimum(1.0, np.cumsum(np.exp(logpmf)))
+    return out
 
 
 def mean_interval(
@@ -223,12 +270,10 @@ def quantile_interval(xs: np.ndarray, q: float, confidence: float, what: str) ->
     n = len(xs)
     if n == 0:
         return Figure(None, None, None, f"{what}: no samples")
-    from scipy.special import bdtr
-
     s = np.sort(xs)
     point = float(np.quantile(s, q))
     alpha = 1.0 - confidence
-    cdf = bdtr(np.arange(n + 1), n, q)  # P(Bin(n, q) <= k)
+    cdf = binomial_cdf(n, q)  # P(Bin(n, q) <= k)
     low_k = np.nonzero(cdf <= alpha / 2)[0]
     high_k = np.nonzero(cdf >= 1 - alpha / 2)[0]
     low = float(s[low_k[-1]]) if len(low_k) else None  # order statistic X_(k+1), 0-based s[k]
@@ -251,7 +296,12 @@ def _check(precision: float, confidence: float, max_years: float | None, sla: fl
 
 
 def _batches(executor: Executor, task: _Task) -> Iterator[Rep]:
-    """The replications of ``task``, in order, spread over the executor in chunks."""
+    """The replications of ``task``, in order, spread over the executor in chunks. A small batch on local
+    processes runs in this process: forking workers whose episode caches start empty costs more than it
+    saves (the figures do not depend on where a replication runs)."""
+    if isinstance(executor, LocalExecutor) and task.count <= SMALL_BATCH:
+        yield from replicate(task)
+        return
     chunk = max(1, math.ceil(task.count / (4 * max(1, executor.workers))))
     tasks = [
         _Task(task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla)
@@ -429,7 +479,8 @@ def _report(
     figs["months_below_sla_fraction"] = mean_interval(
         months,
         conf,
-        f"fraction of full calendar months with availability below {sla:g}: {tmeth} (clipped to [0, 1])",
+        f"fraction of full calendar months with availability below {sla:g}: replication means, Student t"
+        " (clipped to [0, 1])",
         bounds=(0.0, 1.0),
     )
     figs["months_below_sla_per_year"] = mean_interval(

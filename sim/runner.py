@@ -1,104 +1,40 @@
-"""The SimPy adapter: drives the three core machines over a scenario's topology and fault story.
+"""The simulator's driver: one scenario through :class:`quorum.world.World` on SimPy.
 
-It owns clocks, the network (a networkx graph of links with redundant paths), storage (mirrored
-volume copies with fences), the workload and the metrics; every role decision comes from
-``SiteMachine`` / ``WitnessMachine``. Each machine has one SimPy timeout armed at ``next_deadline()``.
+The world (clocks, processes, links with redundant paths, storage copies with fences and resync
+at the link's bandwidth, the performance of the core's actions) is the checker's too; this driver
+adds the scenario's topology, its workload (every serving site writes ``write_rate`` bytes each
+``write_interval``), the metrics, the lane samples for the plot and SimPy's event loop. The
+invariant checkers of ``quorum.testing`` run inside every run; a safety violation does not stop it.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from typing import Any
 
-import networkx as nx
 import simpy
 
-from quorum.core import (
-    Action,
-    CheckPromotion,
-    Decision,
-    ForcedTakeover,
-    Input,
-    Maintenance,
-    Message,
-    MirrorWriteFailed,
-    Mode,
-    PersistSite,
-    PersistWitness,
-    PromotionChecked,
-    ResyncDone,
-    ResyncFailed,
-    Role,
-    RoleChanged,
-    Send,
-    Site,
-    SiteDurable,
-    SiteHealth,
-    SiteMachine,
-    StartResync,
-    Switchover,
-    WitnessDurable,
-    WitnessMachine,
-    WriteAuthority,
-)
+from quorum.core import Mode, Role
+from quorum.testing.world import NODES, SITES, Event, World, step_end
 from sim import scenario as S
 
-NODES = ("A", "B", "W")
-SITES = (Site.A, Site.B)
 SITE_OF = {s.value: s for s in SITES}
 
 
-@dataclass
-class Clock:
-    base_true: float = 0.0
-    base_local: float = 0.0
-    rate: float = 1.0
+class SimPyScheduler:
+    """The world's scheduler interface on a SimPy ``Environment``."""
 
-    def local(self, t: float) -> float:
-        return self.base_local + self.rate * (t - self.base_true)
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
 
-    def true_at(self, local: float) -> float:
-        return self.base_true + (local - self.base_local) / self.rate
+    @property
+    def now(self) -> float:
+        return self.env.now
 
-    def set_rate(self, t: float, rate: float) -> None:
-        self.base_local = self.local(t)
-        self.base_true = t
-        self.rate = rate
-
-
-@dataclass
-class LinkState:
-    spec: S.LinkSpec
-    paths_up: list[bool]
-    blocked_from: set[str] = field(default_factory=set)  # one-way: traffic sent by these ends is dropped
-    extra: float = 0.0
-
-    def up(self) -> bool:
-        return any(self.paths_up)
-
-    def bandwidth(self) -> float:
-        return self.spec.bandwidth * sum(self.paths_up)
-
-
-@dataclass
-class CopyState:
-    """One site's copy of every volume: its fence and the acknowledged bytes it misses."""
-
-    fence: int = 1
-    missing: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One timeline record (flat: drops into a DataFrame)."""
-
-    t: float
-    kind: str  # fault, role, decision, storage, note
-    node: str
-    text: str
+    def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
+        ev = self.env.timeout(max(0.0, t - self.env.now))
+        ev.callbacks.append(lambda _e: fn(*args))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +46,7 @@ class Sample:
     up: tuple[str, ...]
     links: tuple[str, ...]
     stale: tuple[str, ...]
-    split: bool = False  # both sites acknowledged writes while at least one served alone
+    split: bool = False  # both sites held solo write authority at some time since the last tick
     roles: tuple[str, ...] = ()  # role of A and of B ("down" while crashed)
     degraded: tuple[str, ...] = ()  # links still up with a path lost or one direction cut
     epochs: tuple[int, ...] = ()  # epoch of A and of B
@@ -138,214 +74,53 @@ class Metrics:
         return 1.0 if self.duration_s <= 0 else 1.0 - self.downtime_s / self.duration_s
 
 
-class Runner:
-    """Run one scenario: ``Runner(scenario, seed).run()``; read ``metrics``, ``timeline``, ``samples``."""
+class Runner(World):
+    """Run one scenario: ``Runner(scenario, seed).run()``; read ``metrics``, ``timeline``, ``samples``,
+    ``violations`` (S1-S3 and L1 of ``quorum.testing``)."""
 
     def __init__(self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True) -> None:
         self.sc = sc
-        self.cfg = sc.quorum
         self.env = simpy.Environment()
-        self.rng_net = random.Random(f"{seed}:network")
+        super().__init__(
+            sc.quorum,
+            SimPyScheduler(self.env),
+            seed=seed,
+            links=[(lk.name, *lk.between, lk.paths, lk.latency, lk.bandwidth) for lk in sc.topology.links],
+            transit=sc.transit,
+            jitter=0.2,
+            stop_on_safety=False,
+        )
+        self.steps = S.scenario_steps(sc)
+        for step in self.steps:
+            self.last_fault_at = max(self.last_fault_at, step_end(step))
         self.keep_samples = keep_samples
-        self.clocks = {n: Clock() for n in NODES}
-        self.up = dict.fromkeys(NODES, True)
-        self.paused_until = dict.fromkeys(NODES, 0.0)
-        self.paused_auth: dict[str, WriteAuthority | None] = {}
-        self.links = {lk.name: LinkState(lk, [True] * lk.paths) for lk in sc.topology.links}
-        self.flap_gen = {lk.name: 0 for lk in sc.topology.links}  # a whole-link heal stops its flaps
-        self.copies = {s: CopyState() for s in SITES}
-        self.site_store: dict[Site, SiteDurable | None] = {
-            s: SiteDurable(tie_site=self.cfg.preferred_site) for s in SITES
-        }
-        self.witness_store: WitnessDurable | None = None
-        self.sites = {s: SiteMachine(self.cfg, s, 0.0) for s in SITES}
-        self.witness = WitnessMachine(self.cfg, 0.0)
-        self.timer_gen = dict.fromkeys(NODES, 0)
-        self.armed: dict[str, float | None] = dict.fromkeys(NODES, None)  # pending timer's true time
-        self.resync: dict[Site, tuple[Site, int, float, bool]] = {}  # dst -> (src, epoch, start, valid)
-        self.unhealthy_until = dict.fromkeys(SITES, 0.0)
-        self.veto_until = dict.fromkeys(SITES, 0.0)
-        self.maintenance_until: float | None = None
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.users = sum(s.users for s in sc.topology.sites.values())
-        self.timeline: list[Event] = []
         self.samples: list[Sample] = []
         self.metrics = Metrics()
         self.checks: list[tuple[S.ServingAt, tuple[str, ...]]] = []
         self.outage_run = 0.0
-        self._routes: dict[tuple[str, str], float | None] = {}
         self.disconnected = False
         self.redundant_at_end = False
+        self._split_seen = 0
         self._interned: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one object per distinct lane state
-        # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's missing
-        # writes; years mode maps these to real time (``sim.years``)
-        self.copy_events: list[tuple[float, str, str, float]] = []
         for n in NODES:
             self._arm(n)
 
-    # ---- helpers -------------------------------------------------------------------------------------
-    def note(self, kind: str, node: str, text: str) -> None:
-        self.timeline.append(Event(round(self.env.now, 6), kind, node, text))
+    @property
+    def timeline(self) -> list[Event]:
+        return self.trace
 
-    def at(self, t: float, fn: Callable[[], None]) -> None:
-        ev = self.env.timeout(max(0.0, t - self.env.now))
-        ev.callbacks.append(lambda _e: fn())
-
-    def local(self, node: str) -> float:
-        return self.clocks[node].local(self.env.now)
-
-    def _graph(self) -> nx.DiGraph:
-        g = nx.DiGraph()
-        g.add_nodes_from(n for n in NODES if self.up[n])
-        for ls in self.links.values():
-            if not ls.up():
-                continue
-            a, b = ls.spec.between
-            if not (self.up[a] and self.up[b]):
-                continue
-            if a not in ls.blocked_from:
-                g.add_edge(a, b, latency=ls.spec.latency + ls.extra)
-            if b not in ls.blocked_from:
-                g.add_edge(b, a, latency=ls.spec.latency + ls.extra)
-        return g
-
-    def route(self, src: str, dst: str) -> float | None:
-        """One-way latency from ``src`` to ``dst`` over up links (only transit nodes relay), or None.
-
-        Routes are cached until the topology changes (a fault, crash or restart)."""
-        key = (src, dst)
-        if key in self._routes:
-            return self._routes[key]
-        lat = self._route(src, dst)
-        self._routes[key] = lat
-        return lat
-
-    def _route(self, src: str, dst: str) -> float | None:
-        g = self._graph()
-        keep = {src, dst, *self.sc.transit}
-        sub = g.subgraph([n for n in g.nodes if n in keep])
-        if src not in sub or dst not in sub:
-            return None
-        try:
-            lat: float = nx.shortest_path_length(sub, src, dst, weight="latency")
-        except nx.NetworkXNoPath:
-            return None
-        return lat
-
-    def _path(self, a: str, b: str) -> bool:
-        return self.route(a, b) is not None and self.route(b, a) is not None
-
-    def _bandwidth(self, a: str, b: str) -> float:
-        bw = [ls.bandwidth() for ls in self.links.values() if set(ls.spec.between) == {a, b}]
-        return max(bw, default=1e9)
-
-    # ---- core calls -----------------------------------------------------------------------------------
-    def _call(self, node: str, event: Input | None) -> None:
-        now = self.local(node)
-        if node == "W":
-            acts = self.witness.handle_timer(now) if event is None else self.witness.handle(now, event)
-        else:
-            m = self.sites[SITE_OF[node]]
-            acts = m.handle_timer(now) if event is None else m.handle(now, event)
-        self._perform(node, acts)
-        self._arm(node)
-
-    def _arm(self, node: str) -> None:
-        if not self.up[node]:
-            return
-        dl = self.witness.next_deadline() if node == "W" else self.sites[SITE_OF[node]].next_deadline()
-        t = None if dl is None else max(self.env.now + 1e-6, self.clocks[node].true_at(dl))
-        if t is not None and t == self.armed[node]:
-            return  # the pending timer already fires then: no new event
-        self.timer_gen[node] += 1
-        self.armed[node] = t
-        if t is None:
-            return
-        gen = self.timer_gen[node]
-        self.at(t, lambda: self._fire(node, gen))
-
-    def _fire(self, node: str, gen: int) -> None:
-        if gen != self.timer_gen[node] or not self.up[node]:
-            return
-        self.armed[node] = None
-        if self.env.now < self.paused_until[node]:
-            return  # re-armed on resume
-        self._call(node, None)
-
-    def _perform(self, node: str, acts: list[Action]) -> None:
-        for a in acts:
-            if isinstance(a, Send):
-                self._send(node, "W" if a.dst is None else a.dst.value, a.message)
-            elif isinstance(a, PersistWitness):
-                self.witness_store = a.state
-            elif isinstance(a, PersistSite):
-                self.site_store[a.site] = a.state
-            elif isinstance(a, RoleChanged):
-                self.metrics.role_changes += 1
-                cp = self.copies[a.site]
-                if a.new in (Role.SOLO, Role.MIRRORED):
-                    cp.fence = max(cp.fence, a.epoch)
-                if a.new is Role.SOLO and a.old is not Role.SOLO:
-                    self.metrics.failovers += 1
-                if a.new is Role.SOLO and a.data_loss:
-                    lost = cp.missing
-                    self.metrics.data_lost_bytes += lost
-                    self.copy_events.append((self.env.now, a.site.value, "lost", lost))
-                    other = self.copies[a.site.peer]
-                    other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
-                    cp.missing = 0.0
-                    self.note(
-                        "storage", a.site.value, f"forced promotion loses {lost:.0f} acknowledged bytes"
-                    )
-                self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
-            elif isinstance(a, StartResync):
-                self._start_resync(a)
-            elif isinstance(a, CheckPromotion):
-                self.at(self.env.now + self.cfg.heartbeat_interval / 2, partial(self._checked, node, a.epoch))
-            elif isinstance(a, Decision):
-                self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
-            else:
-                self.note("operator", node, a.detail)
-
-    def _send(self, src: str, dst: str, msg: Message) -> None:
-        if not self.up[src]:
-            return
-        lat = self.route(src, dst)
-        if lat is None:
-            return
-        jitter = self.rng_net.uniform(0.0, max(0.0, self.cfg.max_message_delay - lat) * 0.2)
-        self.at(self.env.now + lat + jitter, lambda: self._deliver(dst, msg))
-
-    def _deliver(self, dst: str, msg: Message) -> None:
-        if not self.up[dst]:
-            return
-        if self.env.now < self.paused_until[dst]:
-            self.at(self.paused_until[dst], lambda: self._deliver(dst, msg))
-            return
-        self._call(dst, msg)
-
-    # ---- storage and workload -----------------------------------------------------------------------
-    def _serving(self) -> dict[Site, WriteAuthority]:
-        out = {}
-        for s in SITES:
-            n = s.value
-            if self.up[n] and self.env.now >= self.paused_until[n]:
-                auth = self.sites[s].write_authority(self.local(n))
-                if auth is not None:
-                    out[s] = auth
-        return out
+    @property
+    def violations(self) -> list[Any]:
+        return self.checker.violations
 
     def _tick(self) -> None:
         dt = self.sc.write_interval
-        acked_by: list[Site] = []
-        auths = self._serving()
-        for s, auth in auths.items():
-            if self._write(s, auth, self.write_rate * dt):
-                acked_by.append(s)
+        acked_by = [s for s, auth in self.serving().items() if self.write(s, auth, self.write_rate * dt)]
         m = self.metrics
         m.duration_s += dt
-        available = bool(acked_by)
-        if not available:
+        if not acked_by:
             m.downtime_s += dt
             m.user_outage_s += dt * self.users
             self.outage_run += dt
@@ -355,31 +130,25 @@ class Runner:
         else:
             self.outage_run = 0.0
             self.disconnected = False
-        solo = [s for s, a in auths.items() if not a.mirrored]
-        if len(acked_by) == 2 and solo:
-            m.split_brain_s += dt
         if any(c.missing > 0 for c in self.copies.values()) or not all(self.up[s.value] for s in SITES):
             m.one_copy_s += dt
         if any(self.up[s.value] and not self.sites[s].witness_up for s in SITES):
             m.witness_alarm_s += dt
         if self.keep_samples:
+            ck = self.checker
+            split = len(ck.overlaps) > self._split_seen or ck._overlap is not None
+            self._split_seen = len(ck.overlaps)
             i = self._intern
             self.samples.append(
                 Sample(
                     self.env.now,
                     i(tuple(s.value for s in acked_by)),
                     i(tuple(n for n in NODES if self.up[n])),
-                    i(tuple(k for k, ls in self.links.items() if ls.up())),
+                    i(tuple(k for k, lk in self.links.items() if lk.up())),
                     i(tuple(s.value for s in SITES if self.copies[s].missing > 0)),
-                    len(acked_by) == 2 and bool(solo),
+                    split,
                     i(tuple(self.sites[s].role.value if self.up[s.value] else "down" for s in SITES)),
-                    i(
-                        tuple(
-                            k
-                            for k, ls in self.links.items()
-                            if ls.up() and (not all(ls.paths_up) or ls.blocked_from)
-                        )
-                    ),
+                    i(tuple(k for k, lk in self.links.items() if lk.up() and not lk.whole())),
                     i(tuple(self.sites[s].epoch for s in SITES)),
                 )
             )
@@ -388,208 +157,8 @@ class Runner:
         """The same tuple object for equal lane states: a long run at a fine tick keeps one per state."""
         return self._interned.setdefault(t, t)
 
-    def _write(self, s: Site, auth: WriteAuthority, size: float) -> bool:
-        mine, peer = self.copies[s], self.copies[s.peer]
-        if auth.epoch < mine.fence:
-            self.metrics.stale_writes_rejected += 1
-            self._call(s.value, MirrorWriteFailed("own copy holds a newer epoch"))
-            return False
-        reach = self.up[s.peer.value] and self._path(s.value, s.peer.value)
-        if auth.mirrored:
-            if not reach:
-                return False  # stalls until the core decides
-            if auth.epoch < peer.fence:
-                self.metrics.stale_writes_rejected += 1
-                self._call(s.value, MirrorWriteFailed(f"peer copy fenced at epoch {peer.fence}"))
-                return False
-            peer.fence = max(peer.fence, auth.epoch)
-        else:
-            rs = self.resync.get(s.peer)
-            if rs is not None and rs[0] is s and reach and peer.fence <= auth.epoch:
-                pass  # written to both during a resync
-            else:
-                peer.missing += size
-                if rs is not None:
-                    self.resync[s.peer] = (rs[0], rs[1], rs[2], False)
-        mine.fence = max(mine.fence, auth.epoch)
-        self.metrics.written_bytes += size
-        return True
-
-    def _start_resync(self, a: StartResync) -> None:
-        missing = self.copies[a.dst].missing
-        bw = self._bandwidth(a.src.value, a.dst.value)
-        # a link that went down since the core decided carries nothing: the resync fails at once
-        secs = missing / bw + 0.1 if bw > 0 else 0.1
-        self.resync[a.dst] = (a.src, a.epoch, self.env.now, bw > 0)
-        self.copy_events.append((self.env.now, a.dst.value, "resync", missing))
-        self.note("storage", a.dst.value, f"resync of {missing:.0f} bytes from {a.src.value} ({secs:.1f}s)")
-        self.at(self.env.now + secs, lambda: self._finish_resync(a.dst))
-
-    def _finish_resync(self, dst: Site) -> None:
-        rs = self.resync.pop(dst, None)
-        if rs is None:
-            return
-        src, epoch, start, valid = rs
-        cp = self.copies[dst]
-        ok = valid and self.up[dst.value] and self._path(src.value, dst.value) and cp.fence <= epoch
-        if not self.up[src.value]:
-            return
-        if ok:
-            cp.missing = 0.0
-            cp.fence = max(cp.fence, epoch)
-            self.metrics.resync_s += self.env.now - start
-            self.metrics.resyncs += 1
-            self.copy_events.append((self.env.now, dst.value, "resynced", 0.0))
-            self.note("storage", dst.value, f"copy resynchronised from {src.value}")
-            self._call(src.value, ResyncDone(epoch))
-        else:
-            self._call(src.value, ResyncFailed(epoch))
-
-    # ---- faults ------------------------------------------------------------------------------------------
-    def _fault(self, f: Any) -> None:
-        self._routes.clear()
-        text = f.do + " " + " ".join(f"{k}={v}" for k, v in f.model_dump(exclude={"at", "do"}).items())
-        self.note("fault", getattr(f, "node", getattr(f, "link", "-")), text.strip())
-        if isinstance(f, S.Crash):
-            self._crash(f.node)
-        elif isinstance(f, S.Restore):
-            self._restart(f.node)
-        elif isinstance(f, S.Cut):
-            ls = self.links[f.link]
-            if f.src is not None:
-                ls.blocked_from.add(f.src)
-            elif f.path is not None:
-                ls.paths_up[f.path] = False
-            else:
-                ls.paths_up = [False] * len(ls.paths_up)
-        elif isinstance(f, S.Heal):
-            ls = self.links[f.link]
-            if f.path is not None:
-                ls.paths_up[f.path] = True
-            else:
-                ls.paths_up = [True] * len(ls.paths_up)
-                ls.blocked_from.clear()
-                ls.extra = 0.0
-                self.flap_gen[f.link] += 1  # pending toggles of a flap are dropped
-        elif isinstance(f, S.Flap):
-            self._flap(f.link, f.period, 2 * f.count, self.flap_gen[f.link])
-        elif isinstance(f, S.Delay):
-            self.links[f.link].extra = f.extra
-        elif isinstance(f, S.Pause):
-            if self.up[f.node]:
-                n = f.node
-                if n != "W":
-                    self.paused_auth[n] = self.sites[Site(n)].write_authority(self.local(n))
-                self.paused_until[n] = max(self.paused_until[n], self.env.now + f.duration)
-                self.at(self.paused_until[n], lambda: self._resume(n))
-        elif isinstance(f, S.Drift):
-            self.clocks[f.node].set_rate(self.env.now, f.rate)
-            self._arm(f.node)
-        elif isinstance(f, S.Switchover):
-            if self.up["W"]:
-                self._call("W", Switchover(Site(f.to)))
-        elif isinstance(f, S.Maintenance):
-            other = Site(f.site).peer
-            if self.up["W"]:
-                self._call("W", Switchover(other))
-            lead = self.cfg.detection_timeout + 2 * self.cfg.heartbeat_interval
-            self.at(self.env.now + lead, lambda: self._crash(f.site))
-            self.at(self.env.now + lead + f.duration, lambda: self._restart(f.site))
-        elif isinstance(f, S.Unhealthy):
-            s = Site(f.site)
-            self.unhealthy_until[s] = max(self.unhealthy_until[s], self.env.now + f.duration)
-            if self.up[f.site]:
-                self._call(f.site, SiteHealth(False, "health check fails"))
-            self.at(self.unhealthy_until[s], partial(self._healthy, f.site))
-        elif isinstance(f, S.Veto):
-            s = Site(f.site)
-            self.veto_until[s] = max(self.veto_until[s], self.env.now + f.duration)
-        elif isinstance(f, S.MaintenanceMode):
-            if self.up["W"]:
-                self.maintenance_until = max(self.maintenance_until or 0.0, self.env.now + f.duration)
-                self._call("W", Maintenance(True, f.reason))
-                self.at(self.maintenance_until, self._maintenance_off)
-        elif isinstance(f, S.Takeover):
-            if f.fence:
-                self._crash(Site(f.to).peer.value)
-            if self.up["W"]:
-                self._call("W", ForcedTakeover(Site(f.to), allow_data_loss=True, fence_confirmed=f.fence))
-
-    def _resume(self, n: str) -> None:
-        if not self.up[n] or self.env.now < self.paused_until[n]:
-            return
-        auth = self.paused_auth.pop(n, None)
-        if auth is not None:  # the write in flight when the process stopped reaches storage now
-            s = Site(n)
-            stale = auth.epoch < self.copies[s].fence or (
-                auth.mirrored and auth.epoch < self.copies[s.peer].fence
-            )
-            if stale:
-                self.metrics.stale_writes_rejected += 1
-                self.note("storage", n, f"in-flight write at stale epoch {auth.epoch} rejected")
-                self._call(n, MirrorWriteFailed("stale epoch rejected by storage"))
-        self._call(n, None)
-
-    def _flap(self, link: str, period: float, remaining: int, gen: int) -> None:
-        if gen != self.flap_gen[link]:
-            return  # the link was healed meanwhile: the flap is over
-        self._routes.clear()
-        ls = self.links[link]
-        ls.paths_up = [remaining % 2 == 1] * len(ls.paths_up)
-        if remaining > 1:
-            self.at(self.env.now + period, lambda: self._flap(link, period, remaining - 1, gen))
-
-    def _checked(self, node: str, epoch: int) -> None:
-        """The pre-promote hook finished (it fails inside a ``veto`` window)."""
-        if not self.up[node] or self.env.now < self.paused_until[node]:
-            return  # a stopped process runs no hook; the site asks again
-        ok = self.env.now >= self.veto_until[SITE_OF[node]]
-        if not ok:
-            self.note("hook", node, f"pre-promote check fails at epoch {epoch}")
-        self._call(node, PromotionChecked(epoch, ok, "" if ok else "pre-promote hook failed"))
-
-    def _healthy(self, node: str) -> None:
-        if self.up[node] and self.env.now >= self.unhealthy_until[SITE_OF[node]] - 1e-9:
-            self.note("health", node, "health checks pass again")
-            self._call(node, SiteHealth(True))
-
-    def _maintenance_off(self) -> None:
-        if self.maintenance_until is None or self.env.now < self.maintenance_until - 1e-9:
-            return
-        if self.up["W"]:
-            self.maintenance_until = None
-            self._call("W", Maintenance(False, "window over"))
-
-    def _crash(self, node: str) -> None:
-        if not self.up[node]:
-            return
-        self.up[node] = False
-        self._routes.clear()
-        self.timer_gen[node] += 1
-        self.armed[node] = None
-        if node != "W":
-            self.resync = {d: r for d, r in self.resync.items() if r[0].value != node and d.value != node}
-
-    def _restart(self, node: str) -> None:
-        if self.up[node]:
-            return
-        self.up[node] = True
-        self._routes.clear()
-        self.paused_until[node] = 0.0
-        now = self.local(node)
-        if node == "W":
-            self.witness = WitnessMachine(self.cfg, now, self.witness_store)
-            self._maintenance_off()  # an "off" that found the witness down is applied now
-        else:
-            s = Site(node)
-            self.sites[s] = SiteMachine(self.cfg, s, now, self.site_store[s])
-            if self.env.now < self.unhealthy_until[s]:
-                self._call(node, SiteHealth(False, "health check fails"))
-        self._arm(node)
-
-    # ---- run -----------------------------------------------------------------------------------------
     def _check(self, want: S.ServingAt) -> None:
-        self.checks.append((want, tuple(sorted(s.value for s in self._serving()))))
+        self.checks.append((want, tuple(sorted(s.value for s in self.serving()))))
 
     def _ticker(self) -> Any:
         while True:
@@ -600,12 +169,12 @@ class Runner:
         """The sites whose copy misses every write acknowledged now: its peer serves alone and no resync
         to it runs (the copy falls further behind with every second of this state)."""
         out = set()
-        for s, auth in self._serving().items():
+        for s, auth in self.serving().items():
             if auth.mirrored:
                 continue
-            rs = self.resync.get(s.peer)
-            reach = self.up[s.peer.value] and self._path(s.value, s.peer.value)
-            if not (rs is not None and rs[0] is s and reach and self.copies[s.peer].fence <= auth.epoch):
+            rs = self.resyncs.get(s.peer)
+            reach = self.up[s.peer.value] and self.path(s.value, s.peer.value)
+            if not (rs is not None and rs.src is s and reach and self.copies[s.peer].fence <= auth.epoch):
                 out.add(s.peer.value)
         return frozenset(out)
 
@@ -614,9 +183,9 @@ class Runner:
         pending: without a new fault nothing can change any more (only heartbeats flow)."""
         if not all(self.up.values()) or any(self.env.now < t for t in self.paused_until.values()):
             return False
-        if self.resync or any(c.missing > 0 for c in self.copies.values()):
+        if self.resyncs or any(c.missing > 0 for c in self.copies.values()):
             return False
-        if any(not all(ls.paths_up) or ls.blocked_from or ls.extra for ls in self.links.values()):
+        if not all(lk.pristine() for lk in self.links.values()):
             return False
         if any(c.rate != 1.0 for c in self.clocks.values()):
             return False
@@ -645,11 +214,16 @@ class Runner:
 
     def run(self, stop_when_steady_after: float | None = None) -> Runner:
         """Run to the scenario's duration; with ``stop_when_steady_after``, stop as soon as the system is
-        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time."""
-        for f in sorted(self.sc.faults, key=lambda f: f.at):
-            self.at(f.at, partial(self._fault, f))
+        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time.
+        L1 is checked at the last fault's end plus the liveness bound, if the run gets there."""
+        for step in self.steps:
+            self.at(step.at, self.apply, step)
         for w in self.sc.expect.serving:
-            self.at(w.at, partial(self._check, w))
+            self.at(w.at, self._check, w)
+        check_at = self.last_fault_at + self.cfg.liveness_bound()
+        if self.steps and check_at <= self.sc.duration:
+            self.checker.liveness_check_at = check_at
+            self.at(check_at, self.checker.check_liveness)
         self.env.process(self._ticker())
         if stop_when_steady_after is None:
             self.env.run(until=self.sc.duration + 1e-9)
@@ -657,12 +231,21 @@ class Runner:
             done = self.env.event()
             self.env.process(self._until_steady(stop_when_steady_after, done))
             self.env.run(until=self.env.timeout(self.sc.duration + 1e-9) | done)
+        self.checker.finish(self.env.now)
+        m = self.metrics
+        m.failovers, m.role_changes = self.failovers, self.role_changes
+        m.data_lost_bytes, m.stale_writes_rejected = self.data_lost_bytes, self.stale_writes_rejected
+        m.resync_s, m.resyncs, m.written_bytes = self.resync_s, self.resyncs_done, self.written_bytes
+        m.split_brain_s = round(self.checker.split_brain_s(0.0, self.env.now), 6)
         self.redundant_at_end = (
             all(self.up[s.value] for s in SITES)
             and all(c.missing == 0 for c in self.copies.values())
             and all(self.sites[s].role is Role.MIRRORED for s in SITES)
         )
         return self
+
+    def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
+        self.sched.at(t, fn, *args)
 
 
 def run_scenario(sc: S.Scenario, seed: int = 0) -> Runner:

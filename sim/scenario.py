@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from quorum.core.config import QuorumConfig
 from quorum.inputs import InputError, load_yaml, read_text, show
+from quorum.testing import schedule as sch
 
 Node = Literal["A", "B", "W"]
 SiteName = Literal["A", "B"]
@@ -114,6 +115,11 @@ class Topology(_M):
         names = [lk.name for lk in self.links]
         if len(set(names)) != len(names):
             raise ValueError("link names must be unique")
+        ends = [frozenset(lk.between) for lk in self.links]
+        for e in ends:
+            if ends.count(e) > 1:
+                pair = " and ".join(sorted(e))
+                raise ValueError(f"two links join {pair}: give one link several paths instead")
         return self
 
 
@@ -149,12 +155,32 @@ class Heal(_Fault):
     do: Literal["heal"]
     link: str
     path: int | None = Field(default=None, ge=0)
+    src: Node | None = Field(default=None, description="one-way: traffic sent by src flows again")
+
+
+class Isolate(_Fault):
+    do: Literal["isolate"]
+    node: Node
+
+
+class HealAll(_Fault):
+    do: Literal["heal_all"]
+
+
+class Degrade(_Fault):
+    do: Literal["degrade"]
+    link: str
+    src: Node | None = Field(default=None, description="one-way: only traffic sent by src")
+    delay: float = Field(default=0.0, ge=0, le=3600, description="extra one-way seconds")
+    loss: float = Field(default=0.0, ge=0, le=1)
+    duplicate: float = Field(default=0.0, ge=0, le=1)
+    reorder: float = Field(default=0.0, ge=0, le=3600, description="random extra delay up to this")
 
 
 class Flap(_Fault):
     do: Literal["flap"]
     link: str
-    period: float = Field(gt=0)
+    period: float = Field(gt=0, le=1e7)
     count: int = Field(ge=1, le=10000)
 
 
@@ -167,7 +193,7 @@ class Delay(_Fault):
 class Pause(_Fault):
     do: Literal["pause"]
     node: Node
-    duration: float = Field(gt=0)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class Drift(_Fault):
@@ -185,18 +211,20 @@ class Maintenance(_Fault):
 class Unhealthy(_Fault):
     do: Literal["unhealthy"]
     site: SiteName
-    duration: float = Field(gt=0, description="seconds the site's health checks fail")
+    duration: float = Field(gt=0, le=1e7, description="seconds the site's health checks fail")
 
 
 class Veto(_Fault):
     do: Literal["veto"]
     site: SiteName
-    duration: float = Field(gt=0, description="seconds the pre-promote check fails (pre_promote_check)")
+    duration: float = Field(
+        gt=0, le=1e7, description="seconds the pre-promote check fails (pre_promote_check)"
+    )
 
 
 class MaintenanceMode(_Fault):
     do: Literal["maintenance_mode"]
-    duration: float = Field(gt=0, description="seconds the witness suspends automatic failover")
+    duration: float = Field(gt=0, le=1e7, description="seconds the witness suspends automatic failover")
     reason: str = ""
 
 
@@ -211,11 +239,21 @@ class Takeover(_Fault):
     fence: bool = False
 
 
+class CrashAfterPersist(_Fault):
+    """The node crashes right after its next durable write, before it sends what follows."""
+
+    do: Literal["crash_after_persist"]
+    node: Node
+
+
 Fault = Annotated[
     Crash
     | Restore
     | Cut
     | Heal
+    | Isolate
+    | HealAll
+    | Degrade
     | Flap
     | Delay
     | Pause
@@ -225,7 +263,8 @@ Fault = Annotated[
     | Veto
     | MaintenanceMode
     | Switchover
-    | Takeover,
+    | Takeover
+    | CrashAfterPersist,
     Field(discriminator="do"),
 ]
 
@@ -473,6 +512,9 @@ _UNION_TAGS = {
     "restore",
     "cut",
     "heal",
+    "isolate",
+    "heal_all",
+    "degrade",
     "flap",
     "delay",
     "pause",
@@ -494,76 +536,143 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(text, str(path), path.parent)
 
 
-def _link_between(sc: Scenario, a: str, b: str) -> str | None:
+def _link_between(sc: Scenario, a: str, b: str) -> LinkSpec | None:
     for lk in sc.topology.links:
         if set(lk.between) == {a, b}:
-            return lk.name
+            return lk
     return None
+
+
+def scenario_steps(sc: Scenario) -> list[sch.Step]:
+    """The scenario's faults as the world's fault steps (the vocabulary of ``quorum check``), by time.
+
+    ``maintenance`` of a site is three steps: a switchover away from it, its shutdown once the
+    switchover had time to complete, and its restart after ``duration``."""
+    links = {lk.name: lk for lk in sc.topology.links}
+    lead = sc.quorum.detection_timeout + 2 * sc.quorum.heartbeat_interval
+    out: list[sch.Step] = []
+    for f in sc.faults:
+        at = f.at
+        if at > sc.duration:
+            continue  # never happens
+        if isinstance(f, Crash | Restore | Isolate | Pause | Drift):
+            kind: dict[str, type[sch.Crash | sch.Restart | sch.Isolate]]
+            kind = {"crash": sch.Crash, "restore": sch.Restart, "isolate": sch.Isolate}
+            if isinstance(f, Pause):
+                out.append(sch.Pause(at=at, node=f.node, duration=f.duration))
+            elif isinstance(f, Drift):
+                out.append(sch.Drift(at=at, node=f.node, rate=f.rate))
+            else:
+                out.append(kind[f.do](at=at, node=f.node))
+        elif isinstance(f, HealAll):
+            out.append(sch.HealAll(at=at))
+        elif isinstance(f, Cut | Heal | Flap | Delay | Degrade):
+            a, b = links[f.link].between
+            src = getattr(f, "src", None)
+            ends = {"src": src, "dst": b if src == a else a, "oneway": True} if src else {"src": a, "dst": b}
+            if isinstance(f, Cut | Heal):
+                step = sch.Cut if isinstance(f, Cut) else sch.Heal
+                out.append(step(at=at, path=None if src else f.path, **ends))
+            elif isinstance(f, Flap):
+                out.append(sch.Flap(at=at, src=a, dst=b, period=f.period, count=f.count))
+            elif isinstance(f, Delay):
+                out.append(sch.Degrade(at=at, src=a, dst=b, delay=f.extra))
+            else:
+                deg = {"delay": f.delay, "loss": f.loss, "duplicate": f.duplicate, "reorder": f.reorder}
+                out.append(sch.Degrade(at=at, **ends, **deg))
+        elif isinstance(f, Maintenance):
+            out.append(sch.SwitchoverStep(at=at, to="B" if f.site == "A" else "A"))
+            out.append(sch.Crash(at=at + lead, node=f.site))
+            if at + lead + f.duration <= sc.duration:  # (years mode leaves it down: duration 1e9)
+                out.append(sch.Restart(at=at + lead + f.duration, node=f.site))
+        elif isinstance(f, Unhealthy | Veto):
+            step2 = sch.Unhealthy if isinstance(f, Unhealthy) else sch.Veto
+            out.append(step2(at=at, site=f.site, duration=f.duration))
+        elif isinstance(f, MaintenanceMode):
+            out.append(sch.MaintenanceStep(at=at, duration=f.duration, reason=f.reason))
+        elif isinstance(f, Switchover):
+            out.append(sch.SwitchoverStep(at=at, to=f.to))
+        elif isinstance(f, CrashAfterPersist):
+            out.append(sch.CrashAfterPersist(at=at, node=f.node))
+        else:
+            out.append(sch.TakeoverStep(at=at, to=f.to, fence=f.fence))
+    return sorted(out, key=lambda s: s.at)
+
+
+def step_faults(sc: Scenario, steps: list[sch.Step]) -> list[Any]:
+    """Fault steps (of a ``quorum check --save`` file) as this scenario's faults, each meaning the
+    same. A step the topology cannot express raises :class:`ScenarioError` naming it."""
+    out: list[Any] = []
+    for i, s in enumerate(steps):
+        at = s.at
+        if isinstance(s, sch.Cut | sch.Heal | sch.Flap | sch.Degrade):
+            lk = _link_between(sc, s.src, s.dst)
+            if lk is None:
+                raise ScenarioError(f"step {i} ({sch.describe_step(s)}): no link joins {s.src} and {s.dst}")
+            one = s.src if not isinstance(s, sch.Flap) and s.oneway else None
+            path = getattr(s, "path", None)
+            if path is not None and path >= lk.paths:
+                raise ScenarioError(
+                    f"step {i} ({sch.describe_step(s)}): link {lk.name!r} has {lk.paths} path(s)"
+                )
+            if isinstance(s, sch.Cut):
+                out.append(Cut(at=at, do="cut", link=lk.name, src=one, path=None if one else path))
+            elif isinstance(s, sch.Heal):
+                out.append(Heal(at=at, do="heal", link=lk.name, src=one, path=None if one else path))
+            elif isinstance(s, sch.Flap):
+                out.append(Flap(at=at, do="flap", link=lk.name, period=s.period, count=s.count))
+            else:
+                deg = {"delay": s.delay, "loss": s.loss, "duplicate": s.duplicate, "reorder": s.reorder}
+                out.append(Degrade(at=at, do="degrade", link=lk.name, src=one, **deg))
+        elif isinstance(s, sch.Crash | sch.Restart | sch.Isolate):
+            kinds = {"crash": Crash, "restart": Restore, "isolate": Isolate}
+            out.append(
+                kinds[s.fault].model_validate(
+                    {"at": at, "do": s.fault.replace("restart", "restore"), "node": s.node}
+                )
+            )
+        elif isinstance(s, sch.HealAll):
+            out.append(HealAll(at=at, do="heal_all"))
+        elif isinstance(s, sch.Pause):
+            out.append(Pause(at=at, do="pause", node=s.node, duration=s.duration))
+        elif isinstance(s, sch.Drift):
+            out.append(Drift(at=at, do="drift", node=s.node, rate=s.rate))
+        elif isinstance(s, sch.SwitchoverStep):
+            out.append(Switchover(at=at, do="switchover", to=s.to))
+        elif isinstance(s, sch.TakeoverStep):
+            out.append(Takeover(at=at, do="takeover", to=s.to, fence=s.fence))
+        elif isinstance(s, sch.Unhealthy):
+            out.append(Unhealthy(at=at, do="unhealthy", site=s.site, duration=s.duration))
+        elif isinstance(s, sch.Veto):
+            out.append(Veto(at=at, do="veto", site=s.site, duration=s.duration))
+        elif isinstance(s, sch.MaintenanceStep):
+            out.append(MaintenanceMode(at=at, do="maintenance_mode", duration=s.duration, reason=s.reason))
+        elif isinstance(s, sch.CrashAfterPersist):
+            out.append(CrashAfterPersist(at=at, do="crash_after_persist", node=s.node))
+        else:  # a step added to the checker's vocabulary and not to this one
+            raise ScenarioError(f"step {i} ({sch.describe_step(s)}): no scenario fault expresses it")
+    return out
 
 
 def _with_replay(sc: Scenario, path: Path, source: str) -> Scenario:
     """Turn the steps of a saved counterexample into this scenario's faults (and its config)."""
-    from quorum.testing import schedule as sch
     from quorum.testing.explore import load_replay
 
     try:
         config, schedule = load_replay(path)
     except sch.ScheduleFileError as e:
         raise ScenarioError(f"{source}: replay: {e}") from None
-    return sc.model_copy(
-        update={"faults": (*sc.faults, *faults_from_schedule(sc, schedule)), "quorum": config}
-    )
+    try:
+        faults = faults_from_schedule(sc, schedule)
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: replay {path.name}: {e}") from None
+    return sc.model_copy(update={"faults": (*sc.faults, *faults), "quorum": config})
 
 
-def faults_from_schedule(sc: Scenario, schedule: Any) -> tuple[Any, ...]:
-    """The fault steps of a checker ``Schedule`` (``quorum.testing``) as this scenario's faults: a step
-    means the same thing in both. Links are found by their ends; a step on a link the topology lacks is
-    dropped; ``degrade`` keeps its delay (loss, duplication and reordering are the checker's alone)."""
-    from quorum.testing import schedule as sch
-
-    out: list[Any] = []
-    for s in schedule.sorted_steps():
-        if isinstance(s, sch.Crash):
-            out.append(Crash(at=s.at, do="crash", node=s.node))
-        elif isinstance(s, sch.Restart):
-            out.append(Restore(at=s.at, do="restore", node=s.node))
-        elif isinstance(s, sch.Cut | sch.Heal):
-            name = _link_between(sc, s.src, s.dst)
-            if name is None:
-                continue
-            if isinstance(s, sch.Cut):
-                out.append(Cut(at=s.at, do="cut", link=name, src=s.src if s.oneway else None))
-            else:
-                out.append(Heal(at=s.at, do="heal", link=name))
-        elif isinstance(s, sch.Isolate):
-            for lk in sc.topology.links:
-                if s.node in lk.between:
-                    out.append(Cut(at=s.at, do="cut", link=lk.name))
-        elif isinstance(s, sch.HealAll):
-            out.extend(Heal(at=s.at, do="heal", link=lk.name) for lk in sc.topology.links)
-        elif isinstance(s, sch.Flap):
-            name = _link_between(sc, s.src, s.dst)
-            if name is not None:
-                out.append(Flap(at=s.at, do="flap", link=name, period=s.period, count=s.count))
-        elif isinstance(s, sch.Degrade):
-            name = _link_between(sc, s.src, s.dst)
-            if name is not None:
-                out.append(Delay(at=s.at, do="delay", link=name, extra=s.delay))
-        elif isinstance(s, sch.Pause):
-            out.append(Pause(at=s.at, do="pause", node=s.node, duration=s.duration))
-        elif isinstance(s, sch.Drift):
-            out.append(Drift(at=s.at, do="drift", node=s.node, rate=s.rate))
-        elif isinstance(s, sch.SwitchoverStep):
-            out.append(Switchover(at=s.at, do="switchover", to=s.to))
-        elif isinstance(s, sch.TakeoverStep):
-            out.append(Takeover(at=s.at, do="takeover", to=s.to, fence=s.fence))
-        elif isinstance(s, sch.Unhealthy):
-            out.append(Unhealthy(at=s.at, do="unhealthy", site=s.site, duration=s.duration))
-        elif isinstance(s, sch.Veto):
-            out.append(Veto(at=s.at, do="veto", site=s.site, duration=s.duration))
-        elif isinstance(s, sch.MaintenanceStep):
-            out.append(MaintenanceMode(at=s.at, do="maintenance_mode", duration=s.duration))
-    return tuple(out)
+def faults_from_schedule(sc: Scenario, schedule: sch.Schedule) -> tuple[Any, ...]:
+    """The fault steps of a checker ``Schedule`` as this scenario's faults: a step means the same
+    thing in both (``step_faults``); a step the topology cannot express raises ``ScenarioError``."""
+    return tuple(step_faults(sc, schedule.sorted_steps()))
 
 
 def json_schema() -> dict[str, Any]:

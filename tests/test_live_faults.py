@@ -189,7 +189,11 @@ def test_flapping_link_below_timeout(tmp_path: Path) -> None:
 
 
 def test_witness_kill_during_arbitration(lab: Lab) -> None:
-    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow."""
+    """The witness dies while B asks to serve alone after A's death; once back, B is granted, epochs grow.
+
+    Window reached: kill -9 of the witness BEFORE anything is persisted (B's request finds no witness).
+    The window between persisting a grant and answering it is test_witness_kill_9_after_persisting_a_grant.
+    """
     lab.kill("A")
     lab.kill("W")  # before B's detector fires: B's arbitration request finds no witness
     lab.wait_for(lambda: lab.role("B") == "frozen", 30, "B frozen")
@@ -252,6 +256,71 @@ def test_lossy_links_cause_no_failover(tmp_path: Path) -> None:
         lab.cleanup()
 
 
+def _steady(lab: Lab) -> int:
+    """Wait until the witness has heard both sites mirrored at its epoch, twice 2 s apart (the start-up
+    of a loaded machine can move the pair through a failover first); returns that epoch."""
+
+    def view() -> tuple[int, str, tuple[tuple[str, str, int], ...]]:
+        st = lab.operator("GET", "/v1/state", params={"pair": "lab"})
+        sites = tuple(sorted((k, v["role"], v["epoch"]) for k, v in st["sites"].items()))
+        return st["durable"]["epoch"], st["durable"]["mode"], sites
+
+    def steady() -> bool:
+        first = view()
+        epoch, mode, sites = first
+        if mode != "mirrored" or sites != (("A", "mirrored", epoch), ("B", "mirrored", epoch)):
+            return False
+        lab.settle(2.0)
+        return view() == first
+
+    lab.wait_for(steady, 60, "the pair mirrored and steady")
+    return view()[0]
+
+
+def test_witness_kill_9_after_persisting_a_grant_before_replying(tmp_path: Path) -> None:
+    """Window reached: the witness has committed B's grant (state row AND audit line, one transaction)
+    and has not answered. A test-only hook (QUORUM_TEST_STOP_AFTER_GRANT) makes the witness process stop
+    itself (SIGSTOP) right after the commit; the test checks the database holds the grant and its line
+    while B has not received it, then kill -9 the witness and starts it again: it sends the persisted
+    grant again and records that too; B serves alone at epoch 2, and every epoch a site served alone at
+    has its decision in the history."""
+    from quorum.live.witness import STOP_AFTER_GRANT_ENV
+
+    marker = tmp_path / "stopped-after-grant.json"
+    lab = Lab(tmp_path / "lab", witness_env={STOP_AFTER_GRANT_ENV: str(marker)})
+    try:
+        lab.start(timeout=60)
+        lab.kill("A")
+        lab.wait_for(marker.exists, 60, "the witness stopped after committing a grant")
+        import json
+
+        stopped = json.loads(marker.read_text())
+        assert stopped["site"] == "B" and stopped["epoch"] == 2
+        assert lab.procs["W"].poll() is None  # stopped, not dead
+        db = sqlite3.connect(str(lab.dir / "witness.db"))
+        (state,) = db.execute("SELECT state FROM witness_state WHERE pair='lab'").fetchone()
+        lines = db.execute(
+            "SELECT epoch, holder, mode FROM history WHERE pair='lab' AND kind='decision'"
+        ).fetchall()
+        db.close()
+        assert json.loads(state)["epoch"] == 2 and json.loads(state)["holder"] == "B"
+        assert (2, "B", "solo") in lines  # the audit line committed with the state
+        lab.settle(1.0)
+        assert lab.role("B") != "solo" and "solo" not in [r for r, _ in roles_seen(lab, "B")]  # no reply
+        lab.kill("W")
+        lab.start_witness(env={})  # the hook is off in the new process
+        lab.wait_for(lambda: lab.role("B") == "solo", 60, "B solo once the witness is back")
+        hist = lab.operator("GET", "/v1/history", params={"pair": "lab", "limit": 1000})["history"]
+        decided = {(h["epoch"], h["holder"]) for h in hist if h["kind"] == "decision" and h["mode"] == "solo"}
+        served = {(e, s) for s in "AB" for r, e in roles_seen(lab, s) if r == "solo"}
+        assert served == {(2, "B")} and served <= decided, (served, hist)
+        again = [h for h in hist if h["kind"] == "decision" and "sent again" in h["reason"]]
+        assert [(h["epoch"], h["holder"]) for h in again] == [(2, "B")]
+        finish(lab)
+    finally:
+        lab.cleanup()
+
+
 def _forge(lab: Lab, site: str, **request: object) -> dict[str, object]:
     """One heartbeat sent straight to the witness with ``site``'s token: what a misconfigured or
     hostile process holding that token can do."""
@@ -284,41 +353,49 @@ def test_a_heartbeat_claiming_epoch_50_is_an_alarm_not_the_truth(lab: Lab) -> No
 
     A witness with no state believes the sites until it has heard both (README: what the witness
     trusts), so the lie is sent once it has."""
-    lab.wait_for(
-        lambda: not lab.operator("GET", "/v1/state", params={"pair": "lab"})["recovering"],
-        30,
-        "the witness has heard both sites",
-    )
-    reply = _forge(lab, "B", want="report", epoch=50, role="mirrored")
-    assert reply["verdict"] == "deny" and reply["epoch"] == 1
+    import time
+
+    epoch = _steady(lab)
+    lied_at = time.monotonic()
+    reply = _forge(lab, "B", want="report", epoch=epoch + 49, role="mirrored")
+    assert reply["verdict"] == "deny" and reply["epoch"] == epoch
     lab.settle(2.0)
-    assert roles_seen(lab, "A") == [("mirrored", 1)] and roles_seen(lab, "B") == [("mirrored", 1)]
+    assert lab.role_changes(since=lied_at) == []
     state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
-    assert state["durable"]["epoch"] == 1 and state["durable"]["mode"] == "mirrored"
+    assert state["durable"]["epoch"] == epoch and state["durable"]["mode"] == "mirrored"
     hist = lab.operator("GET", "/v1/history", params={"pair": "lab"})["history"]
-    assert [h["epoch"] for h in hist if h["kind"] == "alarm"] == [50]
-    # the pair still fails over as before: the preferred site A serves alone at epoch 2
+    assert [h["epoch"] for h in hist if h["kind"] == "alarm"] == [epoch + 49]
+    # the pair still fails over as before: the preferred site A serves alone at the next epoch
     apply_fault(lab, "cut-link")
-    assert (lab.status("A") or {}).get("epoch") == 2
+    assert (lab.status("A") or {}).get("epoch") == epoch + 1
     finish(lab)
 
 
 def test_a_witness_that_lost_its_database_recovers_the_epoch_from_the_sites(lab: Lab) -> None:
     """A serves alone at epoch 2; the witness is killed and its database deleted; the restarted
     witness adopts epoch 2 with A as holder from the sites' reports, and refuses a later lie."""
+    _steady(lab)
     apply_fault(lab, "cut-link")
+    epoch = int((lab.status("A") or {})["epoch"])  # the epoch A serves alone at
     lab.kill("W")
     for suffix in ("", "-wal", "-shm"):
         (lab.dir / f"witness.db{suffix}").unlink(missing_ok=True)
     lab.start_witness()
     lab.wait_for(lab.witness_ready, 30, "witness back")
 
-    def recovered() -> bool:
-        st = lab.operator("GET", "/v1/state", params={"pair": "lab"})
-        return bool(st["durable"]["epoch"] == 2 and st["durable"]["holder"] == "A" and not st["recovering"])
+    last: dict[str, object] = {}
 
-    lab.wait_for(recovered, 30, "witness recovers epoch 2 from the sites")
-    assert _forge(lab, "B", want="solo", epoch=9, role="solo")["verdict"] == "deny"
+    def recovered() -> bool:
+        last.update(lab.operator("GET", "/v1/state", params={"pair": "lab"}))
+        d = last["durable"]
+        assert isinstance(d, dict)
+        return bool(d["epoch"] == epoch and d["holder"] == "A" and not last["recovering"])
+
+    try:
+        lab.wait_for(recovered, 30, "witness recovers epoch 2 from the sites")
+    except TimeoutError:
+        raise AssertionError(f"witness state: {last}; timeline: {lab.timeline}") from None
+    assert _forge(lab, "B", want="solo", epoch=epoch + 7, role="solo")["verdict"] == "deny"
     assert lab.role("A") == "solo"
     finish(lab)
 

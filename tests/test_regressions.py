@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quorum.core import QuorumConfig, Role
+from quorum.core import QuorumConfig, Role, Site
 from quorum.testing import run_schedule
 from quorum.testing.schedule import (
     Crash,
@@ -201,7 +201,7 @@ def test_heal_all_stops_a_pending_flap_in_the_checker() -> None:
         d = Driver(QuorumConfig(), Schedule(steps=(Flap(at=0, src="A", dst="B", period=5.8, count=4), heal)))
         for t in (0.5, 12.0, 24.0, 47.0):
             d.advance(t)
-            assert d.links[("A", "B")].up == (t > 1.0) and d.links[("B", "A")].up == (t > 1.0), (heal, t)
+            assert d.path("A", "B") == (t > 1.0), (heal, t)
 
 
 def test_a_heal_stops_a_pending_flap_in_the_simulator() -> None:
@@ -217,11 +217,11 @@ def test_a_heal_stops_a_pending_flap_in_the_simulator() -> None:
         "flap-then-heal",
     )
     r = Runner(sc, seed=0)
-    for f in sc.faults:
-        r.at(f.at, lambda f=f: r._fault(f))
+    for step in r.steps:
+        r.at(step.at, r.apply, step)
     for t in (0.5, 12.0, 24.0, 47.0):
         r.env.run(until=t)
-        assert all(r.links["ab"].paths_up) == (t > 1.0), t
+        assert r.path("A", "B") == (t > 1.0), t
 
 
 def test_make_test_draws_the_same_examples_every_run() -> None:
@@ -267,3 +267,82 @@ def test_saved_counterexample_now_runs_clean(path: Path) -> None:
         assert expect["timeline_contains"] in result.timeline(), result.timeline()
     if "timeline_lacks" in expect:
         assert expect["timeline_lacks"] not in result.timeline(), result.timeline()
+
+
+# The checker can crash a node between two actions (issue 14, item 3): `crash_after_persist` stops the
+# node right after its next durable write and before it sends what follows. Before, only a live test
+# reached the window "grant persisted, reply not sent" by timing, for one policy.
+def test_witness_crash_between_persisting_a_grant_and_sending_it() -> None:
+    """A dies; W persists epoch 2 for B and crashes before the reply: B does not serve until W is back,
+    then W sends the persisted grant again and B serves alone at epoch 2 (never a second epoch 2)."""
+    from quorum.testing.driver import Driver
+    from quorum.testing.schedule import CrashAfterPersist
+
+    steps = (
+        CrashAfterPersist(at=0.5, node="W"),
+        Crash(at=1.0, node="A"),
+        Restart(at=30.0, node="W"),
+    )
+    d = Driver(QuorumConfig(), Schedule(seed=0, steps=steps))
+    d.advance(29.0)
+    assert not d.up["W"] and d.witness_store is not None
+    assert d.witness_store.epoch == 2 and d.witness_store.holder is not None
+    assert d.witness_store.holder.value == "B"
+    assert 2 not in d.checker.grants  # persisted, never sent
+    assert d.sites[Site.B].role is not Role.SOLO
+    d.run()
+    assert not d.checker.violations, "\n".join(e.text for e in d.trace)
+    solo = [e for e in d.trace if e.kind == "role" and "-> solo" in e.text]
+    assert [(e.node, "epoch 2" in e.text) for e in solo][:1] == [("B", True)]
+    assert any("crash W after it persisted, before it sent" in e.text for e in d.trace)
+
+
+@pytest.mark.parametrize("node", ["W", "A", "B"])
+@pytest.mark.parametrize("policy", ["witness-preferred", "witness-race", "majority", "last-man-standing"])
+def test_crash_after_persist_during_a_split_keeps_every_property(policy: str, node: str) -> None:
+    """Each node crashes right after its first durable write of a split (a site freezing, the witness
+    granting), then restarts: S1-S3 hold and some site serves again (L1)."""
+    from quorum.testing.schedule import CrashAfterPersist
+
+    steps = (
+        CrashAfterPersist(at=1.0, node=node),
+        Cut(at=2.0, src="A", dst="B"),
+        Restart(at=25.0, node=node),
+    )
+    result = run_schedule(QuorumConfig(policy=policy), Schedule(seed=1, steps=steps))
+    assert not result.violations, result.timeline()
+    assert f"crash {node} after it persisted, before it sent" in result.timeline()
+
+
+def test_the_strategies_draw_crashes_between_two_actions() -> None:
+    """`schedules()` (what `quorum check` explores) includes crash_after_persist for every node."""
+    from hypothesis import find
+
+    from quorum.testing import fault_steps
+    from quorum.testing.schedule import CrashAfterPersist
+
+    for node in ("A", "B", "W"):
+        step = find(
+            fault_steps(QuorumConfig()), lambda s, n=node: isinstance(s, CrashAfterPersist) and s.node == n
+        )
+        assert isinstance(step, CrashAfterPersist)
+
+
+def test_the_simulator_crashes_a_node_between_persisting_and_sending() -> None:
+    """The same step in a scenario file: W persists the grant for B, crashes, and B serves once W is back."""
+    from sim.runner import run_scenario
+    from sim.scenario import parse_scenario
+
+    sc = parse_scenario(
+        "name: crash-after-persist\nduration: 120\nfaults:\n"
+        "  - {at: 5, do: crash_after_persist, node: W}\n"
+        "  - {at: 10, do: crash, node: A}\n"
+        "  - {at: 40, do: restore, node: W}\n",
+        "crash-after-persist",
+    )
+    r = run_scenario(sc, seed=0)
+    texts = [(e.kind, e.node, e.text) for e in r.timeline]
+    crash = texts.index(("fault", "W", "crash W after it persisted, before it sent"))
+    solo = [i for i, (k, n, t) in enumerate(texts) if k == "role" and n == "B" and "-> solo" in t]
+    assert solo and solo[0] > crash
+    assert r.witness_store is not None and r.witness_store.epoch == 2

@@ -37,7 +37,8 @@ def test_faults_from_schedule_maps_each_step() -> None:
     )
     faults = S.faults_from_schedule(BASE, Schedule(seed=0, steps=steps))
     assert faults[0] == S.Cut(at=1.0, do="cut", link="ab", src="B")
-    assert {f.link for f in faults[1:3]} == {"aw", "bw"}
-    assert faults[3] == S.Unhealthy(at=3.0, do="unhealthy", site="A", duration=5.0)
-    assert faults[4] == S.MaintenanceMode(at=4.0, do="maintenance_mode", duration=9.0)
-    assert faults[5] == S.Crash(at=5.0, do="crash", node="A")
+    assert faults[1] == S.Isolate(at=2.0, do="isolate", node="W")
+    assert faults[2] == S.Unhealthy(at=3.0, do="unhealthy", site="A", duration=5.0)
+    assert faults[3] == S.MaintenanceMode(at=4.0, do="maintenance_mode", duration=9.0)
+    assert faults[4] == S.Crash(at=5.0, do="crash", node="A")
+    assert S.scenario_steps(BASE.model_copy(update={"faults": faults})) == list(steps)  # and back

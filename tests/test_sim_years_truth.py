@@ -67,7 +67,8 @@ def test_data_lost_is_the_real_episodes_bytes() -> None:
     lost = story.metrics.data_lost_bytes
     assert lost > 3900 * 1e7  # ~4000 s of 10 MB/s
     assert yr.data_lost_bytes == pytest.approx(lost, rel=0.01)
-    assert yr.downtime_s == pytest.approx(story.metrics.downtime_s, abs=3.0)
+    # the story counts whole 1 s ticks over ~4600 s and draws its own message jitter: 4 ticks apart at most
+    assert yr.downtime_s == pytest.approx(story.metrics.downtime_s, abs=4.0)
 
 
 def test_episode_open_at_the_horizon_counts_up_to_the_horizon() -> None:

@@ -23,6 +23,7 @@ Decision table for a request from site X (Y is the other site):
 |                  |                    | granted it from a mirrored epoch and Y's requests since show Y committed|
 |                  |                    | to X and never took our grant; otherwise ALARM                          |
 | SOLO(X)          | RENEW at our epoch | renew the lease (last-man-standing: sticky after ``last_man_window``)    |
+| SOLO(X)          | any, epoch < ours  | send the persisted grant again (recorded once per epoch)                 |
 | SOLO(X)          | SOLO               | fresh grant at epoch+1 (X froze or restarted; same copy, no one else)    |
 | SOLO(X)          | MIRROR at our epoch| epoch+1, MIRRORED, both copies current                                   |
 | SOLO(Y)          | SOLO               | sticky → deny; X stale → deny (synchronous) or, once Y's lease surely    |
@@ -94,6 +95,7 @@ class WitnessMachine:
         # an operator action waits this long for its target to report, then lapses
         self.operator_timeout = 2 * config.regrant_wait
         self.fenced_epoch: int | None = None  # epoch granted with the other site confirmed fenced
+        self.resent_epoch: int | None = None  # the persisted grant last sent again (recorded once)
         # no durable state (a new pair, or a lost database): the sites' reports are all the witness
         # has, so it adopts higher epochs until it has heard both sites or minted an epoch itself
         self.recovering = durable is None
@@ -337,8 +339,7 @@ class WitnessMachine:
         d = self.d
         x = req.site
         if d.mode is Mode.SOLO and d.holder is x and req.epoch < d.epoch:
-            self._extend(now)  # our grant has not reached x yet: send it again
-            acts.append(self._reply(req, Verdict.GRANT_SOLO, f"{x} holds epoch {d.epoch}"))
+            self._resend_grant(now, req, acts)
             return
         if d.mode is Mode.SOLO and d.holder is x and req.epoch == d.epoch:
             # x is SOLO, or FROZEN after its lease ran out without having mirrored since
@@ -392,9 +393,8 @@ class WitnessMachine:
         x = req.site
         if d.mode is Mode.SOLO:
             if d.holder is x:
-                if req.epoch < d.epoch:  # our grant has not reached x yet: send it again
-                    self._extend(now)
-                    acts.append(self._reply(req, Verdict.GRANT_SOLO, f"{x} holds epoch {d.epoch}"))
+                if req.epoch < d.epoch:
+                    self._resend_grant(now, req, acts)
                 else:  # x froze or restarted at our epoch: a fresh epoch, same copy
                     self._grant(now, req, acts, f"{x} holds the current copy", failover=False)
                 return
@@ -523,6 +523,25 @@ class WitnessMachine:
         self.pending = None
         acts.append(Decision(new.epoch, x, Mode.SOLO, reason, actor, data_loss))
         acts.append(self._reply(req, Verdict.GRANT_SOLO, reason, data_loss))
+
+    def _resend_grant(self, now: float, req: WitnessRequest, acts: list[Action]) -> None:
+        """Our persisted grant has not reached its holder (lost, or we crashed before answering):
+        send it again, and record it once per epoch (the history shows every grant a site used)."""
+        d = self.d
+        x = req.site
+        self._extend(now)
+        if self.resent_epoch != d.epoch:
+            self.resent_epoch = d.epoch
+            acts.append(
+                Decision(
+                    d.epoch,
+                    x,
+                    Mode.SOLO,
+                    f"grant of epoch {d.epoch} to {x} sent again ({x} still reports epoch {req.epoch})",
+                    data_loss=d.lossy,
+                )
+            )
+        acts.append(self._reply(req, Verdict.GRANT_SOLO, f"{x} holds epoch {d.epoch}"))
 
     def _extend(self, now: float) -> None:
         expiry = now + self.cfg.regrant_wait

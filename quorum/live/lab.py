@@ -72,6 +72,7 @@ class Lab:
         seed: int = 0,
         loss: float = 0.2,
         loss_window: float = 30.0,
+        witness_env: dict[str, str] | None = None,
         agent_quorum: dict[str, dict[str, Any]] | None = None,
         no_witness: tuple[str, ...] = (),
     ) -> None:
@@ -95,6 +96,7 @@ class Lab:
         self.loss = loss  # the ``lossy-link`` fault: this loss on every link for ``loss_window`` seconds
         self.loss_window = loss_window
         self.fault_at: float | None = None  # time.monotonic() when the fault was applied
+        self.witness_env = dict(witness_env or {})  # extra environment of the witness process
         self._closed = False
 
     # ---- set-up ------------------------------------------------------------------------------------
@@ -199,9 +201,9 @@ class Lab:
             and set(st["sites"]) == {"A", "B"}
         )
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()} | (extra_env or {})
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "quorum.cli", *args],
             stdout=log,
@@ -211,8 +213,10 @@ class Lab:
         )
         log.close()
 
-    def start_witness(self) -> None:
-        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")])
+    def start_witness(self, env: dict[str, str] | None = None) -> None:
+        """Start the witness process (``env``: extra environment, default ``witness_env``)."""
+        extra = self.witness_env if env is None else env
+        self._spawn("W", ["witness", "serve", "--config", str(self.dir / "witness.yaml")], extra)
         self.note("W", "witness started")
 
     def start_agent(self, s: str) -> None:

@@ -10,6 +10,8 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,22 @@ class WitnessStore:
                 digest BLOB PRIMARY KEY, pair TEXT NOT NULL, role TEXT NOT NULL, stored TEXT NOT NULL);
             """
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic, fsynced commit for everything written inside (state and its audit lines):
+        a crash or an error leaves either all of it on disk or none of it. Re-entrant: inside an
+        open transaction it joins it (a request is one transaction however its parts nest)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def load(self, pair: str) -> WitnessDurable | None:
         row = self.db.execute("SELECT state FROM witness_state WHERE pair=?", (pair,)).fetchone()

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,7 @@ from quorum.core import (
 from quorum.core.policies import spec
 
 if TYPE_CHECKING:
-    from quorum.testing.driver import Copy, Driver
+    from quorum.testing.world import Copy, World
 
 PROPERTIES = ("S1", "S2", "S3", "L1", "L2")
 SAFETY = ("S1", "S2", "S3")
@@ -53,10 +55,19 @@ class Violation:
 
 
 class Checker:
-    """Collects violations for one run. ``stop`` turns true at the first safety violation."""
+    """Collects violations for one run of a world. With ``stop_on_safety`` (the checker's driver),
+    ``stop`` turns true at the first safety violation; the simulator runs on and measures.
 
-    def __init__(self, driver: Driver, *, expect_no_role_change: bool = False) -> None:
-        self.d = driver
+    S1 is computed from intervals: while a site holds solo write authority, its stint runs from when
+    it got it to when its lease ends by its own clock, mapped to true time (open while sticky); a
+    crash, a pause or a role change closes it early. Two stints that overlap are a violation, and
+    ``overlaps`` holds every overlap measured (true time)."""
+
+    def __init__(
+        self, world: World, *, stop_on_safety: bool = True, expect_no_role_change: bool = False
+    ) -> None:
+        self.d = world
+        self.stop_on_safety = stop_on_safety
         self.expect_no_role_change = expect_no_role_change
         self.violations: list[Violation] = []
         self.stop = False
@@ -68,44 +79,90 @@ class Checker:
         self.liveness_checked = False
         self.availability_loss: str | None = None
         self.unserved_since: float | None = None
+        self.stint: dict[Site, tuple[float, float, int] | None] = {Site.A: None, Site.B: None}
+        self.overlaps: list[tuple[float, float]] = []  # closed overlaps of solo stints, true time
+        self._overlap: tuple[float, int] | None = None  # (start, index of its S1 violation)
 
     def _fail(self, prop: str, detail: str) -> None:
         v = Violation(prop, self.d.now, detail)
         self.violations.append(v)
         self.d.note("violation", "-", f"{prop} violated: {detail}")
-        if prop in SAFETY:
+        if prop in SAFETY and self.stop_on_safety:
             self.stop = True
 
     # ---- S1 -------------------------------------------------------------------------------------------
-    def solo_authorities(self) -> list[WriteAuthority]:
-        out = []
+    def site_changed(self, site: Site) -> None:
+        """Re-read ``site``'s solo write authority after anything that may have changed it."""
         d = self.d
-        for s, m in d.sites.items():
-            node = s.value
-            if not d.up[node] or d.now < d.paused_until[node]:
-                continue
-            auth = m.write_authority(d.local(node))
-            if auth is not None and not auth.mirrored:
-                out.append(auth)
-        return out
+        m = d.sites[site]
+        cur = self.stint[site]
+        if cur is None and m.role is not Role.SOLO:
+            return  # the hot path: no solo stint before or now
+        now = d.now
+        node = site.value
+        auth = m.write_authority(d.local(node)) if d.running(node) else None
+        if cur is not None and cur[1] <= now:
+            cur = None  # it ended by its lease before this event
+        if auth is None or auth.mirrored:
+            if cur is not None:
+                self.stint[site] = (cur[0], now, cur[2])
+            self._settle(now)
+            self.stint[site] = None
+            return
+        end = math.inf if m.sticky or m.lease_end is None else d.clocks[node].true_at(m.lease_end)
+        self.stint[site] = (now if cur is None else cur[0], max(end, now), auth.epoch)
+        self._settle(now)
+
+    def _settle(self, now: float) -> None:
+        """Open or close the overlap of the two current stints."""
+        a, b = self.stint[Site.A], self.stint[Site.B]
+        live = a is not None and b is not None and a[1] > now and b[1] > now
+        if self._overlap is not None and not live:  # it ended now, or when a lease ran out
+            ends = [st[1] for st in (a, b) if st is not None]
+            self._close(self._overlap, max(self._overlap[0], min([now, *ends])))
+        if live and self._overlap is None and a is not None and b is not None:
+            self._overlap = (now, len(self.violations))
+            ms = (min(a[1], b[1]) - now) * 1000
+            lasting = "until an event ends it" if math.isinf(ms) else f"overlap {ms:.0f} ms by their leases"
+            self._fail("S1", f"A (epoch {a[2]}) and B (epoch {b[2]}) both serve alone ({lasting})")
+
+    def _close(self, ov: tuple[float, int], end: float) -> None:
+        start, i = ov
+        self._overlap = None
+        self.overlaps.append((start, end))
+        if i < len(self.violations) and self.violations[i].property == "S1":
+            v = self.violations[i]
+            head = v.detail.split(" (", 1)[0]
+            self.violations[i] = dataclasses.replace(
+                v, detail=f"{head} (overlap {(end - start) * 1000:.0f} ms)"
+            )
+
+    def finish(self, t: float) -> None:
+        """At the end of a run: close a stint overlap still open at ``t`` (at its projected end, if
+        sooner), so ``overlaps`` and the S1 details carry measured figures."""
+        if self._overlap is not None:
+            a, b = self.stint[Site.A], self.stint[Site.B]
+            end = min(t, a[1] if a else t, b[1] if b else t)
+            self._close(self._overlap, max(self._overlap[0], end))
+
+    def split_brain_s(self, t0: float = 0.0, t1: float = math.inf) -> float:
+        """Seconds of overlapping solo authority within ``[t0, t1]`` (closed overlaps and the open one)."""
+        spans = list(self.overlaps)
+        if self._overlap is not None:
+            a, b = self.stint[Site.A], self.stint[Site.B]
+            spans.append((self._overlap[0], min(a[1] if a else 0.0, b[1] if b else 0.0)))
+        return sum(max(0.0, min(e, t1) - max(s, t0)) for s, e in spans)
+
+    def solo_authorities(self) -> list[WriteAuthority]:
+        return [a for a in self.d.serving().values() if not a.mirrored]
 
     def serving(self) -> list[WriteAuthority]:
-        out = []
-        d = self.d
-        for s, m in d.sites.items():
-            node = s.value
-            if not d.up[node] or d.now < d.paused_until[node]:
-                continue
-            auth = m.write_authority(d.local(node))
-            if auth is not None:
-                out.append(auth)
-        return out
+        return list(self.d.serving().values())
 
     def after_event(self) -> None:
-        solo = self.solo_authorities()
-        if len(solo) > 1:
-            desc = " and ".join(f"{a.site.value} (epoch {a.epoch})" for a in solo)
-            self._fail("S1", f"{desc} both serve alone")
+        """Re-read both sites (for drivers that change the world outside its own events)."""
+        for s in (Site.A, Site.B):
+            self.site_changed(s)
 
     # ---- S2 -------------------------------------------------------------------------------------------
     def on_ack(self, site: Site, auth: WriteAuthority, wid: int, targets: list[Copy]) -> None:
@@ -161,9 +218,6 @@ class Checker:
             self._fail("S3", f"site {site.value} persisted epoch {state.epoch} after epoch {before}")
         self.site_epoch[site] = max(before, state.epoch)
 
-    def on_crash(self, node: str) -> None:
-        pass
-
     # ---- L1 -------------------------------------------------------------------------------------------
     def at_end(self) -> None:
         if not self.liveness_checked and self.liveness_check_at is not None:
@@ -185,11 +239,11 @@ class Checker:
             self.d.note("note", "-", f"availability loss (not promised by the policy): {reason}")
 
 
-def truly_current(d: Driver, site: Site) -> bool:
+def truly_current(d: World, site: Site) -> bool:
     return not ((d.acked - d.lost) - d.copies[site].writes)
 
 
-def liveness_promise(d: Driver) -> str | None:
+def liveness_promise(d: World) -> str | None:
     """``None`` if the policy promises that some site serves in the run's final situation,
     else the reason it does not (an availability loss the README documents)."""
     cfg = d.cfg
@@ -202,7 +256,7 @@ def liveness_promise(d: Driver) -> str | None:
     def up(n: str) -> bool:
         return d.up[n]
 
-    if any(ln.delay or ln.loss or ln.reorder for ln in d.links.values()):
+    if d.degraded():
         return "a link is still degraded (delay, loss or reordering): faults have not stopped"
     if not sp.uses_witness:
         pref = cfg.preferred_site
@@ -210,22 +264,18 @@ def liveness_promise(d: Driver) -> str | None:
             return None
         return f"{cfg.policy.value}: the preferred site {pref.value} is down"
 
-    def clean(a: str, b: str) -> bool:
-        ab, ba = d.links[(a, b)], d.links[(b, a)]
-        return all(ln.up and not (ln.delay or ln.loss or ln.reorder) for ln in (ab, ba))
-
     w = d.witness.d if up("W") else d.witness_store
     committed = False
     for x in (Site.A, Site.B):
         if not up(x.value) or not truly_current(d, x):
             continue
         peer = x.peer
-        if up(peer.value) and clean(x.value, peer.value) and d.sites[x].current:
+        if up(peer.value) and d.clean(x.value, peer.value) and d.sites[x].current:
             return None  # the pair can restore the mirror by itself (x knows its copy is current)
         if d.sites[x].preelect_commit is peer:
             committed = True
             continue  # x promised the unreachable peer it wins a split: it may be serving alone
-        if not (up("W") and clean(x.value, "W")):
+        if not (up("W") and d.clean(x.value, "W")):
             continue
         if w is not None:
             if x not in w.current:

@@ -10,9 +10,10 @@ Every step, by its ``fault`` name:
 |------------|------------------------------------------|---------------------------------------------------------|
 | crash      | node                                     | the process stops; volatile state is lost               |
 | restart    | node                                     | the process starts again from what it persisted         |
-| cut        | src, dst, oneway                         | messages on the link are dropped                        |
-| heal       | src, dst, oneway                         | the link works again (and loses any degradation); a     |
-|            |                                          | two-way heal also stops the link's pending flaps        |
+| cut        | src, dst, oneway, path                   | messages on the link are dropped (``path``: one of its  |
+|            |                                          | redundant paths only, both ways)                        |
+| heal       | src, dst, oneway, path                   | the link works again (and loses any degradation); a     |
+|            |                                          | two-way heal of the whole link also stops its flaps     |
 | isolate    | node                                     | cut every link of ``node`` both ways                    |
 | heal_all   | —                                        | every link works again; pending flaps stop              |
 | flap       | src, dst, period, count                  | cut and heal ``count`` times, ``period`` seconds apart  |
@@ -25,7 +26,10 @@ Every step, by its ``fault`` name:
 | unhealthy  | site, duration                           | the site's health checks fail for ``duration`` seconds  |
 | veto       | site, duration                           | the site's pre-promote check fails for ``duration`` s   |
 |            |                                          | (matters with ``pre_promote_check``)                    |
-| maintenance| duration                                 | operator: witness maintenance mode on, then off         |
+| maintenance| duration, reason                         | operator: witness maintenance mode on, then off         |
+| crash_after_persist | node                            | the next time ``node`` persists its state (from ``at``  |
+|            |                                          | on), it crashes right after the write, before it sends  |
+|            |                                          | anything that follows (a grant, a heartbeat, a role)    |
 | lie        | site, ahead, role, want, current,        | a process holding ``site``'s token (misconfigured, buggy|
 |            | solo_holder, preelected                  | or hostile) sends the witness one request claiming      |
 |            |                                          | epoch = the witness's epoch + ``ahead``; the reply goes |
@@ -63,6 +67,7 @@ class Cut(_Step):
     src: Node
     dst: Node
     oneway: bool = False
+    path: int | None = Field(default=None, ge=0, le=7, description="one redundant path (both ways)")
 
 
 class Heal(_Step):
@@ -70,6 +75,7 @@ class Heal(_Step):
     src: Node
     dst: Node
     oneway: bool = False
+    path: int | None = Field(default=None, ge=0, le=7, description="one redundant path (both ways)")
 
 
 class Isolate(_Step):
@@ -85,8 +91,8 @@ class Flap(_Step):
     fault: Literal["flap"] = "flap"
     src: Node
     dst: Node
-    period: float = Field(gt=0, le=3600)
-    count: int = Field(ge=1, le=1000)
+    period: float = Field(gt=0, le=1e7)
+    count: int = Field(ge=1, le=10000)
 
 
 class Degrade(_Step):
@@ -103,7 +109,7 @@ class Degrade(_Step):
 class Pause(_Step):
     fault: Literal["pause"] = "pause"
     node: Node
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class Drift(_Step):
@@ -126,18 +132,26 @@ class TakeoverStep(_Step):
 class Unhealthy(_Step):
     fault: Literal["unhealthy"] = "unhealthy"
     site: SiteName
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class Veto(_Step):
     fault: Literal["veto"] = "veto"
     site: SiteName
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
 
 
 class MaintenanceStep(_Step):
     fault: Literal["maintenance"] = "maintenance"
-    duration: float = Field(gt=0, le=3600)
+    duration: float = Field(gt=0, le=1e7)
+    reason: str = ""
+
+
+class CrashAfterPersist(_Step):
+    """Crash ``node`` between two of its actions: after its next durable write, before its sends."""
+
+    fault: Literal["crash_after_persist"] = "crash_after_persist"
+    node: Node
 
 
 class Lie(_Step):
@@ -167,6 +181,7 @@ Step = Annotated[
     | Unhealthy
     | Veto
     | MaintenanceStep
+    | CrashAfterPersist
     | Lie,
     Field(discriminator="fault"),
 ]
@@ -193,6 +208,8 @@ def describe_step(s: Step) -> str:
         extra = ""
         if isinstance(s, Degrade):
             extra = f" delay+{s.delay:g}s loss {s.loss:.0%} dup {s.duplicate:.0%} reorder {s.reorder:g}s"
+        if not isinstance(s, Degrade) and s.path is not None:
+            extra = f" path {s.path}"
         return f"{s.fault} {s.src}{arrow}{s.dst}{extra}"
     if isinstance(s, Flap):
         return f"flap {s.src}<->{s.dst} every {s.period:g}s x{s.count}"
@@ -212,6 +229,8 @@ def describe_step(s: Step) -> str:
         return f"operator: maintenance mode for {s.duration:g}s"
     if isinstance(s, HealAll):
         return "heal all links"
+    if isinstance(s, CrashAfterPersist):
+        return f"crash {s.node} after its next persist, before it sends"
     if isinstance(s, Lie):
         return (
             f"a process with {s.site}'s token claims witness epoch+{s.ahead} {s.role}"

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import (
     Crash,
+    CrashAfterPersist,
     Cut,
     Degrade,
     Drift,
@@ -108,6 +109,8 @@ def fault_steps(
             )
         ),
         st.builds(Pause, at=at, node=node, duration=st.integers(1, 200).map(lambda n: n / 10)),
+        # a crash between two actions: after the node persisted, before it sent (grant, role...)
+        st.builds(CrashAfterPersist, at=at, node=node),
     ]
     rho = config.max_clock_drift
     if drift == "within":

@@ -1,0 +1,162 @@
+"""Figures, not tests: wall time to +-10 % at 95 % beside AvailSim4 2.2.1 on the issue-11 model.
+
+``python -m sim.bench_availability --availsim4 BIN --bench-python PY`` (``make bench`` builds the separate
+bench venv that provides both: AvailSim4 is not a project dependency). The model
+(``scenarios/two-of-three.yaml``): sites A and B fail exponentially with mean 1,000 h and are repaired in
+8 h, the witness fails with mean 2,000 h and is repaired in 24 h, independent crews, links never fail.
+
+1. A pilot AvailSim4 run (200 one-year timelines) gives the standard deviation of a timeline's downtime;
+   AvailSim4 then gets the timeline count that reaches the precision: ``(z sd / (precision mean))^2``.
+   Its inputs are written by ``bench/availsim4_io.py`` (run in the bench venv).
+2. Alternating, ``--runs`` times each (3): ``quorum sim availability`` (the full quorum logic,
+   ``witness-preferred``, default estimator, all cores) and ``availsim4`` with that count, each a fresh
+   process, each run with its own seed. Both wall times, both intervals and the ratio of the medians.
+3. The plain estimator's time beside the variance-reduced one; simulated years per second of the engine
+   (plain, a fixed number of years) at 1, 2 and all workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "scenarios" / "two-of-three.yaml"
+IO = ROOT / "bench" / "availsim4_io.py"
+QUORUM = [sys.executable, "-c", "import sys; from quorum.cli import main; sys.exit(main())"]
+YEAR_H = 8766.0
+
+
+CPU: list[float] = []  # CPU seconds (user + system) of the last timed command and its children
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(cmd: list[str], **kw: Any) -> tuple[float, subprocess.CompletedProcess[str]]:
+    c0 = _cpu()
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)
+    dt = time.perf_counter() - t0
+    CPU.append(_cpu() - c0)
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])}... failed ({p.returncode}): {p.stderr.strip()[-400:]}")
+    return dt, p
+
+
+def _availsim4(
+    binary: str, py: str, folder: Path, timelines: int, seed: int
+) -> tuple[float, dict[str, float]]:
+    """One AvailSim4 run (inputs written beforehand, not timed): wall time and its result."""
+    inp = folder / f"in-{timelines}-{seed}"
+    subprocess.run([py, str(IO), "inputs", str(inp), str(timelines), str(seed)], check=True)
+    out = folder / f"out-{timelines}-{seed}"
+    dt, _ = _timed(
+        [binary, "--simulation", str(inp / "simulation.xlsx"), "--system", str(inp / "system.xlsx"),
+         "--output_folder", str(out)]
+    )  # fmt: skip
+    res = next(out.glob("simulation_result_*.xlsx"))
+    r = json.loads(
+        subprocess.run([py, str(IO), "result", str(res)], capture_output=True, text=True, check=True).stdout
+    )
+    r["timelines"] = timelines
+    return dt, r
+
+
+def _ours(*args: str) -> tuple[float, dict[str, Any]]:
+    dt, p = _timed([*QUORUM, "sim", "availability", str(MODEL), "--json", *args], cwd=ROOT)
+    return dt, json.loads(p.stdout)
+
+
+def _as4_interval(r: dict[str, float], z: float) -> tuple[float, float, float]:
+    """AvailSim4 downtime per year (hours) with a normal interval from its per-row standard deviations."""
+    scale = YEAR_H / r["total_h"]
+    half = z * r["sd_h"] / math.sqrt(r["timelines"])
+    return r["downtime_h"] * scale, (r["downtime_h"] - half) * scale, (r["downtime_h"] + half) * scale
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.bench_availability", description=__doc__.split("\n")[0])
+    ap.add_argument("--availsim4", required=True, help="the availsim4 command of the bench venv")
+    ap.add_argument("--bench-python", required=True, help="python of the bench venv (has openpyxl)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--precision", type=float, default=0.1)
+    ap.add_argument("--pilot", type=int, default=200, help="AvailSim4 pilot timelines (200)")
+    ap.add_argument("--years", type=float, default=2000.0, help="years per speed measurement (2000)")
+    args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    z = 1.959963984540054
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="bench-availsim4-") as tmp:
+        folder = Path(tmp)
+        pdt, pilot = _availsim4(args.availsim4, args.bench_python, folder, args.pilot, 10**7)
+        need = math.ceil((z * pilot["sd_h"] / (args.precision * pilot["downtime_h"])) ** 2)
+        print(
+            f"AvailSim4 pilot: {args.pilot} timelines in {pdt:.1f} s: downtime {pilot['downtime_h']:.3f} h/timeline,"
+            f" sd {pilot['sd_h']:.3f} h -> {need} timelines for +-{100 * args.precision:g} % at 95 %"
+        )
+        ours_t: list[float] = []
+        as4_t: list[float] = []
+        ours_c: list[float] = []
+        as4_c: list[float] = []
+        for i in range(args.runs):  # alternating, a new seed per run
+            dt, d = _ours("--seed", str(100 + i), "--precision", str(args.precision))
+            ours_t.append(dt)
+            ours_c.append(CPU[-1])
+            u = d["unavailability"]
+            print(
+                f"run {i + 1}: quorum    {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {d['estimator']} ({d['replications']} replications,"
+                f" VRF {d['variance_reduction_factor'] or 1:.3g}): downtime {u['mean'] * YEAR_H:.3f} h/year"
+                f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]"
+            )
+            # AvailSim4 seeds timeline j with SEED + j: seeds far apart so that no two runs share a timeline
+            dt, r = _availsim4(args.availsim4, args.bench_python, folder, need, 10**6 * (i + 1))
+            as4_t.append(dt)
+            as4_c.append(CPU[-1])
+            m, lo, hi = _as4_interval(r, z)
+            print(
+                f"run {i + 1}: AvailSim4 {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {need} timelines: downtime {m:.3f} h/year [{lo:.3f}, {hi:.3f}]"
+            )
+        ratio = statistics.median(as4_t) / statistics.median(ours_t)
+        print(
+            f"median wall time: quorum {statistics.median(ours_t):.2f} s, AvailSim4 {statistics.median(as4_t):.2f} s:"
+            f" quorum is {ratio:.1f}x faster ({'meets' if ratio >= 20 else 'MISSES'} the 20x target) on {cores} cores"
+        )
+        print(
+            f"median CPU time: quorum {statistics.median(ours_c):.2f} s, AvailSim4 {statistics.median(as4_c):.2f} s:"
+            f" ratio {statistics.median(as4_c) / statistics.median(ours_c):.1f} (machine load: {os.getloadavg()[0]:.1f})"
+        )
+        print(
+            "note: AvailSim4 solves the 2oo3 structure; quorum runs the quorum logic (detection, failover and the"
+            " data-currency rule: a copy that missed the survivor's writes cannot serve alone), hence more downtime"
+        )
+    dt, d = _ours("--seed", "100", "--precision", str(args.precision), "--estimator", "plain")
+    u = d["unavailability"]
+    print(
+        f"plain estimator: {dt:.2f} s ({d['replications']} replications): downtime {u['mean'] * YEAR_H:.3f} h/year"
+        f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]; control variate: median {statistics.median(ours_t):.2f} s"
+    )
+    for w in sorted({1, 2, cores}):
+        _, d = _ours(
+            "--estimator", "plain", "--precision", "1e-9", "--max-years", str(args.years), "--workers", str(w)
+        )
+        print(
+            f"simulated years/s with {w} worker(s): {d['simulated_years'] / d['run']['elapsed_s']:,.0f}"
+            f" ({d['simulated_years']:g} years in {d['run']['elapsed_s']:.2f} s, engine time)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
