@@ -441,6 +441,9 @@ def test_the_witness_refuses_an_agent_whose_settings_differ_and_names_them(
             return "policy" in str(st.get("promotion_blocked")) and st.get("witness_refused", 0) > 0
 
         lab.wait_for(refused, 30, "B refused by the witness")
+        # A's first request may come after B's refusal on a loaded machine: wait until A is heard
+        heard_a = lambda: "A" in lab.operator("GET", "/v1/state", params={"pair": "lab"})["sites"]  # noqa: E731
+        lab.wait_for(heard_a, 30, "the witness has heard A")
         state = lab.operator("GET", "/v1/state", params={"pair": "lab"})
         why = state["config"]["refused"]["B"]
         assert why["fields"] == ["lease_duration", "policy"], why
