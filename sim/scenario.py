@@ -546,8 +546,9 @@ def _link_between(sc: Scenario, a: str, b: str) -> LinkSpec | None:
 def scenario_steps(sc: Scenario) -> list[sch.Step]:
     """The scenario's faults as the world's fault steps (the vocabulary of ``quorum check``), by time.
 
-    ``maintenance`` of a site is three steps: a switchover away from it, its shutdown once the
-    switchover had time to complete, and its restart after ``duration``."""
+    ``maintenance`` of a site is three steps: a switchover away from it that shuts it down as soon as
+    the other site serves alone (at the latest once the switchover had time to complete), and its
+    restart after ``duration``."""
     links = {lk.name: lk for lk in sc.topology.links}
     lead = sc.quorum.detection_timeout + 2 * sc.quorum.heartbeat_interval
     out: list[sch.Step] = []
@@ -581,7 +582,9 @@ def scenario_steps(sc: Scenario) -> list[sch.Step]:
                 deg = {"delay": f.delay, "loss": f.loss, "duplicate": f.duplicate, "reorder": f.reorder}
                 out.append(sch.Degrade(at=at, **ends, **deg))
         elif isinstance(f, Maintenance):
-            out.append(sch.SwitchoverStep(at=at, to="B" if f.site == "A" else "A"))
+            # the site goes down as soon as the other serves alone (no rejoin as a mirror, so no
+            # freeze and no unplanned failover when it goes); at the latest after ``lead``
+            out.append(sch.SwitchoverStep(at=at, to="B" if f.site == "A" else "A", stop_other=True))
             out.append(sch.Crash(at=at + lead, node=f.site))
             if at + lead + f.duration <= sc.duration:  # (years mode leaves it down: duration 1e9)
                 out.append(sch.Restart(at=at + lead + f.duration, node=f.site))

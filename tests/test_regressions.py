@@ -346,3 +346,22 @@ def test_the_simulator_crashes_a_node_between_persisting_and_sending() -> None:
     solo = [i for i, (k, n, t) in enumerate(texts) if k == "role" and n == "B" and "-> solo" in t]
     assert solo and solo[0] > crash
     assert r.witness_store is not None and r.witness_store.epoch == 2
+
+
+# Planned maintenance was not planned (issue 14, item 7): the switchover lasted about a second, A
+# rejoined as a mirror at the next epoch with the tie still on A, so when A went down B froze and the
+# witness granted it with "preferred site A silent for 4s": two failovers for one planned move. Now the
+# maintained site shuts down as soon as the other serves alone.
+def test_planned_maintenance_moves_service_once_without_a_freeze() -> None:
+    """scenarios/maintenance.yaml up to B's crash: B goes solo once (the switchover), never freezes,
+    the witness never grants on silence, and the metrics count one failover."""
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).parent.parent / "scenarios" / "maintenance.yaml")
+    r = run_scenario(sc, seed=0)
+    before_b_fails = [e for e in r.timeline if e.t < 200]
+    roles = [(e.node, e.text.split(":")[0]) for e in before_b_fails if e.kind == "role"]
+    assert roles == [("B", "mirrored -> solo epoch 2")], roles
+    assert not [e for e in before_b_fails if e.kind == "decision" and "silent" in e.text]
+    assert r.metrics.failovers == 1

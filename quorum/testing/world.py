@@ -267,6 +267,7 @@ class World:
         self.drift_beyond_bound = False
         self.last_fault_at = 0.0
         self.crash_after_persist: set[str] = set()  # nodes that crash right after their next persist
+        self.stop_on_solo: dict[Site, str] = {}  # maintenance: once this site serves alone, stop that node
         # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's
         # missing writes (years mode maps these to real time)
         self.copy_events: list[tuple[float, str, str, float]] = []
@@ -396,6 +397,10 @@ class World:
             )
         self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
         self.checker.on_role(a)
+        if a.new is Role.SOLO and a.site in self.stop_on_solo:  # planned: the other site goes now,
+            node = self.stop_on_solo.pop(a.site)  # before it could rejoin as a mirror
+            self.note("fault", node, f"{node} shuts down for maintenance: {a.site.value} serves alone")
+            self._crash(node)
 
     def _checked(self, node: str, epoch: int) -> None:
         """The pre-promote hook finished (it fails inside a ``veto`` window)."""
@@ -605,6 +610,8 @@ class World:
             if step.node != "W":
                 self.checker.site_changed(Site(step.node))
         elif isinstance(step, sch.SwitchoverStep):
+            if step.stop_other:
+                self.stop_on_solo[Site(step.to)] = Site(step.to).peer.value
             if self.up["W"]:
                 self._call("W", Switchover(Site(step.to)))
         elif isinstance(step, sch.Unhealthy):
@@ -710,6 +717,7 @@ class World:
             self._call("W", Maintenance(False, "window over"))
 
     def _crash(self, node: str) -> None:
+        self.stop_on_solo = {k: v for k, v in self.stop_on_solo.items() if v != node}
         if not self.up[node]:
             return
         self._routes.clear()
