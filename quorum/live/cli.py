@@ -68,6 +68,26 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_witness_init(args: argparse.Namespace) -> int:
+    from quorum.live.init import witness_init
+
+    out = witness_init(Path(args.dir), args.pair, args.host, args.port, args.force)
+    print(
+        f"wrote {out[0]} (CA {out[1]}, tokens in {out[2]}); start it: quorum witness serve --config {out[0]}"
+    )
+    return 0
+
+
+def cmd_agent_init(args: argparse.Namespace) -> int:
+    from quorum.live.init import agent_init
+
+    out = agent_init(
+        Path(args.dir), args.site, args.pair, args.port, args.witness_url, args.peer_url, args.force
+    )
+    print(f"wrote {out}; start it: quorum agent run --config {out}")
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from quorum.live.trace import TraceError, replay
 
@@ -288,6 +308,13 @@ def register(sub: Any) -> None:
     ws.add_argument("--config", required=True, metavar="FILE")
     ws.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
     ws.set_defaults(func=cmd_witness_serve)
+    wi = wsub.add_parser("init", help="write a commented witness.yaml, a CA and certificates, and tokens")
+    wi.add_argument("dir", metavar="DIR")
+    wi.add_argument("--pair", default="default", help="site pair name (default)")
+    wi.add_argument("--host", default="127.0.0.1", help="listen address (127.0.0.1)")
+    wi.add_argument("--port", type=int, default=8443, help="listen port (8443)")
+    wi.add_argument("--force", action="store_true", help="overwrite existing files")
+    wi.set_defaults(func=cmd_witness_init)
 
     a = sub.add_parser("agent", help="the site agent")
     asub = a.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
@@ -295,6 +322,17 @@ def register(sub: Any) -> None:
     ar.add_argument("--config", required=True, metavar="FILE")
     ar.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
     ar.set_defaults(func=cmd_agent_run)
+    ai = asub.add_parser("init", help="write a commented agent configuration (after `quorum witness init`)")
+    ai.add_argument("dir", metavar="DIR", help="the directory `quorum witness init` wrote")
+    ai.add_argument("--site", required=True, choices=["A", "B"])
+    ai.add_argument("--pair", default="default", help="site pair name (default)")
+    ai.add_argument("--port", type=int, default=8444, help="this agent's peer endpoint port (8444)")
+    ai.add_argument("--witness-url", required=True, help="e.g. https://127.0.0.1:8443")
+    ai.add_argument(
+        "--peer-url", required=True, help="the other agent's endpoint, e.g. https://127.0.0.1:8445"
+    )
+    ai.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ai.set_defaults(func=cmd_agent_init)
 
     r = sub.add_parser("replay", help="replay an agent trace through the core and report differences")
     r.add_argument("trace", metavar="TRACE")
