@@ -90,6 +90,11 @@ def test_years_must_be_finite_and_bounded(value: str, capsys: pytest.CaptureFixt
     assert "--years" in line
 
 
+def test_a_flag_given_the_separator_as_its_value_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--max-steps=--` became an empty list and a TypeError traceback (found by `make fuzz`)."""
+    assert "--max-steps" in _one_line(["check", "--max-steps=--", "--schedules=1", "--quiet"], capsys)
+
+
 def test_a_years_run_that_would_not_end_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
