@@ -60,10 +60,15 @@ YEAR = 365.25 * 86400.0
 MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
 
 
+MAX_YEARS = 7000.0  # the calendar (months, maintenance windows) starts in 2027; datetime ends in 9999
+
+
 def check_budget(sc: S.Scenario, years: float, events: float) -> None:
     """Refuse a run that would not end: the ratio of the horizon to the laws, not only their signs."""
     from quorum.inputs import InputError
 
+    if not 0 < years <= MAX_YEARS:
+        raise InputError(f"{sc.name}: {years:g} years: a years run covers at most {MAX_YEARS:,.0f} years")
     if events > MAX_EVENTS:
         raise InputError(
             f"{sc.name}: {years:g} years of these failure laws and windows is about {events:.3g} failures"
