@@ -604,4 +604,20 @@ def serve(settings: WitnessSettings) -> None:
         if settings.tls.ca:
             kwargs["ssl_ca_certs"] = settings.tls.ca
     app = create_app(settings)
+    scheme = "http" if settings.insecure_http else "https"
+    pairs = ", ".join(
+        f"{name} ({pc.quorum.policy.value}, epoch {app.state.service.pairs[name].machine.d.epoch},"
+        f" tokens for {'/'.join(sorted(pc.tokens))})"
+        for name, pc in sorted(settings.pairs.items())
+    )
+    log.info(
+        "witness starting on %s://%s:%d, database %s, %d pair(s): %s",
+        scheme,
+        settings.host,
+        settings.port,
+        settings.db,
+        len(settings.pairs),
+        pairs,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", **kwargs)
+    log.info("witness stopped")
