@@ -270,8 +270,33 @@ Fault = Annotated[
 
 
 class ServingAt(_M):
+    """Who accepts writes at ``at``: exactly ``sites``, or exactly one site among ``one_of`` (the
+    natural expectation for a race: ``{at: 30, one_of: [A, B]}``). Give one of the two."""
+
     at: float = Field(ge=0)
-    sites: tuple[SiteName, ...] = Field(description="exactly the sites accepting writes at that time")
+    sites: tuple[SiteName, ...] | None = Field(
+        default=None, description="exactly the sites accepting writes at that time"
+    )
+    one_of: tuple[SiteName, ...] | None = Field(
+        default=None, min_length=1, description="exactly one site accepts writes, and it is one of these"
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ServingAt:
+        if (self.sites is None) == (self.one_of is None):
+            raise ValueError("give either 'sites' (exactly these serve) or 'one_of' (exactly one of these)")
+        return self
+
+    def holds(self, got: tuple[str, ...]) -> bool:
+        """Whether the sites serving (sorted) meet this expectation."""
+        if self.one_of is not None:
+            return len(got) == 1 and got[0] in self.one_of
+        return sorted(self.sites or ()) == list(got)
+
+    def expected(self) -> list[str] | str:
+        if self.one_of is not None:
+            return "exactly one of " + " and ".join(sorted(self.one_of))
+        return sorted(self.sites or ())
 
 
 class Expect(_M):

@@ -132,9 +132,10 @@ class Outcome:
     split_at_end: bool
     one_copy_in_window: float
     one_copy_at_end: bool
-    failovers: int
+    failovers: int  # changes of the serving site
     accruing_at_end: frozenset[str]  # copies that miss every write of the steady tail
     copy_events: tuple[tuple[str, str, float], ...]  # (kind, site, bytes in the compressed run)
+    solo_entries: int = 0  # entries into SOLO (a site going solo again at the next epoch too)
 
 
 @dataclass
@@ -148,7 +149,8 @@ class YearsResult:
     downtime_s: float = 0.0
     structural_downtime_s: float = 0.0  # what the structural rule alone gives on the same history
     split_brain_s: float = 0.0
-    failovers: int = 0
+    failovers: int = 0  # changes of the serving site
+    solo_entries: int = 0  # entries into SOLO
     data_lost_bytes: float = 0.0
     one_copy_s: float = 0.0
     resync_s: float = 0.0
@@ -392,6 +394,7 @@ class Years:
             r.split_brain_s += o.split_in_window + (rest if o.split_at_end else 0.0)
             r.one_copy_s += o.one_copy_in_window + (rest if o.one_copy_at_end else 0.0)
             r.failovers += o.failovers
+            r.solo_entries += o.solo_entries
             for kind, site, nbytes in o.copy_events:
                 peer = "B" if site == "A" else "A"
                 if kind == "lost":
@@ -450,7 +453,6 @@ class Years:
             runner.at(b - 1e-7, partial(snap, i))
         r = runner.run(stop_when_steady_after=at if (recovery and self.stop_when_steady) else None)
         dt = sub.write_interval
-        roles = [e for e in r.timeline if e.kind == "role"]
         outs = []
         samples = r.samples
         j = 0  # first sample after the current window's start
@@ -490,7 +492,8 @@ class Years:
             serving_end = before is not None and bool(before.serving)
             split_end = before is not None and before.split
             accruing, one_copy_end = snaps.get(i, (frozenset(), False))
-            fo = sum(1 for e in roles if a <= e.t < b and "-> solo" in e.text and "solo ->" not in e.text)
+            fo = sum(1 for t in r.failover_times if a <= t < b)  # changes of the serving site
+            solo = sum(1 for t in r.solo_entry_times if a <= t < b)
             evs = tuple(
                 (kind, site, nbytes)
                 for t, site, kind, nbytes in r.copy_events
@@ -507,6 +510,7 @@ class Years:
                     failovers=fo,
                     accruing_at_end=accruing,
                     copy_events=evs,
+                    solo_entries=solo,
                 )
             )
         return outs
@@ -576,6 +580,7 @@ class Years:
             "structural_downtime_s": r.structural_downtime_s,
             "outages": len(r.outage_durations_s),
             "failovers": r.failovers,
+            "solo_entries": r.solo_entries,
             "split_brain_s": r.split_brain_s,
             "data_lost_bytes": r.data_lost_bytes,
             "resync_s": r.resync_s,

@@ -258,7 +258,11 @@ class World:
         self.next_write = 1
         self.trace: list[Event] = []
         self.role_changes = 0
-        self.failovers = 0
+        self.failovers = 0  # changes of the serving site (service moved to the other site)
+        self.solo_entries = 0  # every entry into SOLO, a site going solo again at the next epoch too
+        self.failover_times: list[float] = []
+        self.solo_entry_times: list[float] = []
+        self.last_solo: Site | None = None  # the site that served alone last, until the pair mirrors
         self.stale_writes_rejected = 0
         self.data_lost_bytes = 0.0
         self.written_bytes = 0.0
@@ -380,7 +384,14 @@ class World:
         if a.new in (Role.SOLO, Role.MIRRORED):
             cp.fence = max(cp.fence, a.epoch)
         if a.new is Role.SOLO and a.old is not Role.SOLO:
-            self.failovers += 1
+            self.solo_entries += 1
+            self.solo_entry_times.append(self.sched.now)
+            if self.last_solo is not a.site:  # service moved: from the pair, or from the other site
+                self.failovers += 1
+                self.failover_times.append(self.sched.now)
+            self.last_solo = a.site
+        elif a.new is Role.MIRRORED:
+            self.last_solo = None  # the pair is whole again
         if a.new is Role.SOLO and a.data_loss:
             newly = self.acked - self.lost - cp.writes
             self.lost |= newly
