@@ -258,6 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    for name, value in vars(args).items():
+        # argparse turns `--flag=--` into an empty list; every single-valued flag must hold one value
+        if value == [] and name != "vary":
+            print(f"quorum: error: --{name.replace('_', '-')}: expected one value", file=sys.stderr)
+            return 2
     stdout = sys.stdout
     safe = _PipeSafe(stdout)
     sys.stdout = cast(TextIO, safe)

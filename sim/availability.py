@@ -8,7 +8,8 @@ results so far, never on the executor or its worker count, so a seed gives the s
 
 After each batch the unavailability's interval is computed; the run stops once its half-width relative to
 the estimate is at most ``precision`` (and at least ``min_replications`` replications ran), or when
-``max_years`` simulated years are spent, saying the precision was not reached.
+``max_years`` simulated years are spent (default 1,000,000), saying the precision was not reached; a design
+with no downtime at all in 10,000 years stops there (a relative precision does not exist).
 
 Estimators of the unavailability ``U`` (``estimator``):
 
@@ -45,7 +46,8 @@ from sim.executors import Executor, LocalExecutor
 from sim.years import YEAR, run_replication
 
 ESTIMATORS = ("auto", "plain", "control")
-DEFAULT_MAX_YEARS = 100_000.0
+DEFAULT_MAX_YEARS = 1_000_000.0
+NO_DOWNTIME_YEARS = 10_000.0  # no downtime at all in this many years: stop (no relative precision exists)
 FULL_MONTH_S = 28 * 86400.0
 SMALL_BATCH = 32  # replications run in the caller's process on the local executor
 
@@ -376,7 +378,7 @@ def estimate(
             if progress is not None:
                 eta = None if done or n >= max_reps else elapsed / n * (nxt - n)
                 progress(Progress(n, n * rep_years, rel, precision, elapsed, eta))
-            if done or n >= max_reps:
+            if done or n >= max_reps or (not np.any(z) and n * rep_years >= NO_DOWNTIME_YEARS):
                 break
             target = nxt
     finally:
@@ -384,7 +386,11 @@ def estimate(
             ex_.close()
     rep = _report(sc, reps, seed, confidence, precision, rel, rep_years, use_control, ex, mu_x, sla, exact)
     rep.notes[:0] = notes
-    if not rep.precision_reached:
+    if not rep.precision_reached and not any(r.downtime_s for r in reps):
+        rep.notes.append(
+            f"no downtime in {len(reps) * rep_years:g} simulated years: no relative precision exists"
+        )
+    elif not rep.precision_reached:
         rep.notes.append(
             f"precision {precision:g} not reached within {cap_years:g} simulated years"
             + ("" if max_years is not None else " (the default --max-years)")

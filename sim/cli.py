@@ -11,7 +11,7 @@ from typing import Any
 from quorum.inputs import InputError, dumps, number
 from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
 
-MAX_YEARS = 1e6
+MAX_YEARS = 7000.0  # sim.years.MAX_YEARS: the calendar of a years run ends in 9999
 PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
 
 
@@ -121,7 +121,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
     from sim.executors import ExecutorError, make_executor
 
     if args.max_years is not None:
-        years_arg("--max-years", args.max_years)
+        number("--max-years", args.max_years, gt=0, le=1e9)
     sc = _load(args.file)
     try:
         executor = make_executor(args.executor, args.workers, args.scheduler)
@@ -274,7 +274,7 @@ def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
     if not 0 < args.precision < 1:
         raise UsageError(f"--precision must be in (0, 1) (got {args.precision})")
     if args.max_years is not None:
-        years_arg("--max-years", args.max_years)
+        number("--max-years", args.max_years, gt=0, le=1e9)
     if not 0 < args.sla < 1:
         raise UsageError(f"--sla must be in (0, 1) (got {args.sla})")
     return {"precision": args.precision, "max_years": args.max_years, "seed": args.seed, "sla": args.sla}

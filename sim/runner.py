@@ -42,7 +42,8 @@ class Sample:
 class Metrics:
     duration_s: float = 0.0
     downtime_s: float = 0.0
-    failovers: int = 0
+    failovers: int = 0  # changes of the serving site
+    solo_entries: int = 0  # entries into SOLO (a site going solo again at the next epoch counts too)
     split_brain_s: float = 0.0
     data_lost_bytes: float = 0.0
     resync_s: float = 0.0
@@ -237,6 +238,7 @@ class Runner(World):
         self.checker.finish(self.env.now)
         m = self.metrics
         m.failovers, m.role_changes = self.failovers, self.role_changes
+        m.solo_entries = self.solo_entries
         m.data_lost_bytes, m.stale_writes_rejected = self.data_lost_bytes, self.stale_writes_rejected
         m.resync_s, m.resyncs, m.written_bytes = self.resync_s, self.resyncs_done, self.written_bytes
         m.split_brain_s = round(self.checker.split_brain_s(0.0, self.env.now), 6)

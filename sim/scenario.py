@@ -270,8 +270,33 @@ Fault = Annotated[
 
 
 class ServingAt(_M):
+    """Who accepts writes at ``at``: exactly ``sites``, or exactly one site among ``one_of`` (the
+    natural expectation for a race: ``{at: 30, one_of: [A, B]}``). Give one of the two."""
+
     at: float = Field(ge=0)
-    sites: tuple[SiteName, ...] = Field(description="exactly the sites accepting writes at that time")
+    sites: tuple[SiteName, ...] | None = Field(
+        default=None, description="exactly the sites accepting writes at that time"
+    )
+    one_of: tuple[SiteName, ...] | None = Field(
+        default=None, min_length=1, description="exactly one site accepts writes, and it is one of these"
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ServingAt:
+        if (self.sites is None) == (self.one_of is None):
+            raise ValueError("give either 'sites' (exactly these serve) or 'one_of' (exactly one of these)")
+        return self
+
+    def holds(self, got: tuple[str, ...]) -> bool:
+        """Whether the sites serving (sorted) meet this expectation."""
+        if self.one_of is not None:
+            return len(got) == 1 and got[0] in self.one_of
+        return sorted(self.sites or ()) == list(got)
+
+    def expected(self) -> list[str] | str:
+        if self.one_of is not None:
+            return "exactly one of " + " and ".join(sorted(self.one_of))
+        return sorted(self.sites or ())
 
 
 class Expect(_M):
@@ -552,8 +577,9 @@ def _link_between(sc: Scenario, a: str, b: str) -> LinkSpec | None:
 def scenario_steps(sc: Scenario) -> list[sch.Step]:
     """The scenario's faults as the world's fault steps (the vocabulary of ``quorum check``), by time.
 
-    ``maintenance`` of a site is three steps: a switchover away from it, its shutdown once the
-    switchover had time to complete, and its restart after ``duration``."""
+    ``maintenance`` of a site is three steps: a switchover away from it that shuts it down as soon as
+    the other site serves alone (at the latest once the switchover had time to complete), and its
+    restart after ``duration``."""
     links = {lk.name: lk for lk in sc.topology.links}
     lead = sc.quorum.detection_timeout + 2 * sc.quorum.heartbeat_interval
     out: list[sch.Step] = []
@@ -587,7 +613,9 @@ def scenario_steps(sc: Scenario) -> list[sch.Step]:
                 deg = {"delay": f.delay, "loss": f.loss, "duplicate": f.duplicate, "reorder": f.reorder}
                 out.append(sch.Degrade(at=at, **ends, **deg))
         elif isinstance(f, Maintenance):
-            out.append(sch.SwitchoverStep(at=at, to="B" if f.site == "A" else "A"))
+            # the site goes down as soon as the other serves alone (no rejoin as a mirror, so no
+            # freeze and no unplanned failover when it goes); at the latest after ``lead``
+            out.append(sch.SwitchoverStep(at=at, to="B" if f.site == "A" else "A", stop_other=True))
             out.append(sch.Crash(at=at + lead, node=f.site))
             if at + lead + f.duration <= sc.duration:  # (years mode leaves it down: duration 1e9)
                 out.append(sch.Restart(at=at + lead + f.duration, node=f.site))

@@ -43,7 +43,7 @@ import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -60,10 +60,15 @@ YEAR = 365.25 * 86400.0
 MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
 
 
+MAX_YEARS = 7000.0  # the calendar (months, maintenance windows) starts in 2027; datetime ends in 9999
+
+
 def check_budget(sc: S.Scenario, years: float, events: float) -> None:
     """Refuse a run that would not end: the ratio of the horizon to the laws, not only their signs."""
     from quorum.inputs import InputError
 
+    if not 0 < years <= MAX_YEARS:
+        raise InputError(f"{sc.name}: {years:g} years: a years run covers at most {MAX_YEARS:,.0f} years")
     if events > MAX_EVENTS:
         raise InputError(
             f"{sc.name}: {years:g} years of these failure laws and windows is about {events:.3g} failures"
@@ -104,7 +109,8 @@ def window_length(cfg: QuorumConfig) -> float:
     return cfg.liveness_bound() + longest + 5 * cfg.heartbeat_interval
 
 
-def month_bounds(horizon_s: float, start: datetime = CALENDAR_START) -> list[float]:
+@lru_cache(maxsize=64)
+def month_bounds(horizon_s: float, start: datetime = CALENDAR_START) -> tuple[float, ...]:
     """Seconds since ``start`` of every calendar-month boundary in ``[0, horizon_s]`` (both ends included)."""
     out = [0.0]
     y, m = start.year, start.month
@@ -113,7 +119,7 @@ def month_bounds(horizon_s: float, start: datetime = CALENDAR_START) -> list[flo
         if m > 12:
             y, m = y + 1, 1
         out.append(min(horizon_s, (datetime(y, m, 1, tzinfo=UTC) - start).total_seconds()))
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +132,11 @@ class Outcome:
     split_at_end: bool
     one_copy_in_window: float
     one_copy_at_end: bool
-    failovers: int
+    failovers: int  # changes of the serving site
     accruing_at_end: frozenset[str]  # copies that miss every write of the steady tail
     copy_events: tuple[tuple[str, str, float], ...]  # (kind, site, bytes in the compressed run)
     violations: tuple[str, ...] = ()  # properties of quorum.testing the episode broke (first window only)
+    solo_entries: int = 0  # entries into SOLO (a site going solo again at the next epoch too)
 
 
 @dataclass
@@ -143,7 +150,8 @@ class YearsResult:
     downtime_s: float = 0.0
     structural_downtime_s: float = 0.0  # what the structural rule alone gives on the same history
     split_brain_s: float = 0.0
-    failovers: int = 0
+    failovers: int = 0  # changes of the serving site
+    solo_entries: int = 0  # entries into SOLO
     data_lost_bytes: float = 0.0
     one_copy_s: float = 0.0
     resync_s: float = 0.0
@@ -190,6 +198,28 @@ def _fingerprint(sc: S.Scenario, stop_when_steady: bool) -> str:
     return hashlib.sha256(f"{stop_when_steady}:{body}".encode()).hexdigest()
 
 
+_MEMO: dict[tuple[int, bool], tuple[S.Scenario, str, Any]] = {}
+
+
+def _memo(sc: S.Scenario, stop_when_steady: bool) -> tuple[S.Scenario, str, Any]:
+    """Per scenario object: its fingerprint and structural rule (replications of one scenario share them)."""
+    k = (id(sc), stop_when_steady)
+    got = _MEMO.get(k)
+    if got is None or got[0] is not sc:
+        if len(_MEMO) > 64:
+            _MEMO.clear()
+        got = _MEMO[k] = (sc, _fingerprint(sc, stop_when_steady), rule(sc))
+    return got
+
+
+def _fingerprint_of(sc: S.Scenario, stop_when_steady: bool) -> str:
+    return str(_memo(sc, stop_when_steady)[1])
+
+
+def _rule_of(sc: S.Scenario) -> Any:
+    return _memo(sc, True)[2]
+
+
 def _seed_label(seed: int | np.random.SeedSequence) -> str:
     if isinstance(seed, np.random.SeedSequence):
         return "ss" + "-".join(str(int(x)) for x in seed.generate_state(4))
@@ -216,7 +246,7 @@ class Years:
         self.crews = simpy.Resource(self.env, capacity=sc.crews)
         self.window = window_length(sc.quorum)
         self.laws = failing_components(sc)
-        self.serves = rule(sc)
+        self.serves = _rule_of(sc)
         # common causes (sim.commoncause): list groups, beta-factor shocks and the members' scaled laws
         from sim.commoncause import plan
 
@@ -231,7 +261,7 @@ class Years:
         self.r = YearsResult(sc.name, self.seed, years)
         self.outages: list[tuple[float, float]] = []
         self.keys: set[Key] = set()
-        self.fingerprint = _fingerprint(sc, stop_when_steady)
+        self.fingerprint = _fingerprint_of(sc, stop_when_steady)
         self.bandwidth = max(
             (lk.bandwidth * lk.paths for lk in sc.topology.links if set(lk.between) == {"A", "B"}),
             default=1e9,
@@ -374,6 +404,7 @@ class Years:
             r.split_brain_s += o.split_in_window + (rest if o.split_at_end else 0.0)
             r.one_copy_s += o.one_copy_in_window + (rest if o.one_copy_at_end else 0.0)
             r.failovers += o.failovers
+            r.solo_entries += o.solo_entries
             for kind, site, nbytes in o.copy_events:
                 peer = "B" if site == "A" else "A"
                 if kind == "lost":
@@ -432,7 +463,6 @@ class Years:
             runner.at(b - 1e-7, partial(snap, i))
         r = runner.run(stop_when_steady_after=at if (recovery and self.stop_when_steady) else None)
         dt = sub.write_interval
-        roles = [e for e in r.timeline if e.kind == "role"]
         outs = []
         broke = tuple(
             f"{v.property}: {v.detail}" for v in r.violations if v.property in ("S1", "S2", "S3", "L1")
@@ -475,7 +505,8 @@ class Years:
             split = r.checker.split_brain_s(a, b_eff)
             split_end = r.checker.overlapping_at(b_eff)
             accruing, one_copy_end = snaps.get(i, (frozenset(), False))
-            fo = sum(1 for e in roles if a <= e.t < b and "-> solo" in e.text and "solo ->" not in e.text)
+            fo = sum(1 for t in r.failover_times if a <= t < b)  # changes of the serving site
+            solo = sum(1 for t in r.solo_entry_times if a <= t < b)
             evs = tuple(
                 (kind, site, nbytes)
                 for t, site, kind, nbytes in r.copy_events
@@ -493,6 +524,7 @@ class Years:
                     accruing_at_end=accruing,
                     copy_events=evs,
                     violations=broke if i == 0 else (),
+                    solo_entries=solo,
                 )
             )
         return outs
@@ -562,6 +594,7 @@ class Years:
             "structural_downtime_s": r.structural_downtime_s,
             "outages": len(r.outage_durations_s),
             "failovers": r.failovers,
+            "solo_entries": r.solo_entries,
             "split_brain_s": r.split_brain_s,
             "data_lost_bytes": r.data_lost_bytes,
             "resync_s": r.resync_s,

@@ -42,3 +42,34 @@ def test_lease_must_leave_room_to_renew() -> None:
 
 def test_liveness_bound_grows_with_the_lease() -> None:
     assert QuorumConfig(lease_duration=20, lease_margin=6).liveness_bound() > QuorumConfig().liveness_bound()
+
+
+def test_options_that_would_do_nothing_are_refused() -> None:
+    """Issue 14 item 5: under witness-race the first request wins before any tie rule, so
+    keep_active_partition and auto_failback did nothing (three cuts moved service B, A, B, A with
+    keep_active_partition on); without a witness there is no tie rule at all. Each combination is a
+    configuration error naming the option; with pre_election they pick the proposer, so they are allowed."""
+    import pytest
+    from pydantic import ValidationError
+
+    from quorum.core import QuorumConfig
+
+    for option in ("keep_active_partition", "auto_failback"):
+        with pytest.raises(ValidationError, match=f"{option}=true has no effect under policy=witness-race"):
+            QuorumConfig(policy="witness-race", **{option: True})
+        for policy in ("static-preferred", "both-continue"):
+            with pytest.raises(ValidationError, match=f"{option}=true has no effect under policy={policy}"):
+                QuorumConfig(policy=policy, **{option: True})
+        assert getattr(QuorumConfig(policy="witness-race", pre_election=True, **{option: True}), option)
+        assert getattr(QuorumConfig(policy="majority", **{option: True}), option)
+
+
+def test_a_refused_option_is_one_line_and_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`quorum check --config` with witness-race and keep_active_partition: one error line, exit 2."""
+    from quorum.cli import main
+
+    cfg = tmp_path / "race.yaml"
+    cfg.write_text("policy: witness-race\nkeep_active_partition: true\n")
+    assert main(["check", "--config", str(cfg), "--schedules", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "keep_active_partition=true has no effect" in err[0]

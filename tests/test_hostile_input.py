@@ -82,12 +82,17 @@ def test_unbounded_or_non_finite_scenarios_are_refused(
     assert needle in line, line
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e12", "0", "-1"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e12", "100000", "0", "-1"])
 def test_years_must_be_finite_and_bounded(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     """--years nan|inf|1e12 used to hang or print nonsense; now one line naming the flag."""
     ref = str(Path(__file__).parent.parent / "scenarios" / "reference.yaml")
     line = _one_line(["sim", "run", ref, "--json", f"--years={value}"], capsys)
     assert "--years" in line
+
+
+def test_a_flag_given_the_separator_as_its_value_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--max-steps=--` became an empty list and a TypeError traceback (found by `make fuzz`)."""
+    assert "--max-steps" in _one_line(["check", "--max-steps=--", "--schedules=1", "--quiet"], capsys)
 
 
 def test_a_years_run_that_would_not_end_is_refused(

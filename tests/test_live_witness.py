@@ -262,6 +262,121 @@ def test_maintenance_mode_suspends_failover_durably(tmp_path: Path, tokens: dict
     assert any("maintenance on: storage firmware" in t for t in reasons)
 
 
+# ---- errors are atomic; the OpenAPI document tells the truth (issue 16, item 4) ----------------------
+def _history(c: TestClient, tokens: dict[str, str]) -> list[dict[str, Any]]:
+    h = c.get("/v1/history", params={"pair": "p"}, headers=auth(tokens["operator"]))
+    rows: list[dict[str, Any]] = h.json()["history"]
+    return rows
+
+
+def test_integers_beyond_the_edge_are_a_400_naming_the_field(tmp_path: Path, tokens: dict[str, str]) -> None:
+    """Epochs and sequence numbers of 2^53 or more are refused at the edge, with the field named, and
+    nothing is saved (before: 2^63 was a 500 after the state change was committed)."""
+    c = make_client(tmp_path, tokens)
+    assert c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code == 200
+    before = _history(c, tokens)
+    for field, value in (("epoch", 2**63), ("seq", 2**63), ("epoch", 2**53)):
+        body = req("A")
+        body["request"][field] = value
+        r = c.post("/v1/heartbeat", json=body, headers=auth(tokens["A"]))
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == f"request.{field}", r.text
+    event = {"uid": "u" * 10, "at": 1.0, "kind": "role", "epoch": 2**63}
+    r = c.post("/v1/events", json={"pair": "p", "site": "A", "events": [event]}, headers=auth(tokens["A"]))
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "events.0.epoch"
+    nan = c.post(
+        "/v1/events",
+        content=json.dumps({"pair": "p", "site": "A", "events": [{**event, "epoch": 1, "at": float("nan")}]}),
+        headers={**auth(tokens["A"]), "content-type": "application/json"},
+    )
+    assert nan.status_code == 400 and nan.json()["errors"][0]["field"] == "events.0.at"
+    assert _history(c, tokens) == before
+    st = c.get("/v1/state", params={"pair": "p"}, headers=auth(tokens["operator"])).json()
+    assert st["durable"]["epoch"] == 1
+
+
+def test_an_event_batch_is_recorded_whole_or_not_at_all(
+    tmp_path: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose third line fails to be written is rolled back whole (500); sent again, every
+    line is recorded once."""
+    c = make_client(tmp_path, tokens)
+    c2 = TestClient(c.app, raise_server_exceptions=False)
+    store = c.app.state.service.store
+    events = [{"uid": f"uid-{i:05d}", "at": 1.0 + i, "kind": "role", "epoch": 1} for i in range(5)]
+    body = {"pair": "p", "site": "A", "events": events}
+    real = store.record
+    calls = []
+
+    def failing(*args: Any, **kw: Any) -> bool:
+        calls.append(kw.get("uid"))
+        if len(calls) == 3:
+            raise RuntimeError("disk full")
+        return bool(real(*args, **kw))
+
+    monkeypatch.setattr(store, "record", failing)
+    assert c2.post("/v1/events", json=body, headers=auth(tokens["A"])).status_code == 500
+    monkeypatch.setattr(store, "record", real)
+    assert not [h for h in _history(c, tokens) if h["uid"]]
+    r = c.post("/v1/events", json=body, headers=auth(tokens["A"]))
+    assert r.json() == {"accepted": 5, "duplicates": 0}
+
+
+def test_a_failed_operator_request_changes_nothing(
+    tmp_path: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Maintenance on whose last write fails: 500, and neither the database nor the witness's memory
+    says maintenance is on (the machine is reloaded from the database)."""
+    c = make_client(tmp_path, tokens)
+    c2 = TestClient(c.app, raise_server_exceptions=False)
+    store = c.app.state.service.store
+
+    def failing(*args: Any, **kw: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "set_maintenance", failing)
+    body = {"pair": "p", "on": True, "reason": "kernel update"}
+    assert c2.put("/v1/maintenance", json=body, headers=auth(tokens["operator"])).status_code == 500
+    st = c.get("/v1/state", params={"pair": "p"}, headers=auth(tokens["operator"])).json()
+    assert st["durable"]["maintenance"] is False and st["maintenance"]["on"] is False
+    assert store.load("p") is None or store.load("p").maintenance is False
+    assert not [h for h in _history(c, tokens) if "maintenance" in h["reason"]]
+
+
+def test_the_openapi_document_lists_the_responses_really_given(
+    tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    """Every error status the heartbeat route gives (400, 401, 403, 404, 409, 413, 429) is in its
+    OpenAPI responses, 422 (which the witness never answers) is not, and the bearer scheme is declared."""
+    c = make_client(tmp_path, tokens, auth_fail_limit=2, max_body=1024)
+    doc = c.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": doc["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            assert "422" not in op["responses"] and "413" in op["responses"], path
+            if path.startswith("/v1/") and path != "/v1/ping":
+                assert op["security"] == [{"bearer": []}], path
+                assert {"400", "401", "403", "404", "429"} <= set(op["responses"]), path
+    documented = set(doc["paths"]["/v1/heartbeat"]["post"]["responses"])
+    seen = set()
+    hb = "/v1/heartbeat"
+    seen.add(c.post(hb, json=req("A"), headers=auth(tokens["A"])).status_code)
+    seen.add(c.post(hb, json={"pair": "p"}, headers=auth(tokens["A"])).status_code)
+    seen.add(c.post(hb, json=req("B"), headers=auth(tokens["A"])).status_code)
+    seen.add(c.post(hb, json={**req("A"), "pair": "nope"}, headers=auth(tokens["A"])).status_code)
+    other = req("A")
+    other["request"]["config"] = "0" * 16
+    seen.add(c.post(hb, json=other, headers=auth(tokens["A"])).status_code)
+    seen.add(c.post(hb, content=b"x" * 2000, headers=auth(tokens["A"])).status_code)
+    for _ in range(3):
+        seen.add(c.post(hb, json=req("A"), headers=auth("wrong")).status_code)
+    assert seen == {200, 400, 401, 403, 404, 409, 413, 429}
+    assert {str(s) for s in seen} <= documented
+
+
 def test_state_and_its_audit_line_commit_in_one_transaction(
     tmp_path: Path, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

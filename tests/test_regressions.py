@@ -346,3 +346,81 @@ def test_the_simulator_crashes_a_node_between_persisting_and_sending() -> None:
     solo = [i for i, (k, n, t) in enumerate(texts) if k == "role" and n == "B" and "-> solo" in t]
     assert solo and solo[0] > crash
     assert r.witness_store is not None and r.witness_store.epoch == 2
+
+
+# Planned maintenance was not planned (issue 14, item 7): the switchover lasted about a second, A
+# rejoined as a mirror at the next epoch with the tie still on A, so when A went down B froze and the
+# witness granted it with "preferred site A silent for 4s": two failovers for one planned move. Now the
+# maintained site shuts down as soon as the other serves alone.
+def test_planned_maintenance_moves_service_once_without_a_freeze() -> None:
+    """scenarios/maintenance.yaml up to B's crash: B goes solo once (the switchover), never freezes,
+    the witness never grants on silence, and the metrics count one failover."""
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).parent.parent / "scenarios" / "maintenance.yaml")
+    r = run_scenario(sc, seed=0)
+    before_b_fails = [e for e in r.timeline if e.t < 200]
+    roles = [(e.node, e.text.split(":")[0]) for e in before_b_fails if e.kind == "role"]
+    assert roles == [("B", "mirrored -> solo epoch 2")], roles
+    assert not [e for e in before_b_fails if e.kind == "decision" and "silent" in e.text]
+    assert r.metrics.failovers == 1
+
+
+# Metrics that say what they mean (issue 14, item 6).
+def test_failovers_count_changes_of_the_serving_site_not_solo_entries() -> None:
+    """A serves alone after a cut, its lease runs out while it cannot reach the witness, and it goes
+    solo again: service never moved to B, so one failover; the two entries into SOLO are solo_entries
+    (the old count). The JSON and the summary carry both."""
+    from sim.report import as_json, summary
+    from sim.runner import run_scenario
+    from sim.scenario import parse_scenario
+
+    sc = parse_scenario(
+        "name: solo-again\nduration: 200\nfaults:\n  - {at: 10, do: cut, link: ab}\n"
+        "  - {at: 60, do: cut, link: aw}\n  - {at: 90, do: heal, link: aw}\n",
+        "solo-again",
+    )
+    r = run_scenario(sc, seed=0)
+    assert (r.metrics.failovers, r.metrics.solo_entries) == (1, 2)
+    doc = as_json(r, 0)
+    assert (doc["failovers"], doc["solo_entries"]) == (1, 2)
+    assert "2 entries into solo" in summary(r, 0)
+
+
+def test_an_s1_violation_caused_by_drift_beyond_the_bound_says_so() -> None:
+    """With clocks drifting beyond max_clock_drift, the S1 violation names the drift as its cause."""
+    from quorum.testing.schedule import Drift, Isolate
+
+    tight = QuorumConfig(
+        consistency="bounded-loss", max_clock_drift=0.01, lease_margin=0.1, lease_duration=10
+    )
+    steps = (
+        Drift(at=0, node="A", rate=0.8),
+        Drift(at=0, node="W", rate=1.2),
+        Cut(at=1, src="A", dst="B"),
+        Isolate(at=15, node="A"),
+    )
+    v = run_schedule(tight, Schedule(steps=steps)).violations[0]
+    assert v.property == "S1" and "caused by clock drift beyond max_clock_drift=0.01" in v.detail
+    assert "A 0.8" in v.detail and "W 1.2" in v.detail
+
+
+def test_serving_can_expect_exactly_one_of_two_sites() -> None:
+    """`serving: {at, one_of: [A, B]}` passes when exactly one of them serves, fails when both or
+    none do; giving both `sites` and `one_of` (or neither) is a validation error."""
+    from sim.report import check_expect
+    from sim.runner import run_scenario
+    from sim.scenario import ScenarioError, parse_scenario
+
+    text = (
+        "name: race\nquorum: {policy: witness-race}\nduration: 150\nfaults:\n"
+        "  - {at: 60, do: cut, link: ab}\nexpect:\n  serving:\n"
+        "    - {at: 50, one_of: [A, B]}\n    - {at: 120, one_of: [A, B]}\n"
+    )
+    results = check_expect(run_scenario(parse_scenario(text, "race"), seed=0))
+    assert [x["pass"] for x in results] == [False, True], results  # both serve at 50: not "one of"
+    assert results[1]["expected"] == "exactly one of A and B"
+    for bad in ("{at: 5, sites: [A], one_of: [A, B]}", "{at: 5}"):
+        with pytest.raises(ScenarioError, match="one_of"):
+            parse_scenario(f"name: x\nexpect:\n  serving:\n    - {bad}\n", "x")

@@ -157,6 +157,22 @@ class QuorumConfig(BaseModel):
             )
         if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE) and self.pre_election:
             raise ValueError(f"pre_election=true needs a witness; policy={self.policy.value} has none")
+        # options that would do nothing are refused, never accepted silently: they only move the tie
+        # site, which a policy without a witness never consults, and witness-race consults only to
+        # choose who proposes a pre-election (the first request wins before any tie rule)
+        for option in ("keep_active_partition", "auto_failback"):
+            if not getattr(self, option):
+                continue
+            if self.policy in (Policy.STATIC_PREFERRED, Policy.BOTH_CONTINUE):
+                raise ValueError(
+                    f"{option}=true has no effect under policy={self.policy.value} (no witness, no tie rule)"
+                )
+            if self.policy is Policy.WITNESS_RACE and not self.pre_election:
+                raise ValueError(
+                    f"{option}=true has no effect under policy=witness-race: the first request wins"
+                    " before any tie rule (it only picks who proposes a pre-election: set"
+                    " pre_election=true, or use witness-preferred or majority)"
+                )
         return self
 
     # ---- the configuration fingerprint -------------------------------------------------------------

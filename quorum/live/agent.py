@@ -68,6 +68,10 @@ from quorum.live.trace import TraceWriter
 log = logging.getLogger("quorum.agent")
 
 
+class AgentFailed(Exception):
+    """The agent cannot do its job (its peer endpoint failed to listen or stopped): it stops, with the reason."""
+
+
 def client_for(ep: Endpoint, settings: AgentSettings, timeout: float) -> httpx.AsyncClient:
     verify: ssl.SSLContext | bool = True
     if ep.ca is not None:
@@ -123,13 +127,33 @@ class Agent:
         self.config_refused: str | None = None  # the witness's last 409 about our configuration
         self._last_status: dict[str, Any] | None = None
         self.health: dict[str, str] = {}
+        self.failure: str | None = None  # why the agent stopped by itself (a listener that failed)
 
     # ---- the loop ----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         server = self._peer_server()
+        where = f"{self.s.host}:{self.s.port}"
+
+        async def listen() -> None:
+            try:
+                await server.serve()
+            except SystemExit:  # uvicorn exits when it cannot bind; the agent must not go on without it
+                raise RuntimeError(f"cannot listen on {where} (address in use or not permitted)") from None
+
+        def listener_done(task: asyncio.Task[None]) -> None:
+            if stop.is_set() or task.cancelled():
+                return
+            exc = task.exception()
+            why = f"{exc}" if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+            self.failure = f"its peer endpoint on {where} failed: {why if exc else 'it stopped'}"
+            log.error("site %s: %s; stopping", self.s.site.value, self.failure)
+            stop.set()
+
+        listener = asyncio.create_task(listen())
+        listener.add_done_callback(listener_done)
         bg = [
-            asyncio.create_task(server.serve()),
+            listener,
             asyncio.create_task(self._journal_loop()),
             asyncio.create_task(self._health_loop()),
         ]
@@ -441,14 +465,20 @@ def run_agent(settings: AgentSettings) -> None:
     if settings.insecure_http:
         log.warning("INSECURE: plain HTTP (--insecure-http)")
 
+    agent: Agent | None = None
+
     async def main() -> None:
+        nonlocal agent
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await Agent(settings).run(stop)
+        agent = Agent(settings)
+        await agent.run(stop)
 
     asyncio.run(main())
+    if agent is not None and agent.failure is not None:
+        raise AgentFailed(agent.failure)
 
 
 _ = WitnessReply  # re-exported type used in annotations of replies

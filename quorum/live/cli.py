@@ -22,42 +22,81 @@ def _settings(path: str, model: Any) -> Any:
         raise UsageError(str(e)) from None
 
 
+def _preflight(path: str, s: Any) -> None:
+    from quorum.live.settings import preflight
+
+    problems = preflight(s)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(f"{path}: {problems[0]}{more}")
+
+
 def cmd_witness_serve(args: argparse.Namespace) -> int:
+    import sqlite3
+
     from quorum.live.settings import WitnessSettings
     from quorum.live.witness import serve
 
     s = _settings(args.config, WitnessSettings)
     if args.insecure_http:
         s = s.model_copy(update={"insecure_http": True})
-    if not s.insecure_http and s.tls is None:
-        raise UsageError(
-            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
-        )
-    serve(s)
+    _preflight(args.config, s)
+    try:
+        serve(s)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{args.config}: db {s.db!r}: {e}") from None
     return 0
 
 
 def cmd_agent_run(args: argparse.Namespace) -> int:
-    from quorum.live.agent import run_agent
+    import sqlite3
+
+    from quorum.live.agent import AgentFailed, run_agent
     from quorum.live.settings import AgentSettings
 
     s = _settings(args.config, AgentSettings)
     if args.insecure_http:
         s = s.model_copy(update={"insecure_http": True})
-    if not s.insecure_http and s.tls is None:
-        raise UsageError(
-            f"{args.config}: TLS is on by default: give tls.cert and tls.key, or --insecure-http"
-        )
-    run_agent(s)
+    _preflight(args.config, s)
+    try:
+        run_agent(s)
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{args.config}: state_db {s.state_db!r}: {e}") from None
+    except AgentFailed as e:
+        print(f"quorum: agent {s.site.value} stopped: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_witness_init(args: argparse.Namespace) -> int:
+    from quorum.live.init import witness_init
+
+    out = witness_init(Path(args.dir), args.pair, args.host, args.port, args.force)
+    print(
+        f"wrote {out[0]} (CA {out[1]}, tokens in {out[2]}); start it: quorum witness serve --config {out[0]}"
+    )
+    return 0
+
+
+def cmd_agent_init(args: argparse.Namespace) -> int:
+    from quorum.live.init import agent_init
+
+    out = agent_init(
+        Path(args.dir), args.site, args.pair, args.port, args.witness_url, args.peer_url, args.force
+    )
+    print(f"wrote {out}; start it: quorum agent run --config {out}")
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from quorum.live.trace import replay
+    from quorum.live.trace import TraceError, replay
 
     if not Path(args.trace).is_file():
         raise UsageError(f"{args.trace}: no such trace file")
-    rep = replay(args.trace)
+    try:
+        rep = replay(args.trace, strict=True)
+    except TraceError as e:
+        raise UsageError(str(e)) from None
     if args.json:
         print(json.dumps({"calls": rep.calls, "segments": rep.segments, "differences": rep.differences}))
     else:
@@ -98,16 +137,34 @@ def _client(args: argparse.Namespace) -> Any:
 
     import httpx
 
+    from quorum.inputs import read_text
+    from quorum.live.settings import check_url
+
     url = args.url or os.environ.get("QUORUM_URL")
     token = args.token or os.environ.get("QUORUM_TOKEN")
     if args.token_file:
-        token = Path(args.token_file).read_text().strip()
+        token = read_text(args.token_file, limit=4096).strip()
+        if not token:
+            raise UsageError(f"--token-file {args.token_file}: the file is empty")
     ca = args.ca or os.environ.get("QUORUM_CA")
     if not url:
         raise UsageError("no witness URL: give --url or set QUORUM_URL")
+    try:
+        check_url(url)
+    except ValueError as e:
+        raise UsageError(f"--url: {e}") from None
     if not token:
         raise UsageError("no operator token: give --token/--token-file or set QUORUM_TOKEN")
-    verify: Any = ssl.create_default_context(cafile=ca) if ca else True
+    if any(c.isspace() or not c.isprintable() for c in token):
+        raise UsageError("the operator token holds spaces or control characters: is it the right file?")
+    verify: Any = True
+    if ca:
+        try:
+            verify = ssl.create_default_context(cafile=ca)
+        except FileNotFoundError:
+            raise UsageError(f"--ca {ca}: no such file") from None
+        except (ssl.SSLError, OSError, ValueError) as e:
+            raise UsageError(f"--ca {ca}: not a readable PEM CA certificate ({e})") from None
     return httpx.Client(
         base_url=url, verify=verify, timeout=5.0, headers={"authorization": f"Bearer {token}"}
     )
@@ -119,15 +176,20 @@ def _call(args: argparse.Namespace, method: str, path: str, **kw: Any) -> Any:
     try:
         with _client(args) as c:
             r = c.request(method, path, **kw)
-    except httpx.HTTPError as e:
-        raise UsageError(f"witness unreachable: {e}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
+        raise UsageError(f"witness unreachable: {e or type(e).__name__}") from None
+    from quorum.inputs import show
+
+    try:
+        body = r.json()
+    except ValueError:
+        body = None
     if r.status_code >= 400:
-        try:
-            detail = r.json().get("detail", r.text)
-        except ValueError:
-            detail = r.text
-        raise UsageError(f"witness answered {r.status_code}: {detail}")
-    return r.json()
+        detail = body.get("detail", r.text) if isinstance(body, dict) else r.text
+        raise UsageError(f"witness answered {r.status_code}: {str(detail)[:300]}")
+    if not isinstance(body, dict):
+        raise UsageError(f"{r.url} did not answer like a quorum witness (got {show(r.text)})")
+    return body
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -192,6 +254,22 @@ def cmd_maintenance(args: argparse.Namespace) -> int:
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # the lab's cleanup runs as on Ctrl-C: processes stopped, keys removed
+
+    if threading.current_thread() is not threading.main_thread():
+        return _lab(args)
+    old = signal.signal(signal.SIGTERM, terminated)
+    try:
+        return _lab(args)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _lab(args: argparse.Namespace) -> int:
     from quorum.inputs import number
     from quorum.live.lab import FAULTS, run_lab
 
@@ -208,7 +286,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     if args.json:
-        print(json.dumps(result))
+        from quorum.inputs import dumps
+
+        print(dumps(result))
     return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
 
 
@@ -228,6 +308,13 @@ def register(sub: Any) -> None:
     ws.add_argument("--config", required=True, metavar="FILE")
     ws.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
     ws.set_defaults(func=cmd_witness_serve)
+    wi = wsub.add_parser("init", help="write a commented witness.yaml, a CA and certificates, and tokens")
+    wi.add_argument("dir", metavar="DIR")
+    wi.add_argument("--pair", default="default", help="site pair name (default)")
+    wi.add_argument("--host", default="127.0.0.1", help="listen address (127.0.0.1)")
+    wi.add_argument("--port", type=int, default=8443, help="listen port (8443)")
+    wi.add_argument("--force", action="store_true", help="overwrite existing files")
+    wi.set_defaults(func=cmd_witness_init)
 
     a = sub.add_parser("agent", help="the site agent")
     asub = a.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
@@ -235,6 +322,17 @@ def register(sub: Any) -> None:
     ar.add_argument("--config", required=True, metavar="FILE")
     ar.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
     ar.set_defaults(func=cmd_agent_run)
+    ai = asub.add_parser("init", help="write a commented agent configuration (after `quorum witness init`)")
+    ai.add_argument("dir", metavar="DIR", help="the directory `quorum witness init` wrote")
+    ai.add_argument("--site", required=True, choices=["A", "B"])
+    ai.add_argument("--pair", default="default", help="site pair name (default)")
+    ai.add_argument("--port", type=int, default=8444, help="this agent's peer endpoint port (8444)")
+    ai.add_argument("--witness-url", required=True, help="e.g. https://127.0.0.1:8443")
+    ai.add_argument(
+        "--peer-url", required=True, help="the other agent's endpoint, e.g. https://127.0.0.1:8445"
+    )
+    ai.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ai.set_defaults(func=cmd_agent_init)
 
     r = sub.add_parser("replay", help="replay an agent trace through the core and report differences")
     r.add_argument("trace", metavar="TRACE")

@@ -50,6 +50,13 @@ LAB_TIMINGS: dict[str, Any] = {
     "lease_margin": 0.5,
 }
 
+# Timings for the tests that assert outcomes, not timing: the same protocol, with a detector and a lease
+# that tolerate a starved machine (CI runs several suites at once on 2 cores). Measured on such a machine
+# (load ~20): a fresh agent's first heartbeat reaches its peer ~1.1 s after it started, past the 0.8 s
+# detection timeout of ``LAB_TIMINGS``, so the pair failed over at start-up (epoch 3 instead of 1).
+# Detection here is 2.6 s; the failover tests still fail over, only a little later.
+TOLERANT_TIMINGS: dict[str, Any] = {**LAB_TIMINGS, "miss_threshold": 12, "lease_duration": 3.0}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -153,8 +160,8 @@ class Lab:
         for s in "AB":
             self.start_agent(s)
         if wait:
-            self.wait_for(self.pair_up, timeout, "pair up")
-            self.note("lab", "pair mirrored at epoch 1")
+            self.wait_for(self.settled, timeout, "pair up")
+            self.note("lab", f"pair mirrored at epoch {self.status('A')['epoch']}")  # type: ignore[index]
 
     def pair_up(self) -> bool:
         """Both agents mirrored at the same epoch, each seeing its peer and the witness."""
@@ -162,6 +169,37 @@ class Lab:
         if a is None or b is None or a["epoch"] != b["epoch"]:
             return False
         return all(x["role"] == "mirrored" and x["peer_up"] and x["witness_up"] for x in (a, b))
+
+    def in_contact(self) -> bool:
+        """Each agent has heard its peer and the witness at least once (its trace holds a peer
+        heartbeat and a witness reply). A fresh pair's status files say "peer up, witness up" from
+        the first instant (the core starts a fresh pair with everything seen), before any message."""
+        for s in "AB":
+            path = self.dir / f"trace{s}.jsonl"
+            text = path.read_text(encoding="utf-8") if path.exists() else ""
+            if '"event":{"type":"PeerHeartbeat"' not in text or '"event":{"type":"WitnessReply"' not in text:
+                return False
+        return True
+
+    def settled(self) -> bool:
+        """The pair is up for real: both agents mirrored at one epoch having heard each other and the
+        witness, and the witness has heard both and holds that epoch, mirrored (no arbitration of a
+        start-up race still in flight)."""
+        if not (self.pair_up() and self.in_contact()):
+            return False
+        import httpx
+
+        try:
+            st = self.operator("GET", "/v1/state", params={"pair": "lab"})
+        except httpx.HTTPError:
+            return False
+        a = self.status("A") or {}
+        return bool(
+            not st["recovering"]
+            and st["durable"]["mode"] == "mirrored"
+            and st["durable"]["epoch"] == a.get("epoch")
+            and set(st["sites"]) == {"A", "B"}
+        )
 
     def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> None:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)

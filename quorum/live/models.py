@@ -24,19 +24,23 @@ from quorum.core import (
 )
 
 FINGERPRINT = r"^[0-9a-f]{16}$"  # ``QuorumConfig.fingerprint()``
+# Integers at the edge stay within what JSON numbers, SQLite INTEGER and ``epoch + 1`` hold exactly:
+# above it a request is a 400 naming the field, never a 500 after a half-saved change.
+MAX_INT = 2**53 - 1
 PAIR = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # no NaN or infinity either: they cannot be written back as JSON (history, state)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class WitnessRequestModel(_Body):
     site: Site
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_INT)
     sent_at: float
     want: Want
-    epoch: int = Field(ge=0)
+    epoch: int = Field(ge=0, le=MAX_INT)
     role: Role
     current: bool
     solo_holder: Site | None = None
@@ -72,9 +76,9 @@ class WitnessReplyModel(_Body):
 
 class PeerHeartbeatModel(_Body):
     src: Site
-    boot: int = Field(ge=0)
-    seq: int = Field(ge=0)
-    epoch: int = Field(ge=0)
+    boot: int = Field(ge=0, le=MAX_INT)
+    seq: int = Field(ge=0, le=MAX_INT)
+    epoch: int = Field(ge=0, le=MAX_INT)
     role: Role
     current: bool
     tie_site: Site
@@ -119,7 +123,7 @@ class SiteEvent(_Body):
     uid: str = Field(min_length=8, max_length=80)
     at: float = Field(description="wall-clock seconds since the epoch, when the site recorded it")
     kind: str = Field(min_length=1, max_length=40)
-    epoch: int = Field(ge=0)
+    epoch: int = Field(ge=0, le=MAX_INT)
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -161,6 +165,24 @@ class MaintenanceBody(_Body):
     pair: str = PAIR
     on: bool
     reason: str = Field(min_length=1, max_length=500)
+
+
+class ErrorReply(_Body):
+    """Every error answer: 401, 403, 404, 413, 429 (and 500, a bug)."""
+
+    detail: str
+
+
+class FieldError(_Body):
+    field: str
+    error: str
+
+
+class InvalidBody(_Body):
+    """``400``: the body or a query parameter is invalid; each error names its field."""
+
+    detail: str
+    errors: list[FieldError]
 
 
 class OperatorReply(_Body):

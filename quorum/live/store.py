@@ -48,7 +48,11 @@ class WitnessStore:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic, fsynced commit for everything written inside (state and its audit lines):
-        a crash leaves either all of it on disk or none of it."""
+        a crash or an error leaves either all of it on disk or none of it. Re-entrant: inside an
+        open transaction it joins it (a request is one transaction however its parts nest)."""
+        if self.db.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield

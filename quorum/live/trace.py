@@ -8,7 +8,7 @@ Line 1: ``{"init": {"config", "site", "now", "durable"}}``; then one line per ca
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,26 +53,54 @@ class ReplayReport:
     calls: int
     segments: int
     differences: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)  # why the trace cannot be trusted as a whole
 
 
-def replay(path: Path | str) -> ReplayReport:
-    """Replay a trace (one or more agent runs appended: each ``init`` line starts a fresh machine)."""
+class TraceError(Exception):
+    """A trace that cannot be replayed as a whole (empty, truncated, not a trace): one line."""
+
+
+def replay(path: Path | str, *, strict: bool = False) -> ReplayReport:
+    """Replay a trace (one or more agent runs appended: each ``init`` line starts a fresh machine).
+
+    A line that is not a trace record is a *problem*: an empty file, a line cut short (a trace copied
+    while written, or truncated), a record that does not decode. With ``strict`` the first problem
+    raises :class:`TraceError` (``quorum replay``); without, problems are listed in the report and
+    the last line alone may be torn (an agent killed by ``kill -9`` mid-write) without being one.
+    """
+    from quorum.inputs import show
+
     machine: SiteMachine | None = None
     calls = segments = 0
     diffs: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as f:
-        lines = f.read().split("\n")
+    problems: list[str] = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except UnicodeDecodeError as e:
+        raise TraceError(f"{path}: not UTF-8 text (byte at offset {e.start}): not a trace") from None
+    except OSError as e:
+        raise TraceError(f"{path}: cannot read: {e.strerror}") from None
+
+    def problem(text: str) -> None:
+        if strict:
+            raise TraceError(f"{path}: {text}")
+        problems.append(text)
+
+    last = max((i for i, ln in enumerate(lines, 1) if ln.strip()), default=0)
     for lineno, line in enumerate(lines, 1):
-        if True:
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                # the last line of an agent killed mid-write may be torn; anything else is an error
-                if lineno != len(lines):
-                    diffs.append({"line": lineno, "problem": "unreadable line"})
-                continue
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            if lineno == last and not strict:
+                continue  # an agent killed mid-write may leave its last line torn
+            problem(f"line {lineno} is not a complete trace record (a truncated or damaged trace?)")
+            continue
+        try:
+            if not isinstance(rec, dict):
+                raise TypeError(f"a {type(rec).__name__}, not a record")
             if "init" in rec:
                 i = rec["init"]
                 durable = decode(i["durable"]) if i["durable"] is not None else None
@@ -82,13 +110,29 @@ def replay(path: Path | str) -> ReplayReport:
                 segments += 1
                 continue
             if machine is None:
-                diffs.append({"line": lineno, "problem": "call before init"})
+                problem(f"line {lineno}: a call before any init line (the start of the trace is missing)")
                 continue
             now = float(rec["now"])
             ev = decode(rec["event"]) if rec["event"] is not None else None
+            recorded = rec["actions"]
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            problem(f"line {lineno}: not a trace record ({type(e).__name__}: {show(str(e))})")
+            continue
+        try:
             acts = machine.handle_timer(now) if ev is None else machine.handle(now, ev)
-            calls += 1
-            got = [encode(a) for a in acts]
-            if got != rec["actions"]:
-                diffs.append({"line": lineno, "now": now, "recorded": rec["actions"], "replayed": got})
-    return ReplayReport(calls, segments, diffs)
+        except Exception as e:  # a damaged record the core cannot take: the trace is not usable
+            problem(
+                f"line {lineno}: the recorded input cannot be replayed ({type(e).__name__}: {show(str(e))})"
+            )
+            continue
+        calls += 1
+        got = [encode(a) for a in acts]
+        if got != recorded:
+            diffs.append({"line": lineno, "now": now, "recorded": recorded, "replayed": got})
+    if segments == 0:
+        problem("empty trace: no init line, nothing to replay")
+    return ReplayReport(calls, segments, diffs, problems)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")

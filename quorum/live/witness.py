@@ -17,12 +17,15 @@ import os
 import signal
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope
 from starlette.types import Message as Message_
@@ -46,11 +49,13 @@ from quorum.live.auth import verify
 from quorum.live.codec import encode
 from quorum.live.models import (
     ConfigRefused,
+    ErrorReply,
     EventsBody,
     EventsReply,
     FailoverBody,
     HeartbeatBody,
     HeartbeatReply,
+    InvalidBody,
     MaintenanceBody,
     OperatorReply,
     SwitchoverBody,
@@ -187,14 +192,28 @@ class WitnessService:
         return self.pairs[pair]
 
     # ---- performing the machine's actions -----------------------------------------------------------
+    @contextmanager
+    def atomic(self, p: Pair) -> Iterator[None]:
+        """One request, one transaction: everything it writes commits together or not at all. On an
+        error the pair's machine is rebuilt from what is on disk (as after a restart, holding off
+        grants for ``regrant_wait``), so memory never runs ahead of the database."""
+        try:
+            with self.store.transaction():
+                yield
+        except BaseException:
+            p.machine = WitnessMachine(p.cfg.quorum, time.monotonic(), self.store.load(p.name))
+            log.exception("pair %s: request rolled back; machine reloaded from the database", p.name)
+            raise
+
     def call(self, p: Pair, event: Input, actor: str) -> list[Action]:
         """Feed the machine; commit its new state and its audit lines in ONE transaction (fsynced,
-        ``synchronous=FULL``) before any reply leaves: a crash never keeps a grant without its line."""
+        ``synchronous=FULL``) before any reply leaves: a crash never keeps a grant without its line.
+        Inside a request's own transaction (``atomic``) it joins it."""
         acts = p.machine.handle(time.monotonic(), event)
         persisted = False
         if not any(isinstance(a, PersistWitness | Decision | Alarm) for a in acts):
             return acts  # a plain heartbeat: nothing to write
-        with self.store.transaction():
+        with self.atomic(p):
             for a in acts:
                 if isinstance(a, PersistWitness):
                     persisted = True
@@ -350,10 +369,38 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _caller(request: Request) -> Caller:
-    # async on purpose: a sync dependency costs a thread-pool hop per request (CPU-only work anyway)
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="a token from `quorum token create`: site A's, site B's or the operator's for a pair",
+)
+
+
+async def _caller(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Caller:
+    # async on purpose: a sync dependency costs a thread-pool hop per request (CPU-only work anyway);
+    # BEARER only declares the scheme in the OpenAPI document, ``authenticate`` reads the header
     svc: WitnessService = request.app.state.service
     return svc.authenticate(request)
+
+
+def _error(description: str, model: type[Any] = ErrorReply) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+# the answers each kind of route really gives (tests/test_live_witness.py checks them against the app)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: _error("body larger than max_body bytes (declared or counted)")
+}
+AUTHED: dict[int | str, dict[str, Any]] = {
+    400: _error("invalid body or query parameter; each error names its field", InvalidBody),
+    401: _error("missing or invalid bearer token"),
+    403: _error("the token is not allowed for this pair or role"),
+    404: _error("unknown pair"),
+    **TOO_LARGE,
+    429: _error("too many failed authentications from this address (a token the witness knows passes)"),
+}
 
 
 CallerDep = Annotated[Caller, Depends(_caller)]
@@ -361,7 +408,24 @@ CallerDep = Annotated[Caller, Depends(_caller)]
 
 def create_app(settings: WitnessSettings) -> FastAPI:
     svc = WitnessService(settings)
-    app = FastAPI(title="quorum witness", version="0.1.0")
+    app = FastAPI(title="quorum witness", version="0.1.0", responses=TOO_LARGE)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI documents 422 for validation errors; this witness answers them 400 (``bad_body``)."""
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for ops in doc["paths"].values():
+                for op in ops.values():
+                    op.get("responses", {}).pop("422", None)
+            schemas = doc.get("components", {}).get("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(unused, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    setattr(app, "openapi", openapi)  # noqa: B010 (FastAPI's documented way to customise it)
     app.state.service = svc
     app.add_middleware(BodyLimit, limit=settings.max_body)
 
@@ -402,7 +466,14 @@ def create_app(settings: WitnessSettings) -> FastAPI:
         )
         return Response(out.model_dump_json(), status_code=409, media_type="application/json")
 
-    @app.post("/v1/heartbeat", response_model=HeartbeatReply)
+    @app.post(
+        "/v1/heartbeat",
+        response_model=HeartbeatReply,
+        responses={
+            **AUTHED,
+            409: _error("the site's configuration fingerprint is not the pair's", ConfigRefused),
+        },
+    )
     async def heartbeat(body: HeartbeatBody, who: CallerDep) -> Response:
         known(body.pair)
         site = body.request.site.value
@@ -428,10 +499,17 @@ def create_app(settings: WitnessSettings) -> FastAPI:
         # serialised here, once: returning a Response skips FastAPI's second validation of the model
         return Response(out.model_dump_json(), media_type="application/json")
 
-    @app.post("/v1/events", response_model=EventsReply)
+    @app.post("/v1/events", response_model=EventsReply, responses=AUTHED)
     async def events(body: EventsBody, who: CallerDep) -> EventsReply:
         known(body.pair)
         p = svc.pair_for(who, body.pair, (body.site.value,))
+        with svc.atomic(p):  # a batch is recorded whole or not at all (the site sends it again)
+            new, dup = record_events(p, body)
+        svc.metrics.events += new
+        svc.metrics.event_duplicates += dup
+        return EventsReply(accepted=new, duplicates=dup)
+
+    def record_events(p: Pair, body: EventsBody) -> tuple[int, int]:
         new = dup = 0
         for ev in body.events:
             text = f"{ev.kind}: " + ", ".join(f"{k}={v}" for k, v in sorted(ev.detail.items()))
@@ -447,43 +525,43 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 new += 1
             else:
                 dup += 1
-        svc.metrics.events += new
-        svc.metrics.event_duplicates += dup
-        return EventsReply(accepted=new, duplicates=dup)
+        return new, dup
 
     def operate(pair: str, who: Caller, event: Input, what: str) -> OperatorReply:
         known(pair)
         p = svc.pair_for(who, pair, ("operator",))
-        acts = svc.call(p, event, "operator")
-        result = next((a for a in acts if isinstance(a, OperatorResult)), None)
-        if result is None:
-            raise HTTPException(500, "the witness machine gave no operator result")
-        svc.store.record(p.name, "operator", "operator", f"{what}: {result.detail}", epoch=p.machine.d.epoch)
+        with svc.atomic(p):  # the machine's state, its decision and the operator line: one commit
+            acts = svc.call(p, event, "operator")
+            result = next((a for a in acts if isinstance(a, OperatorResult)), None)
+            if result is None:
+                raise HTTPException(500, "the witness machine gave no operator result")
+            line = f"{what}: {result.detail}"
+            svc.store.record(p.name, "operator", "operator", line, epoch=p.machine.d.epoch)
+            if isinstance(event, Maintenance) and result.ok:
+                svc.store.set_maintenance(p.name, event.on, event.reason)
         return OperatorReply(ok=result.ok, detail=result.detail, pending=result.pending)
 
-    @app.post("/v1/switchover", response_model=OperatorReply)
+    @app.post("/v1/switchover", response_model=OperatorReply, responses=AUTHED)
     async def switchover(body: SwitchoverBody, who: CallerDep) -> OperatorReply:
         what = f"switchover to {body.to.value}" + (" (dry run)" if body.dry_run else "")
         return operate(body.pair, who, body.to_core(), what)
 
-    @app.post("/v1/failover", response_model=OperatorReply)
+    @app.post("/v1/failover", response_model=OperatorReply, responses=AUTHED)
     async def failover(body: FailoverBody, who: CallerDep) -> OperatorReply:
         what = f"FORCED TAKEOVER by {body.to.value} (accept_data_loss={body.accept_data_loss})"
         return operate(body.pair, who, body.to_core(), what)
 
-    @app.put("/v1/maintenance", response_model=OperatorReply)
+    @app.put("/v1/maintenance", response_model=OperatorReply, responses=AUTHED)
     async def maintenance(body: MaintenanceBody, who: CallerDep) -> OperatorReply:
         state = "on" if body.on else "off"
-        reply = operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
-        svc.store.set_maintenance(body.pair, body.on, body.reason)
-        return reply
+        return operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
 
-    @app.get("/v1/state")
+    @app.get("/v1/state", responses=AUTHED)
     async def state(who: CallerDep, pair: str = "default") -> dict[str, Any]:
         known(pair)
         return svc.state(svc.pair_for(who, pair, ("operator", "A", "B")))
 
-    @app.get("/v1/history")
+    @app.get("/v1/history", responses=AUTHED)
     async def history(who: CallerDep, pair: str = "default", limit: int = 200) -> dict[str, Any]:
         known(pair)
         svc.pair_for(who, pair, ("operator", "A", "B"))
@@ -526,4 +604,20 @@ def serve(settings: WitnessSettings) -> None:
         if settings.tls.ca:
             kwargs["ssl_ca_certs"] = settings.tls.ca
     app = create_app(settings)
+    scheme = "http" if settings.insecure_http else "https"
+    pairs = ", ".join(
+        f"{name} ({pc.quorum.policy.value}, epoch {app.state.service.pairs[name].machine.d.epoch},"
+        f" tokens for {'/'.join(sorted(pc.tokens))})"
+        for name, pc in sorted(settings.pairs.items())
+    )
+    log.info(
+        "witness starting on %s://%s:%d, database %s, %d pair(s): %s",
+        scheme,
+        settings.host,
+        settings.port,
+        settings.db,
+        len(settings.pairs),
+        pairs,
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", **kwargs)
+    log.info("witness stopped")

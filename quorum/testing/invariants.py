@@ -124,7 +124,25 @@ class Checker:
             self._overlap = (now, len(self.violations))
             ms = (min(a[1], b[1]) - now) * 1000
             lasting = "until an event ends it" if math.isinf(ms) else f"overlap {ms:.0f} ms by their leases"
-            self._fail("S1", f"A (epoch {a[2]}) and B (epoch {b[2]}) both serve alone ({lasting})")
+            self._fail(
+                "S1",
+                f"A (epoch {a[2]}) and B (epoch {b[2]}) both serve alone ({lasting}){self._drift_note()}",
+            )
+
+    def _drift_note(self) -> str:
+        """Why the lease rule could not hold: a clock drifting beyond ``max_clock_drift``."""
+        d = self.d
+        if not d.drift_beyond_bound:
+            return ""
+        rho = d.cfg.max_clock_drift
+        rates = ", ".join(
+            f"{n} {c.rate:g}" for n, c in sorted(d.clocks.items()) if abs(c.rate - 1.0) > rho + 1e-12
+        )
+        drifted = f" (rates now: {rates})" if rates else ""
+        return (
+            f" — caused by clock drift beyond max_clock_drift={rho:g}{drifted}: leases are safe only"
+            f" while every clock runs at 1 ± {rho:g}"
+        )
 
     def _close(self, ov: tuple[float, int], end: float) -> None:
         start, i = ov
@@ -132,9 +150,11 @@ class Checker:
         self.overlaps.append((start, end))
         if i < len(self.violations) and self.violations[i].property == "S1":
             v = self.violations[i]
-            head = v.detail.rsplit(" (", 1)[0]
+            base, sep, rest = v.detail.partition(" — ")
+            head = base.rsplit(" (", 1)[0]
+            note = sep + rest
             self.violations[i] = dataclasses.replace(
-                v, detail=f"{head} (overlap {(end - start) * 1000:.0f} ms)"
+                v, detail=f"{head} (overlap {(end - start) * 1000:.0f} ms){note}"
             )
 
     def finish(self, t: float) -> None:

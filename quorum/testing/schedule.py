@@ -20,7 +20,8 @@ Every step, by its ``fault`` name:
 | degrade    | src, dst, oneway, delay, loss, duplicate, reorder | slow / lossy link until healed                 |
 | pause      | node, duration                           | the process is stopped (GC pause, VM stun), then resumes|
 | drift      | node, rate                               | the node's clock runs at ``rate`` (1.0 = true time)     |
-| switchover | to                                       | operator: planned switchover to ``to``                  |
+| switchover | to, stop_other                           | operator: planned switchover to ``to`` (stop_other: the |
+|            |                                          | other site shuts down once ``to`` serves alone)         |
 | takeover   | to, fence                                | operator: forced takeover by ``to`` (fence: the other   |
 |            |                                          | site is powered off first)                              |
 | unhealthy  | site, duration                           | the site's health checks fail for ``duration`` seconds  |
@@ -121,6 +122,11 @@ class Drift(_Step):
 class SwitchoverStep(_Step):
     fault: Literal["switchover"] = "switchover"
     to: SiteName
+    stop_other: bool = Field(
+        default=False,
+        description="planned maintenance: the other site shuts down as soon as the target serves alone"
+        " (it does not rejoin as a mirror first, so the target never freezes when it goes)",
+    )
 
 
 class TakeoverStep(_Step):
@@ -218,7 +224,9 @@ def describe_step(s: Step) -> str:
     if isinstance(s, Drift):
         return f"drift {s.node} clock rate {s.rate:g}"
     if isinstance(s, SwitchoverStep):
-        return f"operator switchover to {s.to}"
+        return f"operator switchover to {s.to}" + (
+            " (the other site then shuts down)" if s.stop_other else ""
+        )
     if isinstance(s, TakeoverStep):
         return f"operator forced takeover by {s.to}" + (" (other site powered off)" if s.fence else "")
     if isinstance(s, Unhealthy):

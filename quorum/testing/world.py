@@ -285,7 +285,11 @@ class World:
         self.next_write = 1
         self.trace: list[Event] = []
         self.role_changes = 0
-        self.failovers = 0
+        self.failovers = 0  # changes of the serving site (service moved to the other site)
+        self.solo_entries = 0  # every entry into SOLO, a site going solo again at the next epoch too
+        self.failover_times: list[float] = []
+        self.solo_entry_times: list[float] = []
+        self.last_solo: Site | None = None  # the site that served alone last, until the pair mirrors
         self.stale_writes_rejected = 0
         self.data_lost_bytes = 0.0
         self.written_bytes = 0.0
@@ -294,6 +298,7 @@ class World:
         self.drift_beyond_bound = False
         self.last_fault_at = 0.0
         self.crash_after_persist: set[str] = set()  # nodes that crash right after their next persist
+        self.stop_on_solo: dict[Site, str] = {}  # maintenance: once this site serves alone, stop that node
         # (time, copy's site, "lost" | "resync" | "resynced", bytes): what happened to each copy's
         # missing writes (years mode maps these to real time)
         self.copy_events: list[tuple[float, str, str, float]] = []
@@ -406,7 +411,14 @@ class World:
         if a.new in (Role.SOLO, Role.MIRRORED):
             cp.fence = max(cp.fence, a.epoch)
         if a.new is Role.SOLO and a.old is not Role.SOLO:
-            self.failovers += 1
+            self.solo_entries += 1
+            self.solo_entry_times.append(self.sched.now)
+            if self.last_solo is not a.site:  # service moved: from the pair, or from the other site
+                self.failovers += 1
+                self.failover_times.append(self.sched.now)
+            self.last_solo = a.site
+        elif a.new is Role.MIRRORED:
+            self.last_solo = None  # the pair is whole again
         if a.new is Role.SOLO and a.data_loss:
             newly = self.acked - self.lost - cp.writes
             self.lost |= newly
@@ -423,6 +435,10 @@ class World:
             )
         self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
         self.checker.on_role(a)
+        if a.new is Role.SOLO and a.site in self.stop_on_solo:  # planned: the other site goes now,
+            node = self.stop_on_solo.pop(a.site)  # before it could rejoin as a mirror
+            self.note("fault", node, f"{node} shuts down for maintenance: {a.site.value} serves alone")
+            self._crash(node)
 
     def _checked(self, node: str, epoch: int) -> None:
         """The pre-promote hook finished (it fails inside a ``veto`` window)."""
@@ -641,6 +657,8 @@ class World:
             if step.node != "W":
                 self.checker.site_changed(Site(step.node))
         elif isinstance(step, sch.SwitchoverStep):
+            if step.stop_other:
+                self.stop_on_solo[Site(step.to)] = Site(step.to).peer.value
             if self.up["W"]:
                 self._call("W", Switchover(Site(step.to)))
         elif isinstance(step, sch.Unhealthy):
@@ -746,6 +764,7 @@ class World:
             self._call("W", Maintenance(False, "window over"))
 
     def _crash(self, node: str) -> None:
+        self.stop_on_solo = {k: v for k, v in self.stop_on_solo.items() if v != node}
         if not self.up[node]:
             return
         self._routes.clear()
