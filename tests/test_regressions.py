@@ -424,3 +424,27 @@ def test_serving_can_expect_exactly_one_of_two_sites() -> None:
     for bad in ("{at: 5, sites: [A], one_of: [A, B]}", "{at: 5}"):
         with pytest.raises(ScenarioError, match="one_of"):
             parse_scenario(f"name: x\nexpect:\n  serving:\n    - {bad}\n", "x")
+
+
+@pytest.mark.parametrize("policy", ["witness-preferred", "witness-race", "majority", "last-man-standing"])
+def test_a_site_that_served_alone_remembers_it_across_a_restart(policy: str) -> None:
+    """Found by the derandomized stateful kit: B served alone at epoch 2 while A was down, its lease ran
+    out (solo -> frozen, persisted as FROZEN), B crashed; all restarted with the witness down again.
+    Rebuilt from its durable state B forgot it had served alone, took A's stale copy for current and
+    mirrored with it (S2: writes acknowledged on both copies, earlier solo writes missing on A). A site
+    whose durable record names it the holder of its epoch, and that was not mirrored since, served alone."""
+    from quorum.testing.schedule import CrashAfterPersist, Isolate
+
+    steps = (
+        Crash(at=0.0, node="A"),
+        Isolate(at=4.1, node="B"),
+        Crash(at=11.5, node="B"),
+        CrashAfterPersist(at=14.1, node="W"),
+        HealAll(at=14.1),
+        Restart(at=14.1, node="W"),
+        Restart(at=14.1, node="A"),
+        Restart(at=14.1, node="B"),
+    )
+    result = run_schedule(QuorumConfig(policy=policy), Schedule(seed=1, steps=steps))
+    assert "frozen epoch 2: solo lease ran out" in result.timeline()
+    assert not [v for v in result.violations if v.property in ("S1", "S2", "S3")], result.timeline()

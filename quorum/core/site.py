@@ -103,7 +103,9 @@ class SiteMachine:
         self.tie_site = d.tie_site
         self.preelect_win = d.preelect_win
         self.preelect_commit = d.preelect_commit
-        self.was_solo = d.role is Role.SOLO
+        # served alone at this epoch: a site that went solo -> frozen/fenced and restarted still holds the
+        # epoch alone (its durable holder), so its copy may be ahead of its peer's (S2)
+        self.was_solo = d.role is Role.SOLO or (d.role is not Role.MIRRORED and d.holder is site)
         self.boot = d.boot + 1 if restarted else d.boot
         self._boot_unpersisted = restarted
         self.role = Role.STARTING if restarted else d.role
