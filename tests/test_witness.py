@@ -67,6 +67,23 @@ def test_non_preferred_site_wins_when_the_preferred_site_does_not_contend() -> N
     assert r.verdict is Verdict.GRANT_SOLO and r.holder is B
 
 
+def test_the_arbitration_window_restarts_when_a_site_stops_contending() -> None:
+    """B asks to serve alone, then its peer is back (B reports mirrored); seconds later B asks again
+    (or its delayed first request arrives late): the preferred site A is alive and has not contended,
+    so B waits a fresh window instead of being granted at once. Seen live: A fenced, no failure."""
+    cfg = QuorumConfig()
+    w = WitnessMachine(cfg, 0.0)
+    w.handle(0.0, req(A, Want.REPORT, role=Role.MIRRORED))
+    assert reply_of(w.handle(1.0, req(B, Want.SOLO))).verdict is Verdict.WAIT
+    w.handle(1.1, req(B, Want.REPORT, role=Role.MIRRORED))  # B's peer is back: B stops contending
+    t = 1.0 + 2 * cfg.arbitration_window
+    w.handle(t - 0.1, req(A, Want.REPORT, role=Role.MIRRORED))
+    assert reply_of(w.handle(t, req(B, Want.SOLO))).verdict is Verdict.WAIT
+    w.handle(t + cfg.heartbeat_interval, req(A, Want.REPORT, role=Role.MIRRORED))  # A alive, not contending
+    r = reply_of(w.handle(t + cfg.arbitration_window, req(B, Want.SOLO)))
+    assert r.verdict is Verdict.GRANT_SOLO and r.holder is B  # a contention of its own still wins
+
+
 def test_race_first_request_wins() -> None:
     w = WitnessMachine(QuorumConfig(policy="witness-race"), 0.0)
     assert reply_of(w.handle(1.0, req(B, Want.SOLO))).verdict is Verdict.GRANT_SOLO

@@ -30,6 +30,7 @@ Decision table for a request from site X (Y is the other site):
 |                  |                    | expired, grant with recorded data loss (bounded-loss); else wait         |
 | MIRRORED         | SOLO               | pre-elected Y → deny; otherwise the policy's tie rule (``_arbitrate``)   |
 | any              | REPORT / other     | answer with the durable view; the site reconciles                        |
+|                  |                    | (and X no longer contends: its next SOLO opens a new arbitration window) |
 
 Operator inputs (``Switchover``, ``ForcedTakeover``) are validated at once and executed on the
 target's next request, so the lease is always counted from a request the target actually sent.
@@ -219,6 +220,12 @@ class WitnessMachine:
                 return
         self.last_seen[x] = now
         self.last_request[x] = req
+        if req.want is not Want.SOLO:
+            # x no longer contends (its peer is back, or it serves): a later contention starts its
+            # own arbitration window. Without this, a site that asked once, recovered, and asks again
+            # (or whose delayed old request arrives late) was granted at once over a live preferred
+            # site by the window of the first ask.
+            self.first_request.pop(x, None)
         holder_claim = req.role is Role.SOLO or (req.want is Want.RENEW and req.current)
         if self.recovering and req.epoch == d.epoch and d.mode is Mode.SOLO and d.holder is None:
             # recovering, the holder not yet known: the site that held the epoch alone says so (its
