@@ -448,3 +448,23 @@ def test_a_site_that_served_alone_remembers_it_across_a_restart(policy: str) -> 
     result = run_schedule(QuorumConfig(policy=policy), Schedule(seed=1, steps=steps))
     assert "frozen epoch 2: solo lease ran out" in result.timeline()
     assert not [v for v in result.violations if v.property in ("S1", "S2", "S3")], result.timeline()
+
+
+@pytest.mark.parametrize("policy", ["witness-preferred", "witness-race"])
+def test_a_pre_elected_epoch_mirrored_while_the_witness_was_away_is_adopted(policy: str) -> None:
+    """Found by `make deep-test` (lying-site exploration, seed 777): with the witness away, A minted
+    epoch 2 as the pre-elected winner, resynchronised B and mirrored at epoch 2; when A reached the
+    witness again it reported epoch 2 *mirrored*, which the witness (at epoch 1) refused as
+    unaccountable, so after a cut nobody could serve (L1). A current site reporting the next epoch with
+    pre-election on is what a pre-elected winner leaves behind: it is adopted with that site as holder."""
+    from quorum.testing.schedule import Isolate
+
+    steps = (
+        Isolate(at=0.4, node="W"),
+        Flap(at=6.1, src="A", dst="B", period=4.0, count=1),
+        Cut(at=14.1, src="A", dst="B"),
+        Heal(at=14.1, src="A", dst="W"),
+    )
+    result = run_schedule(QuorumConfig(policy=policy, pre_election=True), Schedule(seed=0, steps=steps))
+    assert "solo -> mirrored epoch 2" in result.timeline()
+    assert not result.violations, result.timeline()

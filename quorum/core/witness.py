@@ -306,6 +306,11 @@ class WitnessMachine:
             )
         if req.epoch == d.epoch + 1 and d.mode is Mode.MIRRORED and self.cfg.pre_election:
             peer = self.last_request.get(x.peer)
+            if claim is None and req.current:
+                # x names no holder but says its copy is current: a pre-elected winner minted the next
+                # epoch and the pair mirrored at it while we were away (x may have frozen since). x
+                # holds it as far as we can know: what a SOLO report of x would give, no more.
+                claim = x
             if claim is not None and claim in d.current and d.preelected in (None, claim):
                 return None  # a pre-elected winner minted the next epoch without us
             if peer is not None and peer.epoch == req.epoch:
@@ -320,6 +325,8 @@ class WitnessMachine:
         served alone without us, or we are recovering a lost state from the sites' reports."""
         holder_claim = req.role is Role.SOLO or (self.recovering and req.want is Want.RENEW and req.current)
         holder = req.site if holder_claim else req.solo_holder
+        if holder is None and req.current and not self.recovering and req.epoch == self.d.epoch + 1:
+            holder = req.site  # the next epoch minted by a pre-elected winner, x current in it
         new = replace(
             self.d,
             from_mirrored=(
