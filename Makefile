@@ -30,8 +30,8 @@ demo: $(STAMP)
 
 ## lint / typecheck: ruff and mypy strict (run inside `make test`).
 lint: $(TSTAMP)
-	$(BIN)/ruff check quorum sim tests
-	$(BIN)/ruff format --check quorum sim tests
+	$(BIN)/ruff check quorum sim tests bench
+	$(BIN)/ruff format --check quorum sim tests bench
 
 typecheck: $(TSTAMP)
 	$(BIN)/mypy quorum sim
