@@ -15,7 +15,7 @@ from typing import Any
 
 import simpy
 
-from quorum.core import Mode, Role
+from quorum.core import Mode, Role, Site
 from quorum.testing.invariants import SAFETY, Violation
 from quorum.testing.world import MESH, NODES, SITES, Event, SimPyScheduler, World, step_end
 from sim import scenario as S
@@ -67,11 +67,11 @@ class Runner(World):
 
     def __init__(self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True) -> None:
         self.sc = sc
-        self.env = simpy.Environment()
+        self.env = SimPyScheduler()  # SimPy's Environment, with the world's scheduler interface
         self.as_checker = sc.world == "checker"  # the world of `quorum check`: its parameters
         super().__init__(
             sc.quorum,
-            SimPyScheduler(self.env),
+            self.env,
             seed=seed,
             links=MESH
             if self.as_checker
@@ -112,11 +112,14 @@ class Runner(World):
         return [v for v in self.checker.violations if v.property in SAFETY]
 
     def _tick(self) -> None:
+        # (the hottest code of a run after the core: written for speed, with locals and no generators)
         dt = self.sc.write_interval
+        serving = self.serving()
         if self.as_checker:  # the sites write on their own schedule (``World.writes``)
-            acked_by = list(self.serving())
+            acked_by = list(serving)
         else:
-            acked_by = [s for s, auth in self.serving().items() if self.write(s, auth, self.write_rate * dt)]
+            size = self.write_rate * dt
+            acked_by = [s for s, auth in serving.items() if self.write(s, auth, size)]
         m = self.metrics
         m.duration_s += dt
         if not acked_by:
@@ -129,26 +132,32 @@ class Runner(World):
         else:
             self.outage_run = 0.0
             self.disconnected = False
-        if any(c.missing > 0 for c in self.copies.values()) or not all(self.up[s.value] for s in SITES):
+        up = self.up
+        up_a, up_b = up["A"], up["B"]
+        a, b = self.sites[Site.A], self.sites[Site.B]
+        stale_a, stale_b = self.copies[Site.A].missing > 0, self.copies[Site.B].missing > 0
+        if stale_a or stale_b or not (up_a and up_b):
             m.one_copy_s += dt
-        if any(self.up[s.value] and not self.sites[s].witness_up for s in SITES):
+        if (up_a and not a.witness_up) or (up_b and not b.witness_up):
             m.witness_alarm_s += dt
         if self.keep_samples:
             ck = self.checker
             split = len(ck.overlaps) > self._split_seen or ck._overlap is not None
             self._split_seen = len(ck.overlaps)
             i = self._intern
+            links, degraded = self.lanes()
+            n = len(acked_by)
             self.samples.append(
                 Sample(
                     self.env.now,
-                    i(tuple(s.value for s in acked_by)),
-                    i(tuple(n for n in NODES if self.up[n])),
-                    i(tuple(k for k, lk in self.links.items() if lk.up())),
-                    i(tuple(s.value for s in SITES if self.copies[s].missing > 0)),
+                    () if n == 0 else ("A", "B") if n == 2 else i((acked_by[0].value,)),
+                    i((("A",) if up_a else ()) + (("B",) if up_b else ()) + (("W",) if up["W"] else ())),
+                    links,
+                    i((("A",) if stale_a else ()) + (("B",) if stale_b else ())),
                     split,
-                    i(tuple(self.sites[s].role.value if self.up[s.value] else "down" for s in SITES)),
-                    i(tuple(k for k, lk in self.links.items() if lk.up() and not lk.whole())),
-                    i(tuple(self.sites[s].epoch for s in SITES)),
+                    i((a.role.value if up_a else "down", b.role.value if up_b else "down")),
+                    degraded,
+                    i((a.epoch, b.epoch)),
                 )
             )
 

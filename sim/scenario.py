@@ -246,6 +246,20 @@ class CrashAfterPersist(_Fault):
     node: Node
 
 
+class Lie(_Fault):
+    """A forged request with a site's credentials (a lying or misconfigured process): the witness's
+    answer goes to the forger, never to the site; the honest processes must keep S1-S3."""
+
+    do: Literal["lie"]
+    site: SiteName
+    ahead: int = Field(0, ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
+    role: Literal["starting", "mirrored", "solo", "frozen", "fenced"] = "solo"
+    want: Literal["report", "solo", "renew", "mirror"] = "report"
+    current: bool = True
+    solo_holder: SiteName | None = None
+    preelected: SiteName | None = None
+
+
 Fault = Annotated[
     Crash
     | Restore
@@ -264,7 +278,8 @@ Fault = Annotated[
     | MaintenanceMode
     | Switchover
     | Takeover
-    | CrashAfterPersist,
+    | CrashAfterPersist
+    | Lie,
     Field(discriminator="do"),
 ]
 
@@ -556,6 +571,8 @@ _UNION_TAGS = {
     "maintenance_mode",
     "switchover",
     "takeover",
+    "crash_after_persist",
+    "lie",
 }
 
 
@@ -628,6 +645,8 @@ def scenario_steps(sc: Scenario) -> list[sch.Step]:
             out.append(sch.SwitchoverStep(at=at, to=f.to))
         elif isinstance(f, CrashAfterPersist):
             out.append(sch.CrashAfterPersist(at=at, node=f.node))
+        elif isinstance(f, Lie):
+            out.append(sch.Lie(at=at, **f.model_dump(exclude={"at", "do"})))
         else:
             out.append(sch.TakeoverStep(at=at, to=f.to, fence=f.fence))
     return sorted(out, key=lambda s: s.at)
@@ -683,6 +702,8 @@ def step_faults(sc: Scenario, steps: list[sch.Step]) -> list[Any]:
             out.append(MaintenanceMode(at=at, do="maintenance_mode", duration=s.duration, reason=s.reason))
         elif isinstance(s, sch.CrashAfterPersist):
             out.append(CrashAfterPersist(at=at, do="crash_after_persist", node=s.node))
+        elif isinstance(s, sch.Lie):
+            out.append(Lie(do="lie", **s.model_dump(exclude={"fault"})))
         else:  # a step added to the checker's vocabulary and not to this one
             raise ScenarioError(f"step {i} ({sch.describe_step(s)}): no scenario fault expresses it")
     return out

@@ -312,11 +312,23 @@ def test_a_witness_with_no_state_still_recovers_the_epoch_from_the_sites() -> No
 @pytest.mark.deep
 @pytest.mark.parametrize("name", LIE_CONFIGS)
 def test_deep_lying_site(name: str) -> None:
-    """make deep-test: the lying-site schedules at the deep profile's number of examples."""
-    config = CONFIGS[name]
+    """make deep-test: ``QUORUM_DEEP_SCHEDULES`` random lying-site schedules from a printed seed; a
+    counterexample is saved to tests/regressions/ (replayed there) and its timeline printed."""
+    from hypothesis import seed as hypothesis_seed
 
+    config = CONFIGS[name]
+    run_seed = _deep_seed()
+    print(f"deep lying-site exploration of {name}: seed {run_seed} (QUORUM_DEEP_SEED={run_seed} repeats it)")
+    path = REGRESSIONS / f"lying-{name}-seed{run_seed}.json"
+
+    @hypothesis_seed(run_seed)
+    @settings(max_examples=_deep_schedules(), derandomize=False)
     @given(schedules(config, lies=True))
     def check(schedule: Schedule) -> None:
-        assert not run_schedule(config, schedule, trace=False).violations
+        result = run_schedule(config, schedule, trace=False)
+        if result.violations:  # overwritten while shrinking: the last one written is the minimal one
+            REGRESSIONS.mkdir(exist_ok=True)
+            save_schedule(path, config, schedule)
+        assert not result.violations, run_schedule(config, schedule).timeline()
 
     check()

@@ -523,7 +523,12 @@ class WitnessMachine:
             mode=Mode.SOLO,
             holder=x,
             current=frozenset({x}),
-            sticky=False,
+            # from a mirrored epoch with pre-election on, x may be the pair's pre-elected winner: if
+            # our grant never reaches it, it mints this same epoch itself, sticky, when it loses us
+            # and its peer. Its lease is then none of ours to time: the grant is sticky too, so the
+            # epoch never moves to the other site on our clock (only with the holder back, or the
+            # operator confirming it fenced). Found by make deep-test's lying-site exploration.
+            sticky=d.mode is Mode.MIRRORED and self.cfg.pre_election,
             last_solo=x,
             preelected=None,
             tie_site=tie,

@@ -1,4 +1,4 @@
-"""The checker's driver: one schedule through :class:`quorum.world.World` on a light event heap.
+"""The checker's driver: one schedule through :class:`quorum.testing.world.World` on SimPy.
 
 The world (clocks, processes, links, storage, the performance of the core's actions) is the
 simulator's too; this driver adds only the checker's workload (each site tries one write every
@@ -9,12 +9,11 @@ checked as the run unfolds by ``quorum.testing.invariants``; L1 at the end.
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
 from quorum.core.config import QuorumConfig
 from quorum.testing.schedule import Schedule, Step
-from quorum.testing.world import NODES, SITES, Event, EventQueue, SimPyScheduler, World, step_end
+from quorum.testing.world import NODES, SITES, Event, SimPyScheduler, World, step_end
 
 TraceEntry = Event  # one line of a run's timeline (the name the checker's users know)
 
@@ -38,13 +37,14 @@ class Driver(World):
         witness_forgets: bool = False,
         trace: bool = True,
         expect_no_role_change: bool = False,
-        simpy_env: Any = None,
+        scheduler: Any = None,
     ) -> None:
-        self.q = EventQueue()
-        self.env = simpy_env  # SimPy's Environment instead of the heap (python -m quorum.bench)
+        # SimPy's Environment (``scheduler``: another with ``now``, ``at`` and ``run_through``, as the
+        # bench's bare heap, python -m quorum.bench)
+        self.env = SimPyScheduler() if scheduler is None else scheduler
         super().__init__(
             config,
-            self.q if simpy_env is None else SimPyScheduler(simpy_env, lambda: self.checker.stop),
+            self.env,
             seed=schedule.seed,
             resync_time=resync_time,
             witness_forgets=witness_forgets,
@@ -91,18 +91,10 @@ class Driver(World):
     def advance(self, until: float) -> None:
         """Process every event up to true time ``until`` (stops early on a safety violation)."""
         self.end_time = max(self.end_time, until)
-        if self.env is not None:
-            if not self.checker.stop:
-                self.env.run(until=max(self.env.now, until) + 1e-12)
-            return
-        q, heap, checker = self.q, self.q.heap, self.checker
-        while heap and heap[0][0] <= until:
-            t, _, fn, args = heapq.heappop(heap)
-            q.now = t
-            fn(*args)
-            if checker.stop:
-                return
-        q.now = max(q.now, until)
+        self.env.run_through(until, self._stopped)
+
+    def _stopped(self) -> bool:
+        return self.checker.stop
 
     def inject(self, step: Step) -> None:
         """Apply a fault step now (used by the stateful test, where faults arrive as rules)."""

@@ -167,11 +167,14 @@ def load_replay(path: Path) -> tuple[QuorumConfig, Schedule]:
     doc = load_json(path)
     if not isinstance(doc, dict):
         raise ScheduleFileError(f"{path}: expected a JSON object with 'config' and 'schedule'")
-    unknown = set(doc) - {"config", "schedule", "expect"}  # expect: used by `quorum sim run`
+    # expect: used by `quorum sim run` and the regression tests; note: free text (how it was found)
+    unknown = set(doc) - {"config", "schedule", "expect", "note"}
     if unknown:
         raise ScheduleFileError(
-            f"{path}: unknown field '{sorted(unknown)[0]}' (expected 'config', 'schedule')"
+            f"{path}: unknown field '{sorted(unknown)[0]}' (expected 'config', 'schedule', 'expect', 'note')"
         )
+    if not isinstance(doc.get("note", ""), str):
+        raise ScheduleFileError(f"{path}: field 'note': expected text")
     try:
         config = QuorumConfig.model_validate(doc.get("config", {}))
     except ValidationError as e:

@@ -194,9 +194,8 @@ class Checker:
 
     # ---- S2 -------------------------------------------------------------------------------------------
     def on_ack(self, site: Site, auth: WriteAuthority, wid: int, targets: list[Copy]) -> None:
-        need = self.d.acked - self.d.lost
         for c in targets:
-            missing = need - c.writes
+            missing = c.lacks  # acked - lost - c.writes (kept by the world)
             if missing:
                 which = "both copies" if len(targets) > 1 else f"{site.value}'s copy"
                 self._fail(
@@ -213,8 +212,7 @@ class Checker:
                 f"{change.site.value} {change.old.value} -> {change.new.value}: {change.reason}",
             )
         if change.new is Role.SOLO and not change.data_loss:
-            need = self.d.acked - self.d.lost
-            missing = need - self.d.copies[change.site].writes
+            missing = self.d.copies[change.site].lacks
             if missing:
                 self._fail(
                     "S2",
@@ -268,7 +266,7 @@ class Checker:
 
 
 def truly_current(d: World, site: Site) -> bool:
-    return not ((d.acked - d.lost) - d.copies[site].writes)
+    return not d.copies[site].lacks  # (acked - lost) - the copy's writes
 
 
 def liveness_promise(d: World) -> str | None:

@@ -4,10 +4,9 @@ It is an *adapter*: it owns clocks, processes, links, storage and randomness, pe
 actions and feeds the invariant checker; every decision comes from ``SiteMachine`` /
 ``WitnessMachine``. Whatever one user needs and the other does not is a parameter, never a copy:
 
-* **Scheduler.** One interface, :class:`Scheduler` (``now`` and ``at(t, fn, *args)``): the checker
-  runs on :class:`EventQueue` (a heap: SimPy costs it more than a fifth of its speed, see the README),
-  the simulator on SimPy's ``Environment`` (``sim.runner.SimPyScheduler``). Same-time events run in
-  the order they were scheduled.
+* **Scheduler.** One interface, :class:`Scheduler` (``now`` and ``at(t, fn, *args)``), one
+  implementation: :class:`SimPyScheduler`, SimPy's ``Environment``, for the checker and the simulator
+  alike. Same-time events run in the order they were scheduled.
 * **Clocks.** Each process has a monotonic clock, piecewise linear in true time (``drift`` changes
   its rate). The core only ever sees its own clock's reading.
 * **Processes** crash (volatile state lost), restart from what they persisted, and pause (GC, VM
@@ -34,6 +33,9 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+import simpy
+from simpy.events import NORMAL
 
 from quorum.core import (
     Action,
@@ -75,7 +77,8 @@ if TYPE_CHECKING:
 
 NODES = ("A", "B", "W")
 SITES = (Site.A, Site.B)
-_EPS = 1e-9  # SimPy computes ``now + (t - now)``: an event due at t may run a rounding error early
+SITE_OF = {"A": Site.A, "B": Site.B}  # a site's node name to its Site (a dict lookup, not an enum call)
+_EPS = 1e-9  # clocks map times back and forth: a time computed twice may differ by a rounding error
 
 
 class Scheduler(Protocol):
@@ -87,44 +90,46 @@ class Scheduler(Protocol):
     def at(self, t: float, fn: Callable[..., None], *args: Any) -> None: ...
 
 
-class EventQueue:
-    """The checker's scheduler: a heap of ``(t, seq, fn, args)``; ``pop`` advances ``now``."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.heap: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
-        self._seq = 0
+class SimPyScheduler(simpy.Environment):
+    """SimPy's ``Environment`` with the scheduler interface, the one event loop of the checker and the
+    simulator. ``at(t, fn, *args)`` is one SimPy event at exactly ``t``; same-time events run in the
+    order they were scheduled. The event is a light ``Event`` subclass, triggered when made as a
+    ``Timeout`` is, whose one callback calls ``fn(*args)``: half the cost of a ``Timeout`` with a
+    closure, which makes SimPy as fast as a bare heap for the checker (``python -m quorum.bench``
+    prints both)."""
 
     def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self.heap, (t, self._seq, fn, args))
+        now = self._now
+        heapq.heappush(self._queue, (t if t > now else now, NORMAL, next(self._eid), _Call(self, fn, args)))
+
+    def run_through(self, until: float, stop: Callable[[], bool]) -> None:
+        """Process every event due at or before ``until`` (``run(until)`` would leave those due at
+        ``until``), leaving early once ``stop()`` is true after an event; then the time is ``until``."""
+        queue = self._queue
+        while queue and queue[0][0] <= until:
+            self.step()
+            if stop():
+                return
+        if until > self._now:
+            self._now = until
 
 
-class SimPyScheduler:
-    """The scheduler interface on a SimPy ``Environment`` (the simulator's; duck-typed: no import)."""
+def _call(ev: _Call) -> None:
+    ev.fn(*ev.args)
 
-    def __init__(self, env: Any, stop: Callable[[], bool] | None = None) -> None:
+
+class _Call(simpy.Event):
+    """One ``at`` of :class:`SimPyScheduler`, at SimPy's NORMAL priority (a ``Timeout``'s)."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, env: SimPyScheduler, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
         self.env = env
-        self.stop = stop  # checked after each event; true: leave ``env.run`` (StopSimulation)
-
-    @property
-    def now(self) -> float:
-        now: float = self.env.now
-        return now
-
-    def at(self, t: float, fn: Callable[..., None], *args: Any) -> None:
-        ev = self.env.timeout(max(0.0, t - self.env.now))
-        if self.stop is None:
-            ev.callbacks.append(lambda _e: fn(*args))
-        else:
-            ev.callbacks.append(lambda _e: self._run(fn, args))
-
-    def _run(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
-        fn(*args)
-        if self.stop is not None and self.stop():
-            from simpy.core import StopSimulation
-
-            raise StopSimulation(None)
+        self.callbacks = [_call]
+        self._ok = True
+        self._value = None
+        self.fn = fn
+        self.args = args
 
 
 @dataclass
@@ -195,11 +200,17 @@ class Link:
 
 @dataclass
 class Copy:
-    """One site's copy of the volumes: acknowledged write ids, bytes it misses, its fence."""
+    """One site's copy of the volumes: acknowledged write ids, bytes it misses, its fence.
+
+    ``lacks`` is kept equal to ``world.acked - world.lost - writes`` (the acknowledged writes, not
+    recorded as lost, that this copy misses) as writes are acknowledged, lost or resynchronised, so
+    that S2 is checked at each write in constant time rather than by a set difference over the run.
+    """
 
     writes: set[int] = field(default_factory=set)
     fence: int = 1
     missing: float = 0.0
+    lacks: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -265,6 +276,8 @@ class World:
             self.between.setdefault((lk.a, lk.b), []).append(lk)
             self.between.setdefault((lk.b, lk.a), []).append(lk)
         self._routes: dict[tuple[str, str], Route | None] = {}
+        # (links up, links up but not whole) for the simulator's lanes; None: to recompute
+        self.link_lanes: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.copies = {s: Copy() for s in SITES}
         self.site_store: dict[Site, SiteDurable | None] = {
             s: SiteDurable(tie_site=config.preferred_site) for s in SITES
@@ -280,6 +293,9 @@ class World:
         self.unhealthy_until = dict.fromkeys(SITES, 0.0)
         self.veto_until = dict.fromkeys(SITES, 0.0)
         self.maintenance_until: float | None = None  # maintenance mode is on until then
+        # messages sent to a down node: no event each (a site down for hours gets thousands); the ones
+        # still in flight when it restarts are scheduled then (what a delivery-time check would give)
+        self.in_flight_to_down: dict[str, list[tuple[float, Message]]] = {n: [] for n in NODES}
         self.acked: set[int] = set()
         self.lost: set[int] = set()
         self.next_write = 1
@@ -329,6 +345,16 @@ class World:
             return
         fn(*args)
 
+    def _deliver(self, node: str, msg: Message) -> None:
+        """``_to(node, _call, node, msg)`` written out: the most frequent event of every run."""
+        if not self.up[node]:
+            return
+        now = self.sched.now
+        if now < self.paused_until[node] - _EPS:
+            self.sched.at(self.paused_until[node], self._deliver, node, msg)
+            return
+        self._call(node, msg)
+
     # ---- calling the core ----------------------------------------------------------------------------
     def _call(self, node: str, event: Input | None) -> None:
         now = self.clocks[node].local(self.sched.now)
@@ -336,7 +362,7 @@ class World:
             acts = self.witness.handle_timer(now) if event is None else self.witness.handle(now, event)
             self._perform(node, acts)
         else:
-            site = Site(node)
+            site = SITE_OF[node]
             machine = self.sites[site]
             acts = machine.handle_timer(now) if event is None else machine.handle(now, event)
             self._perform(node, acts)
@@ -346,7 +372,7 @@ class World:
     def _arm(self, node: str) -> None:
         if not self.up[node]:
             return
-        deadline = self.witness.next_deadline() if node == "W" else self.sites[Site(node)].next_deadline()
+        deadline = self.witness.next_deadline() if node == "W" else self.sites[SITE_OF[node]].next_deadline()
         if deadline is None:
             self.timer_at[node] = None
             return
@@ -357,9 +383,15 @@ class World:
         if t <= self.last_fired.get(node, -1.0):
             t = self.last_fired[node] + 1e-6  # rounding between clocks: always make progress
         self.timer_at[node] = t
-        self.sched.at(t, self._to, node, self._fire, node, t)
+        self.sched.at(t, self._fire, node, t)
 
     def _fire(self, node: str, t: float) -> None:
+        """A timer of ``node`` due at ``t`` (an event of that process: see ``_to``)."""
+        if not self.up[node]:
+            return
+        if self.sched.now < self.paused_until[node] - _EPS:
+            self.sched.at(self.paused_until[node], self._fire, node, t)
+            return
         if t != self.timer_at[node]:
             return  # superseded
         self.timer_at[node] = None
@@ -420,8 +452,10 @@ class World:
         elif a.new is Role.MIRRORED:
             self.last_solo = None  # the pair is whole again
         if a.new is Role.SOLO and a.data_loss:
-            newly = self.acked - self.lost - cp.writes
+            newly = set(cp.lacks)
             self.lost |= newly
+            for c in self.copies.values():
+                c.lacks -= newly
             lost = cp.missing
             self.data_lost_bytes += lost
             self.copy_events.append((self.sched.now, a.site.value, "lost", lost))
@@ -488,6 +522,18 @@ class World:
                 best = r
         return best
 
+    def _topology_changed(self) -> None:
+        """A link, a path or a node changed: routes (and the lanes read from links) are recomputed."""
+        self._routes.clear()
+        self.link_lanes = None
+
+    def lanes(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the links up, the links up but with a path lost or one direction cut), cached."""
+        if self.link_lanes is None:
+            ups = tuple(k for k, lk in self.links.items() if lk.up())
+            self.link_lanes = (ups, tuple(k for k in ups if not self.links[k].whole()))
+        return self.link_lanes
+
     def path(self, a: str, b: str) -> bool:
         return self.route(a, b) is not None and self.route(b, a) is not None
 
@@ -516,20 +562,25 @@ class World:
         if loss and rng.random() < loss:
             return
         copies = 2 if dup and rng.random() < dup else 1
+        span = max(0.0, self.cfg.max_message_delay - base) * self.jitter
         for _ in range(copies):
-            delay = rng.uniform(0.0, max(0.0, self.cfg.max_message_delay - base) * self.jitter) + lat
+            delay = span * rng.random() + lat  # rng.uniform(0, span), the same draw and value
             if reorder:
                 delay += rng.uniform(0.0, reorder)
-            self.sched.at(self.sched.now + delay, self._to, dst, self._call, dst, msg)
+            if self.up[dst]:
+                self.sched.at(self.sched.now + delay, self._deliver, dst, msg)
+            else:  # held until dst restarts: delivered then if still in flight, else dropped unseen
+                self.in_flight_to_down[dst].append((self.sched.now + delay, msg))
 
     # ---- storage ----------------------------------------------------------------------------------------
     def serving(self) -> dict[Site, WriteAuthority]:
         """The write authority of every running site that has one."""
         out = {}
+        now = self.sched.now
         for s in SITES:
             n = s.value
-            if self.running(n):
-                auth = self.sites[s].write_authority(self.local(n))
+            if self.up[n] and now >= self.paused_until[n] - _EPS:  # running(n)
+                auth = self.sites[s].write_authority(self.clocks[n].local(now))
                 if auth is not None:
                     out[s] = auth
         return out
@@ -575,6 +626,8 @@ class World:
         for c in targets:
             c.writes.add(wid)
             c.fence = max(c.fence, auth.epoch)
+        if len(targets) == 1:  # the peer's copy misses it (targets is [mine] or [mine, peer])
+            peer.lacks.add(wid)
         self.acked.add(wid)
         self.written_bytes += size
         return True
@@ -603,6 +656,7 @@ class World:
             and dst_copy.fence <= rs.epoch
         ):
             dst_copy.writes = set(src.writes)
+            dst_copy.lacks = set(src.lacks)
             dst_copy.missing = 0.0
             dst_copy.fence = max(dst_copy.fence, rs.epoch)
             self.resync_s += self.sched.now - rs.start
@@ -616,7 +670,7 @@ class World:
     # ---- faults -----------------------------------------------------------------------------------------
     def apply(self, step: sch.Step) -> None:
         """Perform one fault step now (its ``at`` is when it was scheduled)."""
-        self._routes.clear()
+        self._topology_changed()
         self.note("fault", getattr(step, "node", getattr(step, "site", "-")), sch.describe_step(step))
         now = self.sched.now
         if isinstance(step, sch.Crash):
@@ -735,7 +789,7 @@ class World:
     def _flap(self, lk: Link, gen: int, period: float, remaining: int) -> None:
         if gen != lk.flaps:
             return  # a heal_all stopped it
-        self._routes.clear()
+        self._topology_changed()
         for d in lk.dirs.values():
             d.cut = remaining % 2 == 0
         if remaining > 1:
@@ -767,7 +821,7 @@ class World:
         self.stop_on_solo = {k: v for k, v in self.stop_on_solo.items() if v != node}
         if not self.up[node]:
             return
-        self._routes.clear()
+        self._topology_changed()
         self.up[node] = False
         self.timer_at[node] = None
         self.paused_auth.pop(node, None)
@@ -778,9 +832,13 @@ class World:
     def _restart(self, node: str) -> None:
         if self.up[node]:
             return
-        self._routes.clear()
+        self._topology_changed()
         self.up[node] = True
         self.paused_until[node] = 0.0
+        held, self.in_flight_to_down[node] = self.in_flight_to_down[node], []
+        for t, msg in held:
+            if t >= self.sched.now:
+                self.sched.at(t, self._deliver, node, msg)
         now = self.local(node)
         if node == "W":
             store = None if self.witness_forgets else self.witness_store
