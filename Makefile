@@ -65,9 +65,13 @@ fuzz: $(TSTAMP)
 ## loss, throughput, memory; availability to +-10 % beside AvailSim4 2.2.1 (its own venv). About 25 minutes:
 ## live failover ~2.5 min, 20 % loss ~7 min, throughput
 ## ~30 s, memory ~11 min (600 s).
+## (bench/beside.py: schedules/s, driver runs/s, scenario runs/s and years/s of this tree beside
+## BESIDE_REF, the main before the one world (issue 15), measured alternately in one run: ~3 minutes)
+BESIDE_REF ?= 69272ae
 bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
 	$(BIN)/python -m sim.bench
+	$(BIN)/python bench/beside.py --ref $(BESIDE_REF)
 	$(BIN)/python -m sim.bench_availability --availsim4 $(BENCH_VENV)/bin/availsim4 \
 	  --bench-python $(BENCH_VENV)/bin/python
 	$(BIN)/python -m quorum.live.bench --trials 20
