@@ -246,18 +246,11 @@ class CrashAfterPersist(_Fault):
     node: Node
 
 
-class Lie(_Fault):
+class Lie(sch.LieClaim, _Fault):
     """A forged request with a site's credentials (a lying or misconfigured process): the witness's
     answer goes to the forger, never to the site; the honest processes must keep S1-S3."""
 
     do: Literal["lie"]
-    site: SiteName
-    ahead: int = Field(0, ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
-    role: Literal["starting", "mirrored", "solo", "frozen", "fenced"] = "solo"
-    want: Literal["report", "solo", "renew", "mirror"] = "report"
-    current: bool = True
-    solo_holder: SiteName | None = None
-    preelected: SiteName | None = None
 
 
 Fault = Annotated[

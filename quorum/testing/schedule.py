@@ -160,15 +160,20 @@ class CrashAfterPersist(_Step):
     node: Node
 
 
-class Lie(_Step):
-    fault: Literal["lie"] = "lie"
+class LieClaim(BaseModel):
+    """What a forged witness request claims: the ``lie`` step here and the scenario's ``lie`` fault."""
+
     site: SiteName
-    ahead: int = Field(ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
+    ahead: int = Field(0, ge=0, le=10**6, description="claimed epoch minus the witness's epoch")
     role: Literal["starting", "mirrored", "solo", "frozen", "fenced"] = "solo"
     want: Literal["report", "solo", "renew", "mirror"] = "report"
     current: bool = True
     solo_holder: SiteName | None = None
     preelected: SiteName | None = None
+
+
+class Lie(LieClaim, _Step):
+    fault: Literal["lie"] = "lie"
 
 
 Step = Annotated[
