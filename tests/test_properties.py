@@ -28,6 +28,16 @@ def _deep_schedules() -> int:
     return int(os.environ.get("QUORUM_DEEP_SCHEDULES", "20000"))
 
 
+def _fresh(stem: str) -> Path:
+    """Where a new counterexample goes: ``stem.json``, or ``stem-2.json``... if a run with the same seed
+    already saved one (a fix may let the same seed find the next story: both stay regressions)."""
+    path, n = REGRESSIONS / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = REGRESSIONS / f"{stem}-{n}.json"
+    return path
+
+
 SAFE = [p for p in Policy if p is not Policy.BOTH_CONTINUE]
 CONFIGS = {
     **{p.value: QuorumConfig(policy=p) for p in SAFE},
@@ -206,7 +216,7 @@ def test_deep_exploration(name: str) -> None:
     report = explore(CONFIGS[name], schedules=_deep_schedules(), seed=seed)
     if report.counterexample is not None:
         REGRESSIONS.mkdir(exist_ok=True)
-        path = REGRESSIONS / f"{name}-seed{seed}.json"
+        path = _fresh(f"{name}-seed{seed}")
         save_schedule(path, CONFIGS[name], report.counterexample.schedule)
         pytest.fail(f"seed {seed}: counterexample saved to {path}\n{report.counterexample.timeline()}")
 
@@ -220,6 +230,7 @@ def test_deep_no_false_failover() -> None:
     config = QuorumConfig()
     run_seed = _deep_seed()
     print(f"deep L2 exploration: seed {run_seed} (QUORUM_DEEP_SEED={run_seed} repeats it)")
+    l2_path = _fresh(f"l2-seed{run_seed}")
 
     @hypothesis_seed(run_seed)
     @given(benign_schedules(config))
@@ -227,7 +238,7 @@ def test_deep_no_false_failover() -> None:
         result = run_schedule(config, schedule, expect_no_role_change=True, trace=False)
         if result.violations:  # overwritten while shrinking: the last one written is the minimal one
             REGRESSIONS.mkdir(exist_ok=True)
-            save_schedule(REGRESSIONS / f"l2-seed{run_seed}.json", config, schedule)
+            save_schedule(l2_path, config, schedule)
         assert not result.violations
 
     check()
@@ -319,7 +330,7 @@ def test_deep_lying_site(name: str) -> None:
     config = CONFIGS[name]
     run_seed = _deep_seed()
     print(f"deep lying-site exploration of {name}: seed {run_seed} (QUORUM_DEEP_SEED={run_seed} repeats it)")
-    path = REGRESSIONS / f"lying-{name}-seed{run_seed}.json"
+    path = _fresh(f"lying-{name}-seed{run_seed}")
 
     @hypothesis_seed(run_seed)
     @settings(max_examples=_deep_schedules(), derandomize=False)

@@ -12,6 +12,8 @@ Decision table for a request from site X (Y is the other site):
 |------------------|--------------------|-------------------------------------------------------------------------|
 | any              | another config     | REFUSED: the request's configuration fingerprint is not the pair's; an  |
 |                  | fingerprint        | ALARM once, nothing else (the site is not even counted as heard)        |
+| MIRRORED         | a pre-election of  | ALARM, DENY: the pair pre-elects the tie site we told both sites at     |
+|                  | the non-tie site   | this epoch (it proposes, the other commits to it)                       |
 | (no state)       | epoch > ours       | recovering (lost database or new pair, until both sites were heard or   |
 |                  |                    | the witness mints an epoch): adopt the higher epoch first               |
 | MIRRORED         | epoch = ours + 1   | pre-election on, the claimed holder current and not outvoted by a       |
@@ -20,7 +22,8 @@ Decision table for a request from site X (Y is the other site):
 | any              | any other epoch >  | ALARM: an audit line, a DENY reply, and nothing else changes (a site's  |
 |                  | ours               | claim is not the witness's truth)                                       |
 | SOLO(Y)          | X solo at our epoch| adopt X as holder if X may have minted it as pre-elected winner: we     |
-|                  |                    | granted it from a mirrored epoch and Y's requests since show Y committed|
+|                  |                    | granted it from a mirrored epoch with no pre-election of Y recorded     |
+|                  |                    | there (``from_mirrored``), and Y's requests since show Y committed      |
 |                  |                    | to X and never took our grant; otherwise ALARM                          |
 | SOLO(X)          | RENEW at our epoch | renew the lease (last-man-standing: sticky after ``last_man_window``)    |
 | SOLO(X)          | any, epoch < ours  | send the persisted grant again (recorded once per epoch)                 |
@@ -29,6 +32,8 @@ Decision table for a request from site X (Y is the other site):
 | SOLO(Y)          | SOLO               | sticky → deny; X stale → deny (synchronous) or, once Y's lease surely    |
 |                  |                    | expired, grant with recorded data loss (bounded-loss); else wait         |
 | MIRRORED         | SOLO               | pre-elected Y → deny; otherwise the policy's tie rule (``_arbitrate``)   |
+|                  |                    | (with pre-election on, any grant from MIRRORED is sticky: X may be a    |
+|                  |                    | pre-elected winner our grant misses, minting that epoch itself)         |
 | any              | REPORT / other     | answer with the durable view; the site reconciles                        |
 |                  |                    | (and X no longer contends: its next SOLO opens a new arbitration window) |
 
@@ -209,15 +214,29 @@ class WitnessMachine:
             and d.holder is not req.site
             and self.fenced_epoch != d.epoch
         )
-        if req.epoch > d.epoch or same_epoch_claim:
+        why: str | None = None
+        if (
+            req.preelected is not None
+            and req.epoch == d.epoch
+            and d.mode is Mode.MIRRORED
+            and not self.recovering
+            and req.preelected is not self.tie()
+        ):
+            # the pair pre-elects the tie site we told both of them at this epoch (it proposes, the
+            # other commits to it), so no honest site reports another winner here
+            why = (
+                f"{x} reports a pre-election of {req.preelected} at epoch {d.epoch}, but a pair"
+                f" pre-elects its tie site, {self.tie()}: not taken"
+            )
+        elif req.epoch > d.epoch or same_epoch_claim:
             why = self._unaccountable(req)
-            if why is not None:
-                # a site's claim is not the witness's truth: alarm, refuse, change nothing
-                if self.alarmed.get(x) != (req.epoch, req.role):
-                    self.alarmed[x] = (req.epoch, req.role)
-                    acts.append(Alarm(x, req.epoch, why))
-                acts.append(self._reply(req, Verdict.DENY, why))
-                return
+        if why is not None:
+            # a site's claim is not the witness's truth: alarm, refuse, change nothing
+            if self.alarmed.get(x) != (req.epoch, req.role):
+                self.alarmed[x] = (req.epoch, req.role)
+                acts.append(Alarm(x, req.epoch, why))
+            acts.append(self._reply(req, Verdict.DENY, why))
+            return
         self.last_seen[x] = now
         self.last_request[x] = req
         if req.want is not Want.SOLO:
@@ -518,7 +537,9 @@ class WitnessMachine:
         self.recovering = False  # the witness mints an epoch: from now on it is its own truth
         new = replace(
             d,
-            from_mirrored=d.mode is Mode.MIRRORED,
+            # the other site may have been pre-elected at the mirrored epoch and mint this one itself:
+            # not if the pair's recorded pre-election names x (a site's claim otherwise is an alarm)
+            from_mirrored=d.mode is Mode.MIRRORED and d.preelected is not x,
             epoch=d.epoch + 1,
             mode=Mode.SOLO,
             holder=x,

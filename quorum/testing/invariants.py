@@ -195,7 +195,7 @@ class Checker:
     # ---- S2 -------------------------------------------------------------------------------------------
     def on_ack(self, site: Site, auth: WriteAuthority, wid: int, targets: list[Copy]) -> None:
         for c in targets:
-            missing = c.lacks  # acked - lost - c.writes (kept by the world)
+            missing = c.lacks  # the acknowledged writes this copy lacks (kept by the world)
             if missing:
                 which = "both copies" if len(targets) > 1 else f"{site.value}'s copy"
                 self._fail(

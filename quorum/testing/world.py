@@ -16,8 +16,8 @@ actions and feeds the invariant checker; every decision comes from ``SiteMachine
   direction carries messages while a path is up and it is not cut; ``degrade`` adds delay, loss,
   duplication and reordering. A message takes ``latency + delay`` plus a jitter drawn uniformly in
   ``[0, jitter * (max_message_delay - latency)]``; with ``transit`` nodes, messages may be relayed.
-* **Storage.** Each site has a copy: acknowledged write ids, bytes it misses and a fence (highest
-  epoch seen). A MIRRORED site acknowledges a write once both copies take it; a SOLO site on its own
+* **Storage.** Each site has a copy: the acknowledged writes it lacks, the bytes it misses and a fence
+  (highest epoch seen). A MIRRORED site acknowledges a write once both copies take it; a SOLO site on its own
   copy. A write below a fence is rejected (``MirrorWriteFailed``); one that cannot reach the peer
   copy stalls. ``StartResync`` copies the source onto the destination after ``resync_time`` (or the
   missing bytes at the link's bandwidth), while the link holds and no fence above its epoch refuses.
@@ -37,38 +37,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import simpy
 from simpy.events import NORMAL
 
-from quorum.core import (
-    Action,
-    Alarm,
-    CheckPromotion,
-    Decision,
-    ForcedTakeover,
-    Input,
-    Maintenance,
-    Message,
-    MirrorWriteFailed,
-    PersistSite,
-    PersistWitness,
-    PromotionChecked,
-    ResyncDone,
-    ResyncFailed,
-    Role,
-    RoleChanged,
-    Send,
-    Site,
-    SiteDurable,
-    SiteHealth,
-    SiteMachine,
-    StartResync,
-    Switchover,
-    Verdict,
-    Want,
-    WitnessDurable,
-    WitnessMachine,
-    WitnessReply,
-    WitnessRequest,
-    WriteAuthority,
-)
+from quorum import core
+from quorum.core import Action, Input, Message, Role, Site, WriteAuthority
 from quorum.core.config import QuorumConfig
 from quorum.testing import schedule as sch
 
@@ -77,6 +47,7 @@ if TYPE_CHECKING:
 
 NODES = ("A", "B", "W")
 SITES = (Site.A, Site.B)
+_GRANTS = (core.Verdict.GRANT_SOLO, core.Verdict.GRANT_MIRROR)
 SITE_OF = {"A": Site.A, "B": Site.B}  # a site's node name to its Site (a dict lookup, not an enum call)
 _EPS = 1e-9  # clocks map times back and forth: a time computed twice may differ by a rounding error
 
@@ -197,20 +168,24 @@ class Link:
     def pristine(self) -> bool:
         return all(self.paths) and not any(d.cut or d.degraded or d.duplicate for d in self.dirs.values())
 
+    def heal(self) -> None:
+        """Every path up, both directions clean; pending flaps stop (a healed link stays healed)."""
+        self.paths = [True] * len(self.paths)
+        self.flaps += 1
+        for d in self.dirs.values():
+            d.reset()
+
 
 @dataclass
 class Copy:
-    """One site's copy of the volumes: acknowledged write ids, bytes it misses, its fence.
-
-    ``lacks`` is kept equal to ``world.acked - world.lost - writes`` (the acknowledged writes, not
-    recorded as lost, that this copy misses) as writes are acknowledged, lost or resynchronised, so
-    that S2 is checked at each write in constant time rather than by a set difference over the run.
+    """One site's copy of the volumes: the acknowledged writes it lacks (ids; not those recorded as
+    lost), the bytes it misses, its fence. ``lacks`` is kept as writes are acknowledged, lost or
+    resynchronised: S2 is checked at each write in constant time, not by set differences over the run.
     """
 
-    writes: set[int] = field(default_factory=set)
+    lacks: set[int] = field(default_factory=set)
     fence: int = 1
     missing: float = 0.0
-    lacks: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -279,13 +254,13 @@ class World:
         # (links up, links up but not whole) for the simulator's lanes; None: to recompute
         self.link_lanes: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.copies = {s: Copy() for s in SITES}
-        self.site_store: dict[Site, SiteDurable | None] = {
-            s: SiteDurable(tie_site=config.preferred_site) for s in SITES
+        self.site_store: dict[Site, core.SiteDurable | None] = {
+            s: core.SiteDurable(tie_site=config.preferred_site) for s in SITES
         }
-        self.witness_store: WitnessDurable | None = None
-        self.sites: dict[Site, SiteMachine] = {s: SiteMachine(config, s, 0.0) for s in SITES}
+        self.witness_store: core.WitnessDurable | None = None
+        self.sites: dict[Site, core.SiteMachine] = {s: core.SiteMachine(config, s, 0.0) for s in SITES}
         # a pair installed together: the witness starts from its initial durable state, not "lost"
-        self.witness = WitnessMachine(config, 0.0, WitnessDurable(tie_site=config.preferred_site))
+        self.witness = core.WitnessMachine(config, 0.0, core.WitnessDurable(tie_site=config.preferred_site))
         self.alarms = 0
         self.timer_at: dict[str, float | None] = dict.fromkeys(NODES)
         self.last_fired: dict[str, float] = {}
@@ -400,10 +375,10 @@ class World:
 
     def _perform(self, node: str, acts: list[Action]) -> None:
         for a in acts:
-            if isinstance(a, Send):
+            if isinstance(a, core.Send):
                 self._send(node, "W" if a.dst is None else a.dst.value, a.message)
-            elif isinstance(a, PersistWitness | PersistSite):
-                if isinstance(a, PersistWitness):
+            elif isinstance(a, core.PersistWitness | core.PersistSite):
+                if isinstance(a, core.PersistWitness):
                     self.checker.on_persist_witness(a.state)
                     self.witness_store = a.state
                 else:
@@ -415,29 +390,23 @@ class World:
                     self.last_fault_at = max(self.last_fault_at, self.sched.now)
                     self._crash(node)
                     return
-            elif isinstance(a, RoleChanged):
+            elif isinstance(a, core.RoleChanged):
                 self._role_changed(a)
-            elif isinstance(a, StartResync):
+            elif isinstance(a, core.StartResync):
                 self._start_resync(a)
-            elif isinstance(a, CheckPromotion):
+            elif isinstance(a, core.CheckPromotion):
                 self.note("hook", node, f"pre-promote check at epoch {a.epoch}")
-                self.sched.at(
-                    self.sched.now + self.cfg.heartbeat_interval / 2,
-                    self._to,
-                    node,
-                    self._checked,
-                    node,
-                    a.epoch,
-                )
-            elif isinstance(a, Decision):
+                done = self.sched.now + self.cfg.heartbeat_interval / 2  # the hook takes half a beat
+                self.sched.at(done, self._to, node, self._checked, node, a.epoch)
+            elif isinstance(a, core.Decision):
                 self.note("decision", "W", f"epoch {a.epoch} {a.mode.value} holder {a.holder}: {a.reason}")
-            elif isinstance(a, Alarm):
+            elif isinstance(a, core.Alarm):
                 self.alarms += 1
                 self.note("alarm", "W", a.detail)
             else:
                 self.note("operator", node, a.detail)
 
-    def _role_changed(self, a: RoleChanged) -> None:
+    def _role_changed(self, a: core.RoleChanged) -> None:
         self.role_changes += 1
         cp = self.copies[a.site]
         if a.new in (Role.SOLO, Role.MIRRORED):
@@ -462,11 +431,8 @@ class World:
             other = self.copies[a.site.peer]
             other.missing = max(other.missing, lost)  # its divergent blocks are rewritten
             cp.missing = 0.0
-            self.note(
-                "storage",
-                a.site.value,
-                f"recorded data loss: {len(newly)} acknowledged writes ({lost:.0f} bytes)",
-            )
+            text = f"recorded data loss: {len(newly)} acknowledged writes ({lost:.0f} bytes)"
+            self.note("storage", a.site.value, text)
         self.note("role", a.site.value, f"{a.old.value} -> {a.new.value} epoch {a.epoch}: {a.reason}")
         self.checker.on_role(a)
         if a.new is Role.SOLO and a.site in self.stop_on_solo:  # planned: the other site goes now,
@@ -479,7 +445,7 @@ class World:
         ok = self.sched.now >= self.veto_until[Site(node)]
         if not ok:
             self.note("hook", node, f"pre-promote check fails at epoch {epoch}")
-        self._call(node, PromotionChecked(epoch, ok, "" if ok else "pre-promote hook failed"))
+        self._call(node, core.PromotionChecked(epoch, ok, "" if ok else "pre-promote hook failed"))
 
     # ---- network --------------------------------------------------------------------------------------
     def route(self, src: str, dst: str) -> Route | None:
@@ -550,7 +516,7 @@ class World:
         return max(bw, default=1e9)
 
     def _send(self, src: str, dst: str, msg: Message) -> None:
-        if isinstance(msg, WitnessReply) and msg.verdict in (Verdict.GRANT_SOLO, Verdict.GRANT_MIRROR):
+        if isinstance(msg, core.WitnessReply) and msg.verdict in _GRANTS:
             self.checker.on_grant(msg)
         if not self.up[src]:
             return
@@ -600,7 +566,7 @@ class World:
         mine, peer = self.copies[site], self.copies[site.peer]
         if auth.epoch < mine.fence:
             self.stale_writes_rejected += 1
-            self._call(node, MirrorWriteFailed("own copy holds a newer epoch"))
+            self._call(node, core.MirrorWriteFailed("own copy holds a newer epoch"))
             return False
         reach = self.up[site.peer.value] and self.path(node, site.peer.value)
         if auth.mirrored:
@@ -608,7 +574,7 @@ class World:
                 return False  # stalls until the core decides
             if auth.epoch < peer.fence:
                 self.stale_writes_rejected += 1
-                self._call(node, MirrorWriteFailed(f"peer copy fenced at epoch {peer.fence}"))
+                self._call(node, core.MirrorWriteFailed(f"peer copy fenced at epoch {peer.fence}"))
                 return False
             targets = [mine, peer]
         else:
@@ -624,7 +590,6 @@ class World:
         self.next_write += 1
         self.checker.on_ack(site, auth, wid, targets if auth.mirrored else [mine])
         for c in targets:
-            c.writes.add(wid)
             c.fence = max(c.fence, auth.epoch)
         if len(targets) == 1:  # the peer's copy misses it (targets is [mine] or [mine, peer])
             peer.lacks.add(wid)
@@ -632,7 +597,7 @@ class World:
         self.written_bytes += size
         return True
 
-    def _start_resync(self, a: StartResync) -> None:
+    def _start_resync(self, a: core.StartResync) -> None:
         missing = self.copies[a.dst].missing
         secs = self.resync_time
         bw = self.bandwidth(a.src.value, a.dst.value)
@@ -655,7 +620,6 @@ class World:
             and self.path(rs.src.value, dst.value)
             and dst_copy.fence <= rs.epoch
         ):
-            dst_copy.writes = set(src.writes)
             dst_copy.lacks = set(src.lacks)
             dst_copy.missing = 0.0
             dst_copy.fence = max(dst_copy.fence, rs.epoch)
@@ -663,9 +627,9 @@ class World:
             self.resyncs_done += 1
             self.copy_events.append((self.sched.now, dst.value, "resynced", 0.0))
             self.note("storage", dst.value, f"copy resynchronised from {rs.src.value} at epoch {rs.epoch}")
-            self._call(rs.src.value, ResyncDone(rs.epoch))
+            self._call(rs.src.value, core.ResyncDone(rs.epoch))
         else:
-            self._call(rs.src.value, ResyncFailed(rs.epoch))
+            self._call(rs.src.value, core.ResyncFailed(rs.epoch))
 
     # ---- faults -----------------------------------------------------------------------------------------
     def apply(self, step: sch.Step) -> None:
@@ -681,16 +645,11 @@ class World:
             for lk in self.between.get((step.src, step.dst), ())[:1]:
                 self._link_step(lk, step)
         elif isinstance(step, sch.Isolate):
-            for lk in self.links.values():
-                if step.node in (lk.a, lk.b):
-                    for d in lk.dirs.values():
-                        d.cut = True
+            for d in (d for lk in self.links.values() if step.node in (lk.a, lk.b) for d in lk.dirs.values()):
+                d.cut = True
         elif isinstance(step, sch.HealAll):
             for lk in self.links.values():
-                lk.paths = [True] * len(lk.paths)
-                lk.flaps += 1
-                for d in lk.dirs.values():
-                    d.reset()
+                lk.heal()
         elif isinstance(step, sch.Flap):
             for lk in self.between.get((step.src, step.dst), ())[:1]:
                 self._flap(lk, lk.flaps, step.period, 2 * step.count)
@@ -714,12 +673,12 @@ class World:
             if step.stop_other:
                 self.stop_on_solo[Site(step.to)] = Site(step.to).peer.value
             if self.up["W"]:
-                self._call("W", Switchover(Site(step.to)))
+                self._call("W", core.Switchover(Site(step.to)))
         elif isinstance(step, sch.Unhealthy):
             site = Site(step.site)
             self.unhealthy_until[site] = max(self.unhealthy_until[site], now + step.duration)
             if self.up[step.site]:
-                self._call(step.site, SiteHealth(False, "schedule: health check fails"))
+                self._call(step.site, core.SiteHealth(False, "schedule: health check fails"))
             self.sched.at(self.unhealthy_until[site], self._to, step.site, self._healthy, site)
         elif isinstance(step, sch.Veto):
             site = Site(step.site)
@@ -727,7 +686,7 @@ class World:
         elif isinstance(step, sch.MaintenanceStep):
             if self.up["W"]:  # the operator reaches the witness, or the command fails
                 self.maintenance_until = max(self.maintenance_until or 0.0, now + step.duration)
-                self._call("W", Maintenance(True, step.reason or "schedule"))
+                self._call("W", core.Maintenance(True, step.reason or "schedule"))
                 self.sched.at(self.maintenance_until, self._to, "W", self._maintenance_off)
         elif isinstance(step, sch.Lie):
             self._lie(step)
@@ -738,9 +697,8 @@ class World:
             if step.fence:
                 self._crash(Site(step.to).peer.value)
             if self.up["W"]:
-                self._call(
-                    "W", ForcedTakeover(Site(step.to), allow_data_loss=True, fence_confirmed=step.fence)
-                )
+                op = core.ForcedTakeover(Site(step.to), allow_data_loss=True, fence_confirmed=step.fence)
+                self._call("W", op)
 
     def _lie(self, step: sch.Lie) -> None:
         """A forged request with ``step.site``'s credentials; the witness's answer goes back to the
@@ -748,11 +706,11 @@ class World:
         honest processes, and a grant the forger receives still counts for S3."""
         if not self.running("W"):
             return
-        req = WitnessRequest(
+        req = core.WitnessRequest(
             site=Site(step.site),
             seq=0,
             sent_at=0.0,
-            want=Want(step.want),
+            want=core.Want(step.want),
             epoch=self.witness.d.epoch + step.ahead,
             role=Role(step.role),
             current=step.current,
@@ -761,11 +719,11 @@ class World:
         )
         acts = self.witness.handle(self.local("W"), req)
         for a in acts:
-            if isinstance(a, Send) and isinstance(a.message, WitnessReply):
-                if a.message.verdict in (Verdict.GRANT_SOLO, Verdict.GRANT_MIRROR):
+            if isinstance(a, core.Send) and isinstance(a.message, core.WitnessReply):
+                if a.message.verdict in (core.Verdict.GRANT_SOLO, core.Verdict.GRANT_MIRROR):
                     self.checker.on_grant(a.message)
                 self.note("note", "W", f"answer to the forger: {a.message.verdict.value} {a.message.reason}")
-        self._perform("W", [a for a in acts if not isinstance(a, Send)])
+        self._perform("W", [a for a in acts if not isinstance(a, core.Send)])
         self._arm("W")
 
     def _link_step(self, lk: Link, step: sch.Cut | sch.Heal | sch.Degrade) -> None:
@@ -779,12 +737,10 @@ class World:
         elif isinstance(step, sch.Cut):
             for e in ends:
                 lk.dirs[e].cut = True
+        elif not step.oneway:
+            lk.heal()
         else:
-            if not step.oneway:
-                lk.paths = [True] * len(lk.paths)
-                lk.flaps += 1  # a healed link stays healed: its pending flaps stop
-            for e in ends:
-                lk.dirs[e].reset()
+            lk.dirs[step.src].reset()
 
     def _flap(self, lk: Link, gen: int, period: float, remaining: int) -> None:
         if gen != lk.flaps:
@@ -799,23 +755,22 @@ class World:
         auth = self.paused_auth.pop(n, None)
         if auth is not None:  # the write in flight when the process stopped reaches storage now
             s = Site(n)
-            if auth.epoch < self.copies[s].fence or (
-                auth.mirrored and auth.epoch < self.copies[s.peer].fence
-            ):
+            fence = max(self.copies[s].fence, self.copies[s.peer].fence if auth.mirrored else 0)
+            if auth.epoch < fence:
                 self.stale_writes_rejected += 1
                 self.note("storage", n, f"in-flight write at stale epoch {auth.epoch} rejected")
-                self._call(n, MirrorWriteFailed("stale epoch rejected by storage"))
+                self._call(n, core.MirrorWriteFailed("stale epoch rejected by storage"))
         self._call(n, None)
 
     def _healthy(self, site: Site) -> None:
         if self.sched.now >= self.unhealthy_until[site] - _EPS:
             self.note("health", site.value, "health checks pass again")
-            self._call(site.value, SiteHealth(True))
+            self._call(site.value, core.SiteHealth(True))
 
     def _maintenance_off(self) -> None:
         if self.maintenance_until is not None and self.sched.now >= self.maintenance_until - _EPS:
             self.maintenance_until = None
-            self._call("W", Maintenance(False, "window over"))
+            self._call("W", core.Maintenance(False, "window over"))
 
     def _crash(self, node: str) -> None:
         self.stop_on_solo = {k: v for k, v in self.stop_on_solo.items() if v != node}
@@ -842,14 +797,14 @@ class World:
         now = self.local(node)
         if node == "W":
             store = None if self.witness_forgets else self.witness_store
-            self.witness = WitnessMachine(self.cfg, now, store)
+            self.witness = core.WitnessMachine(self.cfg, now, store)
             self._maintenance_off()  # an "off" that found the witness down is applied now
         else:
             site = Site(node)
-            self.sites[site] = SiteMachine(self.cfg, site, now, self.site_store[site])
+            self.sites[site] = core.SiteMachine(self.cfg, site, now, self.site_store[site])
             self.checker.site_changed(site)
             if self.sched.now < self.unhealthy_until[site]:
-                self._call(node, SiteHealth(False, "schedule: health check fails"))
+                self._call(node, core.SiteHealth(False, "schedule: health check fails"))
         self._arm(node)
 
 
