@@ -544,12 +544,15 @@ class WitnessMachine:
             mode=Mode.SOLO,
             holder=x,
             current=frozenset({x}),
-            # from a mirrored epoch with pre-election on, x may be the pair's pre-elected winner: if
-            # our grant never reaches it, it mints this same epoch itself, sticky, when it loses us
-            # and its peer. Its lease is then none of ours to time: the grant is sticky too, so the
-            # epoch never moves to the other site on our clock (only with the holder back, or the
-            # operator confirming it fenced). Found by make deep-test's lying-site exploration.
-            sticky=d.mode is Mode.MIRRORED and self.cfg.pre_election,
+            # Sticky (the epoch never moves to the other site on our clock: only with the holder
+            # back, or the operator confirming it fenced) in two cases found by make deep-test's
+            # lying-site exploration. From a mirrored epoch with pre-election on, x may be the pair's
+            # pre-elected winner: if our grant never reaches it, it mints this same epoch itself,
+            # sticky, once it loses us and its peer; its lease is none of ours to time. And a fresh
+            # epoch for the holder of a sticky one: x may go on serving alone on the old one (the
+            # request for a new epoch need not come from the process that serves).
+            sticky=(d.mode is Mode.MIRRORED and self.cfg.pre_election)
+            or (d.mode is Mode.SOLO and d.holder is x and d.sticky),
             last_solo=x,
             preelected=None,
             tie_site=tie,
