@@ -461,16 +461,23 @@ class SiteMachine:
             return
         if (
             self._recovers()
-            and not p.current
             and p.role in (Role.FENCED, Role.FROZEN, Role.STARTING)
             and (
                 p.epoch < self.epoch
-                or (p.epoch == self.epoch and p.holder is not self.peer)
-                or (p.epoch > self.epoch and p.holder is self.site)
+                or (
+                    not p.current
+                    and (
+                        (p.epoch == self.epoch and p.holder is not self.peer)
+                        or (p.epoch > self.epoch and p.holder is self.site)
+                    )
+                )
             )
         ):
             # nobody serves; our copy is current and the peer is behind us, or at an epoch granted to
-            # us that never reached us: resynchronise the peer, then mirror at the higher epoch
+            # us that never reached us: resynchronise the peer, then mirror at the higher epoch. A
+            # peer at an older epoch is behind whatever its own flag says: what it acknowledged there
+            # is in our copy or was recorded lost when our epoch was granted (it may even hold our
+            # copy already: a resync whose end it never heard of, the link cut again just then).
             if not self.resyncing:
                 self.resyncing = True
                 self.recover_epoch = max(p.epoch, self.epoch)
