@@ -20,6 +20,22 @@ from quorum.live.settings import PAIR_NAME, check_url
 ROLES = ("A", "B", "operator", "peerA", "peerB")
 
 
+# the pair's safety settings, written once into the witness's pair and into each agent's `quorum:`
+# (the witness refuses an agent whose settings differ)
+QUORUM_DEFAULTS = (
+    ("policy", "witness-preferred"),
+    ("preferred_site", "A"),
+    ("heartbeat_interval", "1.0"),
+    ("miss_threshold", "3"),
+    ("lease_duration", "10.0"),
+    ("lease_margin", "3.0"),
+)
+
+
+def _quorum_block(indent: str) -> str:
+    return "\n".join(f"{indent}{k}: {v}" for k, v in QUORUM_DEFAULTS)
+
+
 def _write(path: Path, text: str, mode: int = 0o644, force: bool = False) -> None:
     if path.exists() and not force:
         raise InputError(f"{path}: exists already (give --force to overwrite)")
@@ -59,12 +75,7 @@ auth_fail_limit: 20            # failed authentications a minute per client befo
 pairs:
   {pair}:                      # the name agents and operators give as `pair`
     quorum:                    # the pair's safety settings: each agent's `quorum:` must be the same
-      policy: witness-preferred
-      preferred_site: A
-      heartbeat_interval: 1.0
-      miss_threshold: 3
-      lease_duration: 10.0
-      lease_margin: 3.0
+{_quorum_block("      ")}
     tokens:                    # salted hashes only (`quorum token create`); the tokens are in {tokens}
       A: "{hashes["A"]}"
       B: "{hashes["B"]}"
@@ -105,12 +116,7 @@ def agent_init(
 site: {site}
 pair: {pair}
 quorum:                        # must equal the witness's pairs.{pair}.quorum
-  policy: witness-preferred
-  preferred_site: A
-  heartbeat_interval: 1.0
-  miss_threshold: 3
-  lease_duration: 10.0
-  lease_margin: 3.0
+{_quorum_block("  ")}
 witness:                       # outbound HTTPS to the witness (HTTP(S)_PROXY honoured unless trust_env: false)
   url: {witness_url}
   token_file: {tokens / f"{site}.token"}
