@@ -59,7 +59,7 @@ $(BENCH_VENV)/bin/availsim4:
 ## hangs and 500s (exit 1 unless all are 0). A short deterministic version runs in `make test`.
 FUZZ_SECONDS ?= 120
 fuzz: $(TSTAMP)
-	$(BIN)/python -m quorum.testing.fuzz --seconds $(FUZZ_SECONDS)
+	$(BIN)/python -m quorum.fuzz --seconds $(FUZZ_SECONDS)
 
 ## bench: figures, not tests: schedules/s; simulated years/s beside bare SimPy events/s; live failover,
 ## loss, throughput, memory; availability to +-10 % beside AvailSim4 2.2.1 (its own venv). About 25 minutes:
@@ -70,9 +70,9 @@ fuzz: $(TSTAMP)
 BESIDE_REF ?= 69272ae
 bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
-	$(BIN)/python -m sim.bench
+	$(BIN)/python bench/years_speed.py
 	$(BIN)/python bench/beside.py --ref $(BESIDE_REF)
-	$(BIN)/python -m sim.bench_availability --availsim4 $(BENCH_VENV)/bin/availsim4 \
+	$(BIN)/python bench/availability.py --availsim4 $(BENCH_VENV)/bin/availsim4 \
 	  --bench-python $(BENCH_VENV)/bin/python
 	$(BIN)/python -m quorum.live.bench --trials 20
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20

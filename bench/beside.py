@@ -37,9 +37,14 @@ from pathlib import Path
 from quorum.core import QuorumConfig
 from quorum.testing import explore, run_schedule
 from quorum.testing.schedule import Cut, Schedule
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
-from sim.years import run_years
+try:  # the layered sim/ (this tree) or the flat one (the reference commit)
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import load_scenario
+    from sim.years.engine import run_years
+except ImportError:
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+    from sim.years import run_years
 
 schedules, driver_runs, scenario_runs, years = (float(a) for a in sys.argv[1:5])
 out = {}

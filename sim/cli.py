@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from quorum.inputs import InputError, dumps, number
-from sim.scenario import Scenario, ScenarioError, json_schema, load_scenario
+from sim.story.scenario import Scenario, ScenarioError, json_schema, load_scenario
 
-MAX_YEARS = 7000.0  # sim.years.MAX_YEARS: the calendar of a years run ends in 9999
+MAX_YEARS = 7000.0  # sim.years.engine.MAX_YEARS: the calendar of a years run ends in 9999
 PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
 
 
@@ -63,13 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
 
     if args.years is not None:
-        from sim.years import run_years
+        from sim.years.engine import run_years
 
         years = years_arg("--years", args.years)
         if args.plot:
             raise UsageError("--plot does not apply to --years (years mode keeps aggregates, not a timeline)")
         sc = _load(args.file)
-        from sim.yearscheck import check_years
+        from sim.years.check import check_years
 
         ye = sc.years_expect
         same = ye is not None and ye.years == years and ye.seed == args.seed
@@ -95,8 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         check_plot_path("--plot", png)
     sc = _load(args.file)
-    from sim.report import as_json, check_expect, plot, summary
-    from sim.runner import Runner
+    from sim.story.report import as_json, check_expect, plot, summary
+    from sim.story.runner import Runner
 
     r = Runner(sc, args.seed, keep_samples=not args.no_plot).run()
     if args.json:
@@ -116,9 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_availability(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
-    from sim.analytic import NotExactError
-    from sim.availability import RequestError, estimate
-    from sim.executors import ExecutorError, make_executor
+    from sim.availability.ctmc import NotExactError
+    from sim.availability.estimate import RequestError, estimate
+    from sim.availability.executors import ExecutorError, make_executor
 
     if args.max_years is not None:
         number("--max-years", args.max_years, gt=0, le=1e9)
@@ -232,11 +232,11 @@ def _availability_text(d: dict[str, Any]) -> str:
 
 
 def cmd_tiers(args: argparse.Namespace) -> int:
-    from sim.tiers import TIERS, single_site, table_text
+    from sim.years.tiers import TIERS, single_site, table_text
 
     rows: list[dict[str, Any]] = [t.to_dict() for t in TIERS.values()]
     if args.verify:
-        from sim.replicate import replicate
+        from sim.availability.replicate import replicate
 
         number("--outages", args.outages, gt=0, le=1e7)
         for row, t in zip(rows, TIERS.values(), strict=True):
@@ -282,7 +282,7 @@ def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
 
 def _executor(args: argparse.Namespace) -> Any:
     from quorum.cli import UsageError
-    from sim.executors import ExecutorError, make_executor
+    from sim.availability.executors import ExecutorError, make_executor
 
     try:
         return make_executor(args.executor, args.workers, args.scheduler)
@@ -307,7 +307,16 @@ def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
-    from sim.compare import CompareError, compare, designs, plot, rows_flat, text, write_csv, write_json
+    from sim.studies.compare import (
+        CompareError,
+        compare,
+        designs,
+        plot,
+        rows_flat,
+        text,
+        write_csv,
+        write_json,
+    )
 
     sc = _load(args.file)
     names = [n.strip() for n in args.designs.split(",") if n.strip()]
@@ -333,8 +342,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from quorum.cli import UsageError
-    from sim.compare import write_csv, write_json
-    from sim.sweep import SweepError, grid, parse_vary, sweep
+    from sim.studies.compare import write_csv, write_json
+    from sim.studies.sweep import SweepError, grid, parse_vary, sweep
 
     sc = _load(args.file)
     kw = _engine_kw(args)

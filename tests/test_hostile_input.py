@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from quorum.cli import main
-from quorum.testing.fuzz import FUZZERS, Tally, run_cli
+from quorum.fuzz import FUZZERS, Tally, run_cli
 
 BOMB = "\n".join(
     ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

@@ -12,8 +12,8 @@ from quorum.core import QuorumConfig
 from quorum.testing.explore import load_replay, save_schedule
 from quorum.testing.schedule import Lie, Schedule
 from quorum.testing.world import step_end
-from sim.runner import Runner
-from sim.scenario import ScenarioError, parse_scenario, scenario_steps, step_faults
+from sim.story.runner import Runner
+from sim.story.scenario import ScenarioError, parse_scenario, scenario_steps, step_faults
 from tests.test_regressions import CASES
 
 ROOT = Path(__file__).parent.parent
@@ -84,7 +84,7 @@ def test_clock_drift_beyond_the_bound_is_an_s1_violation_in_milliseconds_for_bot
 
 def test_a_safe_scenario_runs_every_property_clean() -> None:
     """The invariants run inside every simulator run: the reference story breaks none."""
-    from sim.scenario import load_scenario
+    from sim.story.scenario import load_scenario
 
     r = Runner(load_scenario(ROOT / "scenarios" / "site-crash.yaml")).run()
     assert r.violations == [] and r.checker.liveness_checked

@@ -143,8 +143,8 @@ def test_restarted_witness_keeps_the_tie_rule_in_the_simulator(policy: str) -> N
     """The same story in the simulator (scenarios/witness-restart-then-cut.yaml): A serves, B stops."""
     from pathlib import Path
 
-    from sim.runner import run_scenario
-    from sim.scenario import load_scenario
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).parent.parent / "scenarios" / "witness-restart-then-cut.yaml")
     sc = sc.model_copy(update={"quorum": sc.quorum.model_copy(update={"policy": policy})})
@@ -207,8 +207,8 @@ def test_heal_all_stops_a_pending_flap_in_the_checker() -> None:
 def test_a_heal_stops_a_pending_flap_in_the_simulator() -> None:
     """In a scenario, a whole-link heal ends a flap: the link stays up (and a replayed heal_all, which
     becomes a heal of every link, means the same as in the checker)."""
-    from sim.runner import Runner
-    from sim.scenario import parse_scenario
+    from sim.story.runner import Runner
+    from sim.story.scenario import parse_scenario
 
     sc = parse_scenario(
         "name: flap-then-heal\nduration: 60\nfaults:\n"
@@ -330,8 +330,8 @@ def test_the_strategies_draw_crashes_between_two_actions() -> None:
 
 def test_the_simulator_crashes_a_node_between_persisting_and_sending() -> None:
     """The same step in a scenario file: W persists the grant for B, crashes, and B serves once W is back."""
-    from sim.runner import run_scenario
-    from sim.scenario import parse_scenario
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import parse_scenario
 
     sc = parse_scenario(
         "name: crash-after-persist\nduration: 120\nfaults:\n"
@@ -355,8 +355,8 @@ def test_the_simulator_crashes_a_node_between_persisting_and_sending() -> None:
 def test_planned_maintenance_moves_service_once_without_a_freeze() -> None:
     """scenarios/maintenance.yaml up to B's crash: B goes solo once (the switchover), never freezes,
     the witness never grants on silence, and the metrics count one failover."""
-    from sim.runner import run_scenario
-    from sim.scenario import load_scenario
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import load_scenario
 
     sc = load_scenario(Path(__file__).parent.parent / "scenarios" / "maintenance.yaml")
     r = run_scenario(sc, seed=0)
@@ -372,9 +372,9 @@ def test_failovers_count_changes_of_the_serving_site_not_solo_entries() -> None:
     """A serves alone after a cut, its lease runs out while it cannot reach the witness, and it goes
     solo again: service never moved to B, so one failover; the two entries into SOLO are solo_entries
     (the old count). The JSON and the summary carry both."""
-    from sim.report import as_json, summary
-    from sim.runner import run_scenario
-    from sim.scenario import parse_scenario
+    from sim.story.report import as_json, summary
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import parse_scenario
 
     sc = parse_scenario(
         "name: solo-again\nduration: 200\nfaults:\n  - {at: 10, do: cut, link: ab}\n"
@@ -409,9 +409,9 @@ def test_an_s1_violation_caused_by_drift_beyond_the_bound_says_so() -> None:
 def test_serving_can_expect_exactly_one_of_two_sites() -> None:
     """`serving: {at, one_of: [A, B]}` passes when exactly one of them serves, fails when both or
     none do; giving both `sites` and `one_of` (or neither) is a validation error."""
-    from sim.report import check_expect
-    from sim.runner import run_scenario
-    from sim.scenario import ScenarioError, parse_scenario
+    from sim.story.report import check_expect
+    from sim.story.runner import run_scenario
+    from sim.story.scenario import ScenarioError, parse_scenario
 
     text = (
         "name: race\nquorum: {policy: witness-race}\nduration: 150\nfaults:\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 from quorum.core import QuorumConfig
 from quorum.testing import Schedule, sample_schedules
 from quorum.testing import schedule as sch
-from sim import scenario as S
+from sim.story import scenario as S
 
 BASE = S.load_scenario(Path(__file__).parent.parent / "scenarios" / "site-crash.yaml")
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from quorum.core.config import Consistency, Policy, QuorumConfig
-from sim import scenario as S
-from sim.analytic import NotExactError, exact
-from sim.scenario import load_scenario
+from sim.availability.ctmc import NotExactError, exact
+from sim.story import scenario as S
+from sim.story.scenario import load_scenario
 
 ROOT = Path(__file__).parent.parent
 

@@ -13,11 +13,11 @@ import pytest
 
 from quorum.cli import main
 from quorum.core.config import Consistency, QuorumConfig
-from sim import scenario as S
-from sim.analytic import exact
-from sim.availability import estimate
-from sim.executors import LocalExecutor
-from sim.years import Years
+from sim.availability.ctmc import exact
+from sim.availability.estimate import estimate
+from sim.availability.executors import LocalExecutor
+from sim.story import scenario as S
+from sim.years.engine import Years
 
 ROOT = Path(__file__).parent.parent
 QUORUM = [str(Path(sys.executable).parent / "quorum")]
@@ -233,7 +233,7 @@ def test_t_quantile_and_binomial_cdf_match_scipy() -> None:
     command line's path); they agree with scipy's."""
     from scipy.special import bdtr, stdtrit
 
-    from sim.availability import binomial_cdf, t_quantile
+    from sim.availability.estimate import binomial_cdf, t_quantile
 
     for df in (1, 2, 3, 10, 19, 999, 1000, 1001, 100_000):
         for c in (0.9, 0.95, 0.99):

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from sim import scenario as S
-from sim.backups import account, restore_point
-from sim.years import CALENDAR_START, YearsResult, run_years
+from sim.story import scenario as S
+from sim.years.backups import account, restore_point
+from sim.years.engine import CALENDAR_START, YearsResult, run_years
 
 SCN = Path(__file__).parent.parent / "scenarios" / "backups-corruption.yaml"
 H = 3600.0

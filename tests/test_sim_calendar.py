@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import scenario as S
-from sim.calendar import MAINT, starts, transition
-from sim.years import CALENDAR_START, Years, run_years
+from sim.story import scenario as S
+from sim.years.calendar import MAINT, starts, transition
+from sim.years.engine import CALENDAR_START, Years, run_years
 
 PATCH = Path(__file__).parent.parent / "scenarios" / "patch-calendar.yaml"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ScenarioError, load_scenario, parse_scenario
-from sim.years import run_years
+from sim.story.scenario import ScenarioError, load_scenario, parse_scenario
+from sim.years.engine import run_years
 
 BETA = Path(__file__).parent.parent / "scenarios" / "common-cause-beta.yaml"
 T95_9 = 2.262  # Student t, 95 % two-sided, 9 degrees of freedom
@@ -46,7 +46,7 @@ def test_beta_factor_matches_the_closed_form() -> None:
 
 def test_beta_scales_the_independent_failures() -> None:
     """A member's declared law is its total: independent part at (1-beta) lambda, one shock at beta lambda."""
-    from sim.years import Years
+    from sim.years.engine import Years
 
     y = Years(load_scenario(BETA), 1, 0)
     assert y.laws["A"][0].mean == pytest.approx(8.64e6 / 0.95)
@@ -74,9 +74,9 @@ def test_bad_group_is_one_clear_error(block: str, field: str, line: int | None) 
 
 
 def test_exact_model_agrees_with_the_closed_form() -> None:
-    """The CTMC of sim.analytic (beta shocks from sim.commoncause) gives the same unavailability as the
+    """The CTMC of sim.availability.ctmc (beta shocks from sim.years.commoncause) gives the same unavailability as the
     closed form, up to the 0.5 s mean detection delay it adds to each 1-day repair."""
-    from sim.analytic import exact
+    from sim.availability.ctmc import exact
 
     sc = load_scenario(BETA)
     closed = two_units_unavailability(1 / 8.64e6, 1 / 86400, 0.05)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from quorum.cli import main
-from sim.compare import designs, single_site
-from sim.scenario import load_scenario
-from sim.sweep import SweepError, grid, parse_vary
+from sim.story.scenario import load_scenario
+from sim.studies.compare import designs, single_site
+from sim.studies.sweep import SweepError, grid, parse_vary
 
 LIB = Path(__file__).parent.parent / "scenarios"
 SMALL = ["--max-years", "20", "--precision", "0.5", "--workers", "1"]

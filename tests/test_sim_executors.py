@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from quorum.cli import main
-from sim.availability import estimate
-from sim.executors import DaskExecutor, ExecutorError, LocalExecutor, make_executor
-from sim.scenario import load_scenario
+from sim.availability.estimate import estimate
+from sim.availability.executors import DaskExecutor, ExecutorError, LocalExecutor, make_executor
+from sim.story.scenario import load_scenario
 
 ROOT = Path(__file__).parent.parent
 TWO = ROOT / "scenarios" / "two-of-three.yaml"

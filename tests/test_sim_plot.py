@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from quorum.cli import main
-from sim.report import COLOURS, COLUMNS, downsample, figure, lanes
-from sim.runner import Runner
-from sim.scenario import load_scenario, parse_scenario
+from sim.story.report import COLOURS, COLUMNS, downsample, figure, lanes
+from sim.story.runner import Runner
+from sim.story.scenario import load_scenario, parse_scenario
 
 SCEN = Path(__file__).parent.parent / "scenarios"
 

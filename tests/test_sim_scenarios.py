@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.report import check_expect
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
+from sim.story.report import check_expect
+from sim.story.runner import run_scenario
+from sim.story.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 

@@ -8,11 +8,11 @@ import random
 import pytest
 
 from quorum.cli import main
-from sim import scenario as S
-from sim.replicate import replicate
-from sim.structure import failing_components
-from sim.tiers import TIERS, single_site
-from sim.years import draw
+from sim.availability.replicate import replicate
+from sim.story import scenario as S
+from sim.years.engine import draw
+from sim.years.structure import failing_components
+from sim.years.tiers import TIERS, single_site
 
 
 @pytest.mark.parametrize("tier", list(TIERS))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import Law, load_scenario
-from sim.years import run_years
+from sim.story.scenario import Law, load_scenario
+from sim.years.engine import run_years
 
 REF = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 
@@ -17,7 +17,7 @@ REF = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 def test_laws_have_their_mean(kind: str) -> None:
     """Every law's sample mean is close to its declared mean."""
     law = Law(kind=kind, mean=100.0, shape=1.5 if kind != "lognormal" else 0.5)  # type: ignore[arg-type]
-    from sim.years import draw
+    from sim.years.engine import draw
 
     rng = random.Random(f"1:{kind}")
     mean = sum(draw(law, rng) for _ in range(20000)) / 20000
@@ -51,7 +51,7 @@ def test_stopping_a_steady_recovery_window_changes_no_figure(policy: str) -> Non
     """The recovery window after an episode ends once the runner is steady: the totals are the same
     as when every window runs to its end (only heartbeats would have followed)."""
     from quorum.core.config import Policy
-    from sim.years import Years
+    from sim.years.engine import Years
 
     sc = load_scenario(REF)
     q = sc.quorum.model_copy(update={"policy": Policy(policy)})
@@ -63,7 +63,7 @@ def test_stopping_a_steady_recovery_window_changes_no_figure(policy: str) -> Non
 
 
 def test_runner_is_steady_only_when_nothing_is_pending() -> None:
-    from sim.runner import Runner
+    from sim.story.runner import Runner
 
     sc = load_scenario(REF)
     r = Runner(

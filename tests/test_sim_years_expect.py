@@ -1,4 +1,4 @@
-"""Scenarios with a ``years_expect`` block show those figures in years mode (``sim.yearscheck``)."""
+"""Scenarios with a ``years_expect`` block show those figures in years mode (``sim.years.check``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import load_scenario
-from sim.yearscheck import check_years
+from sim.story.scenario import load_scenario
+from sim.years.check import check_years
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.yaml"))
 WITH_YEARS = [p for p in SCENARIOS if load_scenario(p).years_expect is not None]

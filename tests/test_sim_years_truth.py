@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from quorum.core.config import Consistency, Policy
-from sim import scenario as S
-from sim.runner import Runner
-from sim.scenario import load_scenario
-from sim.years import Years, run_replication, window_length
+from sim.story import scenario as S
+from sim.story.runner import Runner
+from sim.story.scenario import load_scenario
+from sim.years.engine import Years, run_replication, window_length
 
 REF = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 F = frozenset

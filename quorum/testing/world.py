@@ -214,7 +214,7 @@ Route = tuple[float, float, float, float, float]  # latency incl. delay, base la
 
 class World:
     """Three processes, their links and storage, driving the core. Subclasses add the workload and
-    the loop: :class:`quorum.testing.Driver` (checker) and :class:`sim.runner.Runner` (simulator)."""
+    the loop: :class:`quorum.testing.Driver` (checker) and :class:`sim.story.runner.Runner` (simulator)."""
 
     def __init__(
         self,

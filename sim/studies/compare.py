@@ -5,7 +5,7 @@ preferred, only A's failure law kept (its explicit law or its Tier preset), no m
 pair's planned switchovers do not exist; backups and corruption kept), ``no-witness`` (both sites,
 ``static-preferred``: the preferred site continues, the other stops), and ``witness`` (both sites and the
 witness, once per safe witness policy: ``witness-preferred``, ``witness-race``, ``majority``,
-``last-man-standing``). Each design is evaluated by :func:`sim.evaluate.evaluate` (every figure with its
+``last-man-standing``). Each design is evaluated by :func:`sim.studies.evaluate.evaluate` (every figure with its
 interval and method) and shown beside the Tier figures and the SLA. ``plot`` draws availability on a
 "nines" axis (``-log10(1 - A)``) with error bars and a line per Tier and for the SLA.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from quorum.core.config import Policy, QuorumConfig
-from sim import scenario as S
-from sim.evaluate import FIGURES, evaluate
-from sim.tiers import TIERS
+from sim.story import scenario as S
+from sim.studies.evaluate import FIGURES, evaluate
+from sim.years.tiers import TIERS
 
 DESIGNS = ("single-site", "no-witness", "witness")
 WITNESS_POLICIES = (Policy.WITNESS_PREFERRED, Policy.WITNESS_RACE, Policy.MAJORITY, Policy.LAST_MAN_STANDING)

@@ -1,6 +1,6 @@
 """Figures, not tests: simulated years per second of the reference design next to a bare SimPy loop.
 
-Run with ``python -m sim.bench [YEARS] [--repeat N]`` (or from ``make bench``). Both figures are measured
+Run with ``python bench/years_speed.py [YEARS] [--repeat N]`` (or from ``make bench``). Both figures are measured
 in the same run, each the best of ``N`` runs (default 3; the median is printed too), so the ratio says how
 much of SimPy's raw speed the years mode keeps. Every run of the years mode must give the same result.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import simpy
 
-from sim.scenario import load_scenario
-from sim.years import run_years
+from sim.story.scenario import load_scenario
+from sim.years.engine import run_years
 
 REFERENCE = Path(__file__).resolve().parent.parent / "scenarios" / "reference.yaml"
 
@@ -47,7 +47,7 @@ def years_per_second(
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m sim.bench", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="bench/years_speed.py", description=__doc__.split("\n")[0])
     ap.add_argument("years", nargs="?", type=float, default=1000.0, help="simulated years per run (1000)")
     ap.add_argument(
         "--repeat", type=int, default=3, help="runs of each measurement; best and median shown (3)"

@@ -5,11 +5,11 @@ their laws. A SimPy process per component draws its times from its own stream (s
 and the component's name); repairs wait for one of ``crews`` shared crews (SimPy ``Resource``) and start
 only once monitoring has noticed the failure (uniform within one ``monitoring_interval``); a failure of a
 member of a ``common_cause`` list takes the whole group down, a beta-factor group adds a shock process
-(:mod:`sim.commoncause`). Between failures nothing happens: no
+(:mod:`sim.years.commoncause`). Between failures nothing happens: no
 heartbeat event is spent while every component is up.
 
 A *fault episode* runs from the first failure to the moment everything is up again. It is replayed
-through the message-level :class:`sim.runner.Runner` (the core decides), with every interval of the
+through the message-level :class:`sim.story.runner.Runner` (the core decides), with every interval of the
 episode compressed to a *window* of at most :func:`window_length` seconds: the liveness bound, plus the
 longest timer the configuration arms (``last_man_window`` for last-man-standing, the lease, the
 pre-promote retry), plus five heartbeats. After the window no core timer started in it is still pending,
@@ -50,11 +50,11 @@ import numpy as np
 import simpy
 
 from quorum.core.config import Policy, QuorumConfig
-from sim import scenario as S
-from sim.backups import account, distribution
-from sim.calendar import MAINT, transition, window_process
-from sim.runner import Runner
-from sim.structure import failing_components, rule
+from sim.story import scenario as S
+from sim.story.runner import Runner
+from sim.years.backups import account, distribution
+from sim.years.calendar import MAINT, transition, window_process
+from sim.years.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
 MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
@@ -164,11 +164,11 @@ class YearsResult:
     outage_durations_s: list[float] = field(default_factory=list)
     month_downtime_s: list[float] = field(default_factory=list)
     month_length_s: list[float] = field(default_factory=list)
-    maintenance_windows: int = 0  # planned windows performed (sim.calendar)
+    maintenance_windows: int = 0  # planned windows performed (sim.years.calendar)
     maintenance_skipped: int = 0  # windows skipped: something was down when they opened
     maintenance_downtime_s: float = 0.0  # downtime of the episodes that contained a window
     maintenance_episode_s: list[float] = field(default_factory=list)  # downtime of each such episode
-    corruptions: int = 0  # logical corruptions detected (sim.backups)
+    corruptions: int = 0  # logical corruptions detected (sim.years.backups)
     corruptions_unrecoverable: int = 0  # detected after every retention: everything lost
     corruption_downtime_s: float = 0.0  # restore time not already inside another outage
     corruption_data_lost_bytes: float = 0.0
@@ -247,8 +247,8 @@ class Years:
         self.window = window_length(sc.quorum)
         self.laws = failing_components(sc)
         self.serves = _rule_of(sc)
-        # common causes (sim.commoncause): list groups, beta-factor shocks and the members' scaled laws
-        from sim.commoncause import plan
+        # common causes (sim.years.commoncause): list groups, beta-factor shocks and the members' scaled laws
+        from sim.years.commoncause import plan
 
         cc = plan(sc, self.laws, self._expand)
         self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
@@ -307,7 +307,7 @@ class Years:
                 yield ev  # one event: woken by the repair, no polling
 
     def _shock(self, name: str, law: S.Law, members: frozenset[str]) -> Any:
-        """A beta-factor common cause: takes down every member still up (sim.commoncause)."""
+        """A beta-factor common cause: takes down every member still up (sim.years.commoncause)."""
         rng = random.Random(f"{self.seed}:{name}:fail")
         while True:
             yield self.env.timeout(draw(law, rng))
@@ -440,7 +440,7 @@ class Years:
         at = 1.0
         bounds: list[tuple[float, float]] = []
         for ds, length in key:
-            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.calendar
+            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.years.calendar
             bounds.append((at, at + length))
             at += length
             prev = ds
@@ -545,7 +545,7 @@ class Years:
         horizon = self.years * YEAR
         for comp in sorted(self.laws):
             self.env.process(self._life(comp))
-        for w in self.sc.maintenance:  # planned windows (sim.calendar)
+        for w in self.sc.maintenance:  # planned windows (sim.years.calendar)
             self.env.process(window_process(self, w, horizon, CALENDAR_START))
         for name, law, members in self.shocks:
             self.env.process(self._shock(name, law, members))
@@ -560,7 +560,7 @@ class Years:
         if self.episode:  # an episode still open at the horizon counts up to the horizon
             self.r.open_at_horizon = True
             self._close_episode(horizon)
-        account(self, horizon, CALENDAR_START)  # logical corruptions and restores (sim.backups)
+        account(self, horizon, CALENDAR_START)  # logical corruptions and restores (sim.years.backups)
         return self._finish(horizon)
 
     def _finish(self, horizon: float) -> YearsResult:

@@ -15,7 +15,7 @@ link standing for all its paths) or a mapping ``{members: [...], beta: B}``.
   of the members' failure rates (members without a failure law contribute no rate but are still taken
   down by a shock). ``0 < beta < 1``; the list form is the old "every failure is common" reading.
 
-``plan`` turns a scenario's groups into what :class:`sim.years.Years` runs: the member laws (scaled for
+``plan`` turns a scenario's groups into what :class:`sim.years.engine.Years` runs: the member laws (scaled for
 beta groups), the legacy group map, and the shock processes.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 
 @dataclass

@@ -4,7 +4,7 @@ Mirroring copies a logical corruption (a bad batch job, ransomware) to both site
 helps, only a backup does. The ``corruption:`` block gives two laws: the time between corruptions and
 the time until one is detected. The ``backups:`` block gives the scheme of the source documents: a full
 backup every week (``full_weekday``), an incremental every other day, all at ``at`` (UTC, the calendar of
-:data:`sim.years.CALENDAR_START`); incrementals kept ``keep_incremental_days``, weekly fulls
+:data:`sim.years.engine.CALENDAR_START`); incrementals kept ``keep_incremental_days``, weekly fulls
 ``keep_full_days``, and the first full of each month kept ``keep_monthly_days`` as the monthly backup.
 
 At detection the service is restored from the newest restore point taken *before* the corruption that
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 DAY = 86400.0
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,7 +88,7 @@ def restore_point(bk: S.Backups, corrupted_at: float, detected_at: float, start:
 
 def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: datetime) -> list[RestoreEvent]:
     """Every corruption detected within the horizon, with the restore it costs."""
-    from sim.years import draw
+    from sim.years.engine import draw
 
     cor = sc.corruption
     if cor is None:
@@ -115,7 +115,7 @@ def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: dateti
 
 
 def account(y: Any, horizon_s: float, start: datetime) -> None:
-    """Add the corruptions of a :class:`sim.years.Years` run to its result ``y.r`` (before ``_finish``)."""
+    """Add the corruptions of a :class:`sim.years.engine.Years` run to its result ``y.r`` (before ``_finish``)."""
     events = corruption_events(y.sc, horizon_s, y.seed, start)
     r = y.r
     covered = sorted(y.outages)

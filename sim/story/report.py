@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.runner import Runner, Sample
+from sim.story.runner import Runner, Sample
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

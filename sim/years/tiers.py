@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 TierName = Literal["I", "II", "III", "IV"]
 HOUR = 3600.0

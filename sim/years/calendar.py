@@ -2,7 +2,7 @@
 
 A ``maintenance:`` block lists recurring windows, e.g. patching on the first Saturday of each month
 from 02:00 for 4 hours at site A, and at site B a week later (``offset_days: 7``). The calendar starts
-at :data:`sim.years.CALENDAR_START` (UTC) like the month boundaries of every run.
+at :data:`sim.years.engine.CALENDAR_START` (UTC) like the month boundaries of every run.
 
 A window is performed as an operator does it: if the site, the other site or the witness is down when
 the window opens, the window is skipped (a change freeze while something is broken; counted as
@@ -16,7 +16,7 @@ during the window. ``maintenance_downtime_s`` is the downtime of the episodes th
 
 A site that fails during its own window stays down until both the window and its repair are over
 (a crash while in maintenance changes nothing at message level; the restart happens once neither holds).
-The structural rule (:mod:`sim.structure`) ignores windows, so its mean stays that of the failure laws.
+The structural rule (:mod:`sim.years.structure`) ignores windows, so its mean stays that of the failure laws.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 MAINT = "@maint"
 SITES = ("A", "B")
@@ -62,7 +62,7 @@ def starts(w: S.MaintenanceWindow, horizon_s: float, start: datetime) -> Iterato
 
 
 def window_process(y: Any, w: S.MaintenanceWindow, horizon_s: float, start: datetime) -> Any:
-    """The SimPy process of one recurring window for :class:`sim.years.Years` ``y``."""
+    """The SimPy process of one recurring window for :class:`sim.years.engine.Years` ``y``."""
     site = w.site
     peer = "B" if site == "A" else "A"
     for t0 in starts(w, horizon_s, start):

@@ -4,17 +4,17 @@ Theory. When every failure and repair law of a scenario is exponential, the comp
 mode is a continuous-time Markov chain once the monitoring delay has a phase form. A state gives, for each
 failing component (sites, witness, each link path), one of: up; down and not yet noticed (monitoring
 phase 1..3); waiting for a crew; under repair; plus the FIFO order of the waiting ones (SimPy's
-``Resource`` serves requests in order) and the set of current copies (:func:`sim.structure.rule`: a copy
+``Resource`` serves requests in order) and the set of current copies (:func:`sim.years.structure.rule`: a copy
 that missed its peer's solo writes cannot serve alone). Transitions:
 
 * an up component fails at rate ``1/mean``; a plain ``common_cause`` group goes down with any of its
   members; a beta-factor group (``{members, beta}``) splits each member's rate into an independent
-  ``(1 - beta)`` part and a group shock of rate ``beta`` times the members' mean rate (``sim.commoncause``);
+  ``(1 - beta)`` part and a group shock of rate ``beta`` times the members' mean rate (``sim.years.commoncause``);
 * the monitoring delay, uniform on ``[0, monitoring_interval]`` in years mode, is an Erlang-3 stage of the
   same mean and variance (``m/2``, ``m^2/12``); once noticed the component takes a free crew or queues;
 * a repair ends at rate ``1/mean``; the crew takes the first queued component.
 
-Each state is structurally up or down by :func:`sim.structure.rule`. The steady state ``pi`` solves
+Each state is structurally up or down by :func:`sim.years.structure.rule`. The steady state ``pi`` solves
 ``pi Q = 0``; the unavailability is ``pi . d`` (``d`` = 1 on down states). The expected structural downtime
 over ``[0, T]`` from the all-up start is ``U T + p0 . g`` with ``g`` the solution of the Poisson equation
 ``Q g = U 1 - d``, ``pi g = 0`` (the transient correction; exact up to ``p(T) . g``, negligible once ``T``
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from sim import scenario as S
-from sim.structure import failing_components, rule
+from sim.story import scenario as S
+from sim.years.structure import failing_components, rule
 
 PHASES = 3  # Erlang phases of the monitoring delay
 UP, WAIT, REPAIR = 0, PHASES + 1, PHASES + 2
@@ -86,7 +86,7 @@ def _first_non_exponential(sc: S.Scenario) -> str | None:
         for which, maybe in pair:
             if maybe is not None and maybe.kind != "exponential":
                 return f"topology.links.{i}.{which}.kind ({lk.name}): {maybe.kind}"
-    for comp, (fail, repair) in failing_components(sc).items():  # Tier presets (sim.tiers)
+    for comp, (fail, repair) in failing_components(sc).items():  # Tier presets (sim.years.tiers)
         for kind, preset in (("fail", fail), ("repair", repair)):
             if preset.kind != "exponential":
                 where = f"topology.sites.{comp}.tier" if comp in ("A", "B") else "topology.witness_tier"
@@ -101,7 +101,7 @@ def _groups(
 
     A plain list group takes the whole group down on every member failure. A beta-factor group
     (``{members, beta}``) leaves each member an independent rate ``(1 - beta) lam`` and adds one shock of
-    rate ``beta`` times the members' mean rate that takes every member still up down (``sim.commoncause``).
+    rate ``beta`` times the members' mean rate that takes every member still up down (``sim.years.commoncause``).
     """
     index = {c: i for i, c in enumerate(comps)}
 

@@ -4,7 +4,7 @@
 (``quorum.heartbeat_interval``, ``topology.components.W.fail.mean``, ``topology.sites.A.tier``); a list
 element is selected by its index or, for named elements such as links and volumes, by its name
 (``topology.links.ab.fail.mean``). The grid is the product of every ``--vary``; each point is validated
-like a scenario file and evaluated by :func:`sim.evaluate.evaluate` with the same seed (common random
+like a scenario file and evaluated by :func:`sim.studies.evaluate.evaluate` with the same seed (common random
 numbers: differences between points are not seed noise). The result is tidy: one row per point, the
 varied values, then each figure's mean, low, high and method.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim import scenario as S
-from sim.evaluate import FIGURES, evaluate
+from sim.story import scenario as S
+from sim.studies.evaluate import FIGURES, evaluate
 
 
 class SweepError(ValueError):

@@ -19,8 +19,8 @@ current copies with the down set (:func:`rule` gives the pure transition).
 Reachability follows the runner's routing: a link is up while one of its paths is, and only ``transit``
 nodes relay traffic for others. History-dependent options (``pre_election``, the sticky lease of
 ``last-man-standing``, a stale copy in ``synchronous`` mode) can make the quorum serve where the rule says
-no or stop where it says yes; the rule is what the exact model (:mod:`sim.analytic`) solves and what the
-control-variate estimator (:mod:`sim.availability`) uses, whose validity needs only that its mean is known.
+no or stop where it says yes; the rule is what the exact model (:mod:`sim.availability.ctmc`) solves and what the
+control-variate estimator (:mod:`sim.availability.estimate`) uses, whose validity needs only that its mean is known.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from quorum.core.config import Consistency, Policy
-from sim import scenario as S
-from sim.calendar import MAINT
+from sim.story import scenario as S
+from sim.years.calendar import MAINT
 
 SITES = ("A", "B")
 
@@ -40,7 +40,7 @@ def failing_components(sc: S.Scenario) -> dict[str, tuple[S.Law, S.Law]]:
     laws: dict[str, tuple[S.Law, S.Law]] = {}
     for node, cl in sc.topology.components.items():
         laws[node] = (cl.fail, cl.repair)
-    from sim.tiers import preset_components  # Tier presets where no explicit law is given
+    from sim.years.tiers import preset_components  # Tier presets where no explicit law is given
 
     for name, preset in preset_components(sc).items():
         laws.setdefault(name, preset)
@@ -93,7 +93,7 @@ def rule(sc: S.Scenario) -> Callable[[frozenset[str], frozenset[str]], tuple[boo
         return False
 
     def gone(down: frozenset[str], node: str) -> bool:
-        return node in down or node + MAINT in down  # failed, or in a planned window (sim.calendar)
+        return node in down or node + MAINT in down  # failed, or in a planned window (sim.years.calendar)
 
     def may_serve(down: frozenset[str], s: str) -> bool:
         if gone(down, s):

@@ -4,7 +4,7 @@ Theory. ``k`` replications with independent seeds give ``k`` i.i.d. estimates of
 downtime per year, months below the SLA per year); their mean with the Student-t interval
 ``mean ± t(0.975, k-1) s / sqrt(k)`` is a 95 % confidence interval whatever the law of one replication
 (by the central limit theorem over replications of many years each). This is the plain method the
-design tools here fall back on; :mod:`sim.availability` (when present) adds variance reduction and
+design tools here fall back on; :mod:`sim.availability.estimate` (when present) adds variance reduction and
 stopping rules.
 """
 
@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 YEAR = 365.25 * 86400.0
 # two-sided 95 % Student t quantiles by degrees of freedom (1..30); beyond: 1.96
@@ -56,7 +56,7 @@ def replicate(
     sc: S.Scenario, years: float, replications: int = 10, seed: int = 0, sla: float = 0.98
 ) -> dict[str, Figure]:
     """Each figure over ``replications`` independent runs of ``years`` years (seeds seed, seed+1, ...)."""
-    from sim.years import run_replication
+    from sim.years.engine import run_replication
 
     if replications < 2:
         raise ValueError(f"replications must be at least 2 for an interval (got {replications})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim import scenario as S
+from sim.story import scenario as S
 
 
 def check_years(sc: S.Scenario, result: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -17,7 +17,7 @@ def check_years(sc: S.Scenario, result: dict[str, Any] | None = None) -> list[di
     if ye is None:
         return []
     if result is None:
-        from sim.years import run_years
+        from sim.years.engine import run_years
 
         result = run_years(sc, ye.years, ye.seed)
     out: list[dict[str, Any]] = []

@@ -73,7 +73,7 @@ class ComponentLaws(_M):
 
 
 class CommonCause(_M):
-    """A beta-factor common-cause group (years mode, :mod:`sim.commoncause`)."""
+    """A beta-factor common-cause group (years mode, :mod:`sim.years.commoncause`)."""
 
     members: tuple[str, ...] = Field(min_length=1, description="nodes or link names (a link: all its paths)")
     beta: float = Field(
@@ -396,7 +396,7 @@ class Corruption(_M):
 
 
 class YearsExpect(_M):
-    """Expected figures of a years run (``quorum sim run FILE --years``; checked by :mod:`sim.yearscheck`)."""
+    """Expected figures of a years run (``quorum sim run FILE --years``; checked by :mod:`sim.years.check`)."""
 
     years: float = Field(gt=0, le=1e6, description="simulated years of the check")
     seed: int = 0

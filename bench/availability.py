@@ -1,6 +1,6 @@
 """Figures, not tests: wall time to +-10 % at 95 % beside AvailSim4 2.2.1 on the issue-11 model.
 
-``python -m sim.bench_availability --availsim4 BIN --bench-python PY`` (``make bench`` builds the separate
+``python bench/availability.py --availsim4 BIN --bench-python PY`` (``make bench`` builds the separate
 bench venv that provides both: AvailSim4 is not a project dependency). The model
 (``scenarios/two-of-three.yaml``): sites A and B fail exponentially with mean 1,000 h and are repaired in
 8 h, the witness fails with mean 2,000 h and is repaired in 24 h, independent crews, links never fail.
@@ -88,7 +88,7 @@ def _as4_interval(r: dict[str, float], z: float) -> tuple[float, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.bench_availability", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python bench/availability.py", description=__doc__.split("\n")[0])
     ap.add_argument("--availsim4", required=True, help="the availsim4 command of the bench venv")
     ap.add_argument("--bench-python", required=True, help="python of the bench venv (has openpyxl)")
     ap.add_argument("--runs", type=int, default=3)

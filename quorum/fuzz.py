@@ -8,7 +8,7 @@ Each case runs under a time bound (``SIGALRM``) and is classified:
 * ``hang`` — the case ran past its time bound;
 * ``500`` — the witness answered a server error.
 
-``python -m quorum.testing.fuzz --seconds N`` (``make fuzz``) runs every fuzzer for about ``N``
+``python -m quorum.fuzz --seconds N`` (``make fuzz``) runs every fuzzer for about ``N``
 seconds each and prints the counts; its exit status is 1 if any case was not ``ok``. The tests run the
 same fuzzers with a few dozen examples (``tests/test_hostile_input.py``).
 """
@@ -125,7 +125,7 @@ def run_cli(argv: list[str], bound: float) -> tuple[str, str]:
 
 def _scenario_fields() -> list[str]:
     """Every property name in the scenario JSON Schema (mutation targets)."""
-    from sim.scenario import json_schema
+    from sim.story.scenario import json_schema
 
     names: set[str] = set()
 
@@ -417,7 +417,7 @@ FUZZERS: dict[str, Callable[[Tally, int, float, int | None], None]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m quorum.testing.fuzz", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m quorum.fuzz", description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0, help="time per fuzzer, about (60)")
     ap.add_argument("--bound", type=float, default=20.0, help="time bound of one case, seconds (20)")
     ap.add_argument("--only", choices=sorted(FUZZERS), action="append", help="run only these fuzzers")

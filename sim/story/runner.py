@@ -18,7 +18,7 @@ import simpy
 from quorum.core import Mode, Role, Site
 from quorum.testing.invariants import SAFETY, Violation
 from quorum.testing.world import MESH, NODES, SITES, Event, SimPyScheduler, World, step_end
-from sim import scenario as S
+from sim.story import scenario as S
 
 SITE_OF = {s.value: s for s in SITES}
 

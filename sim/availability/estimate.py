@@ -1,9 +1,9 @@
 """Availability with confidence: independent replications, intervals on every figure, a stopping rule.
 
-Theory. Replication ``i`` runs ``replication_years`` of years mode (:func:`sim.years.run_replication`)
+Theory. Replication ``i`` runs ``replication_years`` of years mode (:func:`sim.years.engine.run_replication`)
 with its own seed stream ``SeedSequence(seed, spawn_key=(i,))`` (the ``i``-th child of
 ``SeedSequence(seed).spawn``: no two replications share a stream). Replications run in batches on an
-executor (:mod:`sim.executors`) and are aggregated in replication order; the batch sizes depend only on the
+executor (:mod:`sim.availability.executors`) and are aggregated in replication order; the batch sizes depend only on the
 results so far, never on the executor or its worker count, so a seed gives the same figures everywhere.
 
 After each batch the unavailability's interval is computed; the run stops once its half-width relative to
@@ -15,8 +15,8 @@ Estimators of the unavailability ``U`` (``estimator``):
 
 * ``plain``: the mean of the replications' downtime ``Y_i`` over the horizon ``h``; Student-t interval.
 * ``control``: ``Z_i = Y_i - X_i + U_s h`` where ``X_i`` is the structural downtime of the *same* sampled
-  history (:mod:`sim.structure`) and ``U_s`` the exact steady-state structural unavailability (CTMC,
-  :mod:`sim.analytic`). The quorum changes the downtime by the seconds of detection and failover, so ``Y``
+  history (:mod:`sim.years.structure`) and ``U_s`` the exact steady-state structural unavailability (CTMC,
+  :mod:`sim.availability.ctmc`). The quorum changes the downtime by the seconds of detection and failover, so ``Y``
   and ``X`` are almost perfectly correlated and ``Var Z << Var Y``; the reported variance reduction factor
   is ``Var Y / Var Z`` (sample variances). ``Z`` estimates the *steady-state* unavailability: the start-up
   transient (every run starts with everything up) is the same in ``Y`` and ``X`` and cancels, while the
@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-from sim import scenario as S
-from sim.executors import Executor, LocalExecutor
-from sim.years import YEAR, run_replication
+from sim.availability.executors import Executor, LocalExecutor
+from sim.story import scenario as S
+from sim.years.engine import YEAR, run_replication
 
 ESTIMATORS = ("auto", "plain", "control")
 DEFAULT_MAX_YEARS = 1_000_000.0
@@ -330,10 +330,10 @@ def estimate(
 ) -> AvailabilityReport:
     """Estimate the availability of ``sc`` to ``precision`` (relative half-width of the unavailability's
     interval) at ``confidence``. ``exact``: also solve the exact model and compare (raises
-    :class:`sim.analytic.NotExactError` when the scenario has none). Raises :class:`RequestError` for a
+    :class:`sim.availability.ctmc.NotExactError` when the scenario has none). Raises :class:`RequestError` for a
     malformed request."""
-    from sim.analytic import ExactResult, NotExactError
-    from sim.analytic import exact as solve
+    from sim.availability.ctmc import ExactResult, NotExactError
+    from sim.availability.ctmc import exact as solve
 
     _check(precision, confidence, max_years, sla, estimator)
     if not (math.isfinite(replication_years) and replication_years > 0):

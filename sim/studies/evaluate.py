@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim import scenario as S
-from sim.availability import estimate
-from sim.executors import Executor
+from sim.availability.estimate import estimate
+from sim.availability.executors import Executor
+from sim.story import scenario as S
 
 FIGURES = ("availability", "downtime_per_year_s", "months_below_sla_per_year")
 
