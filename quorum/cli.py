@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from quorum.core.config import Policy, QuorumConfig
 from quorum.core.policies import POLICIES
-from quorum.inputs import InputError, dumps, load_yaml, read_text, show
+from quorum.inputs import UsageError, dumps, load_yaml, read_text, show
 
 PROPERTY_NAMES = {
     "S1": "no split-brain",
@@ -26,9 +26,6 @@ PROPERTY_NAMES = {
     "L1": "liveness after faults stop",
     "L2": "no false failover",
 }
-
-
-UsageError = InputError  # bad input from the user: printed as one line, exit status 2
 
 
 def _format_config_error(err: ValidationError, source: str) -> str:

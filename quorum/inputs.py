@@ -45,6 +45,9 @@ class InputError(ValueError):
     """Bad input from the user: one line naming the file or flag and the value (exit status 2)."""
 
 
+UsageError = InputError  # the one error type of every CLI: printed as one line, exit status 2
+
+
 def show(value: Any, limit: int = 60) -> str:
     """A short, safe rendering of a value for an error line (never serialises a whole document)."""
     if isinstance(value, str):

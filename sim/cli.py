@@ -40,7 +40,7 @@ def check_plot_path(flag: str, path: Path) -> Path:
 
 
 def _load(path: str) -> Scenario:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
 
     try:
         return load_scenario(Path(path))
@@ -60,7 +60,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
 
     if args.years is not None:
         from sim.years.engine import run_years
@@ -115,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_availability(args: argparse.Namespace) -> int:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
     from sim.availability.ctmc import NotExactError
     from sim.availability.estimate import RequestError, estimate
     from sim.availability.executors import ExecutorError, make_executor
@@ -269,7 +269,7 @@ def _years_progress(fraction: float) -> None:
 
 def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
     """Options shared by compare and sweep (the availability engine's)."""
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
 
     if not 0 < args.precision < 1:
         raise UsageError(f"--precision must be in (0, 1) (got {args.precision})")
@@ -281,7 +281,7 @@ def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _executor(args: argparse.Namespace) -> Any:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
     from sim.availability.executors import ExecutorError, make_executor
 
     try:
@@ -292,7 +292,7 @@ def _executor(args: argparse.Namespace) -> Any:
 
 def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
     """The CSV/JSON/PNG paths, in a directory checked writable *before* the run (not after an hour)."""
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
 
     out = Path(args.out) if args.out else Path("out")
     try:
@@ -306,7 +306,7 @@ def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
     from sim.studies.compare import (
         CompareError,
         compare,
@@ -341,7 +341,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from quorum.cli import UsageError
+    from quorum.inputs import UsageError
     from sim.studies.compare import write_csv, write_json
     from sim.studies.sweep import SweepError, grid, parse_vary, sweep
 

@@ -82,3 +82,97 @@ def test_same_inputs_give_same_outputs() -> None:
     cfg = QuorumConfig(policy="witness-race")
     sched = Schedule(seed=9, steps=(Cut(at=3, src="A", dst="B"), Crash(at=15, node="A")))
     assert run_schedule(cfg, sched).trace == run_schedule(cfg, sched).trace
+
+
+SIM_LAYERS = ("sim.story", "sim.years", "sim.availability", "sim.studies", "sim.cli")  # bottom to top
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def _layer(module: str) -> int | None:
+    for i, layer in enumerate(SIM_LAYERS):
+        if module == layer or module.startswith(layer + "."):
+            return i
+    return None
+
+
+def _import_graph(package: str) -> dict[str, set[str]]:
+    """Module -> the modules of ``package`` it imports (at any depth of the file, type-checking blocks
+    included: a circle that only type checking closes is still a circle for a reader)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
+        name = _module_name(path)
+        graph[name] = {n for n in _imports(path) if n == package or n.startswith(package + ".")}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_sim_layers_import_only_downwards() -> None:
+    """story < years < availability < studies < cli: no module of sim imports a layer above its own."""
+    graph = _import_graph("sim")
+    upward = [
+        (mod, dep)
+        for mod, deps in graph.items()
+        for dep in deps
+        if (lm := _layer(mod)) is not None and (ld := _layer(dep)) is not None and ld > lm
+    ]
+    assert not upward, upward
+    assert len([p for p in (ROOT / "sim").glob("*.py")]) <= 8, "at most eight modules directly in sim/"
+
+
+def test_sim_has_no_import_circle() -> None:
+    """No two modules of sim import each other, directly or around a circle."""
+    assert _cycles(_import_graph("sim")) == []
+
+
+def test_the_layer_and_circle_checks_can_fail() -> None:
+    """The checks above flag an upward import and a circle (so they are not vacuous)."""
+    assert _layer("sim.studies.compare") == 3 and _layer("sim.story.runner") == 0
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_quorum_testing_is_the_public_kit() -> None:
+    """quorum.testing imports neither quorum.live nor sim (users import it with the core alone)."""
+    for path in (ROOT / "quorum" / "testing").rglob("*.py"):
+        bad = {n for n in _imports(path) if n.startswith(("quorum.live", "sim.")) or n == "sim"}
+        assert not bad, (path, bad)

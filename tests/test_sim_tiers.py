@@ -10,7 +10,7 @@ import pytest
 from quorum.cli import main
 from sim.availability.replicate import replicate
 from sim.story import scenario as S
-from sim.years.engine import draw
+from sim.years.laws import draw
 from sim.years.structure import failing_components
 from sim.years.tiers import TIERS, single_site
 

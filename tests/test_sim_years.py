@@ -17,7 +17,7 @@ REF = Path(__file__).parent.parent / "scenarios" / "reference.yaml"
 def test_laws_have_their_mean(kind: str) -> None:
     """Every law's sample mean is close to its declared mean."""
     law = Law(kind=kind, mean=100.0, shape=1.5 if kind != "lognormal" else 0.5)  # type: ignore[arg-type]
-    from sim.years.engine import draw
+    from sim.years.laws import draw
 
     rng = random.Random(f"1:{kind}")
     mean = sum(draw(law, rng) for _ in range(20000)) / 20000

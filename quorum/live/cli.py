@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from quorum.cli import UsageError
+from quorum.inputs import UsageError
 
 
 def _settings(path: str, model: Any) -> Any:

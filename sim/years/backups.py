@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sim.story import scenario as S
+from sim.years.laws import draw
 
 DAY = 86400.0
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,7 +89,6 @@ def restore_point(bk: S.Backups, corrupted_at: float, detected_at: float, start:
 
 def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: datetime) -> list[RestoreEvent]:
     """Every corruption detected within the horizon, with the restore it costs."""
-    from sim.years.engine import draw
 
     cor = sc.corruption
     if cor is None:

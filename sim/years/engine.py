@@ -38,7 +38,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-import math
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -54,6 +53,7 @@ from sim.story import scenario as S
 from sim.story.runner import Runner
 from sim.years.backups import account, distribution
 from sim.years.calendar import MAINT, transition, window_process
+from sim.years.laws import draw
 from sim.years.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
@@ -79,21 +79,6 @@ def check_budget(sc: S.Scenario, years: float, events: float) -> None:
 CALENDAR_START = datetime(2027, 1, 1, tzinfo=UTC)  # month boundaries of every run (a Friday)
 
 Key = tuple[tuple[frozenset[str], float], ...]
-
-
-def draw(law: S.Law, rng: random.Random) -> float:
-    """One duration (seconds) from ``law``; ``mean`` is the law's mean for every kind."""
-    if law.kind == "fixed":
-        return law.mean
-    if law.kind == "exponential":
-        return rng.expovariate(1.0 / law.mean)
-    if law.kind == "weibull":
-        k = law.shape
-        scale = law.mean / math.gamma(1.0 + 1.0 / k)
-        return rng.weibullvariate(scale, k)
-    sigma = law.shape  # lognormal with the given mean
-    mu = math.log(law.mean) - sigma * sigma / 2.0
-    return rng.lognormvariate(mu, sigma)
 
 
 def window_length(cfg: QuorumConfig) -> float:
