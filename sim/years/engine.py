@@ -53,10 +53,11 @@ from sim.story import scenario as S
 from sim.story.runner import Runner
 from sim.years.backups import account, distribution
 from sim.years.calendar import MAINT, transition, window_process
-from sim.years.laws import draw
+from sim.years.laws import down_phase, draw, draw_residual, up_probability
 from sim.years.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
+STARTS = ("steady", "new")  # a replication starts in the stationary regime, or with brand-new components
 MAX_EVENTS = 5_000_000  # expected failures + windows of one years run (minutes at ~20k a second)
 
 
@@ -222,8 +223,12 @@ class Years:
         seed: int | np.random.SeedSequence = 0,
         *,
         stop_when_steady: bool = True,
+        start: str = "steady",
     ) -> None:
+        if start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(STARTS)} (got {start!r})")
         self.sc = sc
+        self.start = start
         self.stop_when_steady = stop_when_steady
         self.years = years
         self.seed = _seed_label(seed)
@@ -273,11 +278,18 @@ class Years:
         return []
 
     # ---- component processes --------------------------------------------------------------------
-    def _life(self, comp: str) -> Any:
+    def _life(self, comp: str, first: float | None = None, down_at_start: bool = False) -> Any:
+        """``first``: the residual up time at t=0 (stationary start); ``down_at_start``: the component is
+        in repair at t=0 and its life resumes when the repair ends."""
         fail, _ = self.laws[comp]
         rng = random.Random(f"{self.seed}:{comp}:fail")
+        if down_at_start:
+            ev = self.env.event()
+            self.waiting[comp] = ev
+            yield ev
         while True:
-            yield self.env.timeout(draw(fail, rng))
+            yield self.env.timeout(draw(fail, rng) if first is None else first)
+            first = None
             if comp in self.down:
                 continue  # already down by a common cause; its repair is under way
             self.r.failures += 1
@@ -304,15 +316,21 @@ class Years:
             for c in sorted(newly):
                 self.env.process(self._repair(c))
 
-    def _repair(self, comp: str) -> Any:
+    def _repair(self, comp: str, remaining: float | None = None) -> Any:
+        """Notice (a probe), wait for a crew, repair. ``remaining``: a repair under way at t=0 (stationary
+        start) that ends after ``remaining`` seconds with a crew held."""
         law = self.laws.get(comp, (None, None))[1]
         rng = self.repair_rng.get(comp)
         if rng is None:
             rng = self.repair_rng[comp] = random.Random(f"{self.seed}:{comp}:repair")
-        yield self.env.timeout(rng.uniform(0.0, self.sc.monitoring_interval))  # noticed by a probe
+        if remaining is None:
+            yield self.env.timeout(rng.uniform(0.0, self.sc.monitoring_interval))  # noticed by a probe
         with self.crews.request() as req:
             yield req
-            yield self.env.timeout(draw(law, rng) if law is not None else self.sc.monitoring_interval)
+            if remaining is not None:
+                yield self.env.timeout(remaining)
+            else:
+                yield self.env.timeout(draw(law, rng) if law is not None else self.sc.monitoring_interval)
         self._change(self.down - {comp})
         ev = self.waiting.pop(comp, None)
         if ev is not None:
@@ -383,27 +401,36 @@ class Years:
             spans.append((0.0, 0.0))  # the recovery window: real time, nothing to stretch
         for (real, comp), o in zip(spans, outs, strict=True):
             rest = max(0.0, real - comp)
+            # an episode under way at t=0 (stationary start) counts only what falls after t=0: a window
+            # that ended before it not at all, a steady tail from t=0 on
+            counted = t + comp > 0.0
+            tail = min(rest, max(0.0, t + real))
             runs.extend((t + x, t + y) for x, y in o.down_runs)
             if not o.serving_at_end and rest > 0:
                 runs.append((t + comp, t + real))
-            r.split_brain_s += o.split_in_window + (rest if o.split_at_end else 0.0)
-            r.one_copy_s += o.one_copy_in_window + (rest if o.one_copy_at_end else 0.0)
-            r.failovers += o.failovers
-            r.solo_entries += o.solo_entries
+            if counted:
+                r.split_brain_s += o.split_in_window
+                r.one_copy_s += o.one_copy_in_window
+                r.failovers += o.failovers
+                r.solo_entries += o.solo_entries
+            r.split_brain_s += tail if o.split_at_end else 0.0
+            r.one_copy_s += tail if o.one_copy_at_end else 0.0
             for kind, site, nbytes in o.copy_events:
                 peer = "B" if site == "A" else "A"
                 if kind == "lost":
-                    r.data_lost_bytes += nbytes + behind[site]
+                    r.data_lost_bytes += (nbytes + behind[site]) if counted else 0.0
                     behind[peer] = max(behind[peer], behind[site])
                     behind[site] = 0.0
                 elif kind == "resync":
                     real_s = (nbytes + behind[site]) / self.bandwidth + 0.1
-                    r.resync_s += real_s
-                    r.one_copy_s += behind[site] / self.bandwidth
+                    if counted:
+                        r.resync_s += real_s
+                        r.one_copy_s += behind[site] / self.bandwidth
                     behind[site] = 0.0
             for s in o.accruing_at_end:
                 behind[s] += self.write_rate * rest
             t += real
+        runs = [(max(a, 0.0), b) for a, b in runs if b > 0.0]
         merged: list[tuple[float, float]] = []
         for a, b in sorted(runs):
             if merged and a <= merged[-1][1] + 1e-6:
@@ -528,8 +555,18 @@ class Years:
     def replication(self, progress: Callable[[float], None] | None = None) -> YearsResult:
         """One replication; ``progress(fraction)`` is called after each hundredth of the horizon if given."""
         horizon = self.years * YEAR
+        initial = self._initial_states()
+        if initial:
+            self._start_down(initial)
         for comp in sorted(self.laws):
-            self.env.process(self._life(comp))
+            state = initial.get(comp)
+            if state is None:
+                self.env.process(self._life(comp))
+            elif state[0] == "up":
+                self.env.process(self._life(comp, first=state[1]))
+            else:
+                self.env.process(self._life(comp, down_at_start=True))
+                self.env.process(self._repair(comp, remaining=state[1]))
         for w in self.sc.maintenance:  # planned windows (sim.years.calendar)
             self.env.process(window_process(self, w, horizon, CALENDAR_START))
         for name, law, members in self.shocks:
@@ -547,6 +584,44 @@ class Years:
             self._close_episode(horizon)
         account(self, horizon, CALENDAR_START)  # logical corruptions and restores (sim.years.backups)
         return self._finish(horizon)
+
+    def _initial_states(self) -> dict[str, tuple[str, float, float]]:
+        """Stationary start: each failing component's ``(state, residual, age)`` at t=0, drawn
+        independently from its own stream: up with probability ``MTTF / (MTTF + MDT)`` with the
+        equilibrium residual of its failure law, else down with the residual and age of a down phase
+        (:func:`sim.years.laws.down_phase`). Empty for ``start="new"`` (every component new at t=0).
+
+        Exact for independent components (a crew each, no common cause): their joint stationary law is
+        the product of these marginals. With shared crews or common-cause groups the start is the
+        independent approximation; the process then relaxes towards its own stationary law, with an
+        error of the order of the unavailability of a component times the share of the horizon that
+        relaxation takes (one repair time)."""
+        if self.start == "new":
+            return {}
+        out: dict[str, tuple[str, float, float]] = {}
+        for comp in sorted(self.laws):
+            fail, repair = self.laws[comp]
+            rng = random.Random(f"{self.seed}:{comp}:start")
+            if rng.random() < up_probability(fail, repair, self.sc.monitoring_interval):
+                out[comp] = ("up", draw_residual(fail, rng), 0.0)
+            else:
+                age, residual = down_phase(repair, self.sc.monitoring_interval, rng)
+                out[comp] = ("down", residual, age)
+        return out
+
+    def _start_down(self, initial: dict[str, tuple[str, float, float]]) -> None:
+        """Components down at t=0 failed ``age`` seconds before it: their episode starts then (the quorum
+        has reacted to those failures before t=0) and only what falls after t=0 is counted."""
+        downs = sorted((-age, comp) for comp, (state, _r, age) in initial.items() if state == "down")
+        if not downs:
+            return
+        ds: frozenset[str] = frozenset()
+        for at, comp in downs:
+            ds = ds | {comp}
+            self.episode.append((at, ds))
+            self.struct_serving, self.current = self.serves(ds, self.current)
+        self.down = ds
+        self.changed_at = 0.0
 
     def _finish(self, horizon: float) -> YearsResult:
         r = self.r
@@ -610,13 +685,25 @@ class Years:
 
 
 def run_replication(
-    sc: S.Scenario, years: float, seed: int | np.random.SeedSequence, *, stop_when_steady: bool = True
+    sc: S.Scenario,
+    years: float,
+    seed: int | np.random.SeedSequence,
+    *,
+    stop_when_steady: bool = True,
+    start: str = "steady",
 ) -> YearsResult:
-    """One independent replication of ``years`` years (component streams derived from ``seed``)."""
-    return Years(sc, years, seed, stop_when_steady=stop_when_steady).replication()
+    """One independent replication of ``years`` years (component streams derived from ``seed``);
+    ``start``: ``"steady"`` (every component in its stationary regime at t=0) or ``"new"`` (brand-new
+    components: the years after commissioning)."""
+    return Years(sc, years, seed, stop_when_steady=stop_when_steady, start=start).replication()
 
 
 def run_years(
-    sc: S.Scenario, years: float, seed: int = 0, progress: Callable[[float], None] | None = None
+    sc: S.Scenario,
+    years: float,
+    seed: int = 0,
+    progress: Callable[[float], None] | None = None,
+    *,
+    start: str = "steady",
 ) -> dict[str, Any]:
-    return Years(sc, years, seed).run(progress)
+    return Years(sc, years, seed, start=start).run(progress)

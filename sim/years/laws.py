@@ -25,3 +25,79 @@ def draw(law: S.Law, rng: random.Random) -> float:
     sigma = law.shape  # lognormal with the given mean
     mu = math.log(law.mean) - sigma * sigma / 2.0
     return rng.lognormvariate(mu, sigma)
+
+
+# ---- the stationary regime -------------------------------------------------------------------------
+# A component observed at a random time long after commissioning is up with probability
+# MTTF / (MTTF + MDT) (alternating renewal theorem, any laws). Given that it is in a phase whose
+# durations have law X, the whole phase it is in has the length-biased law (density x f(x) / E[X]) and
+# the time left is R = V L with V uniform on (0, 1): the equilibrium residual life, density
+# (1 - F(x)) / E[X], mean E[X^2] / (2 E[X]). Length-biased laws: exponential(m) -> Gamma(2, m);
+# Weibull(k, s) -> s G^(1/k) with G ~ Gamma(1 + 1/k, 1); lognormal(mu, sigma) -> lognormal(mu + sigma^2,
+# sigma); fixed d -> d.
+
+
+def second_moment(law: S.Law) -> float:
+    """``E[X^2]`` of ``law`` (seconds squared)."""
+    m = law.mean
+    if law.kind == "fixed":
+        return m * m
+    if law.kind == "exponential":
+        return 2.0 * m * m
+    if law.kind == "weibull":
+        k = law.shape
+        scale = m / math.gamma(1.0 + 1.0 / k)
+        return scale * scale * math.gamma(1.0 + 2.0 / k)
+    return m * m * math.exp(law.shape * law.shape)  # lognormal: E[X^2] = E[X]^2 exp(sigma^2)
+
+
+def mean_residual(law: S.Law) -> float:
+    """Mean of the equilibrium residual life: ``E[X^2] / (2 E[X])``."""
+    return second_moment(law) / (2.0 * law.mean)
+
+
+def draw_length_biased(law: S.Law, rng: random.Random) -> float:
+    """One draw from the length-biased law of ``law`` (density ``x f(x) / E[X]``)."""
+    if law.kind == "fixed":
+        return law.mean
+    if law.kind == "exponential":
+        return rng.gammavariate(2.0, law.mean)
+    if law.kind == "weibull":
+        k = law.shape
+        scale = law.mean / math.gamma(1.0 + 1.0 / k)
+        return float(scale * rng.gammavariate(1.0 + 1.0 / k, 1.0) ** (1.0 / k))
+    sigma = law.shape
+    mu = math.log(law.mean) - sigma * sigma / 2.0
+    return rng.lognormvariate(mu + sigma * sigma, sigma)
+
+
+def draw_residual(law: S.Law, rng: random.Random) -> float:
+    """One draw from the equilibrium residual life of ``law`` (the time left in a phase of law ``law``
+    observed at a random time)."""
+    return rng.random() * draw_length_biased(law, rng)
+
+
+def down_phase(law: S.Law, monitoring_interval: float, rng: random.Random) -> tuple[float, float]:
+    """``(age, residual)`` of a down phase observed at a random time, when a down phase is the probe's
+    delay (uniform on ``[0, monitoring_interval]``) plus a repair of law ``law`` (crews not waited for):
+    the length-biased law of the sum picks the delay's length-biased law (``m sqrt(U)``) with probability
+    ``(m / 2) / (m / 2 + E[X])`` and the repair's otherwise, the other part unbiased; the phase is cut at
+    a uniform point."""
+    m = monitoring_interval
+    if rng.random() * (m / 2.0 + law.mean) < m / 2.0:
+        length = m * math.sqrt(rng.random()) + draw(law, rng)
+    else:
+        length = rng.uniform(0.0, m) + draw_length_biased(law, rng)
+    v = rng.random()
+    return (1.0 - v) * length, v * length
+
+
+def mean_down(law: S.Law, monitoring_interval: float) -> float:
+    """Mean down time of one failure: half a probe period, then the repair (no waiting for a crew)."""
+    return monitoring_interval / 2.0 + law.mean
+
+
+def up_probability(fail: S.Law, repair: S.Law, monitoring_interval: float) -> float:
+    """Stationary probability that a component is up: ``MTTF / (MTTF + MDT)``."""
+    mdt = mean_down(repair, monitoring_interval)
+    return fail.mean / (fail.mean + mdt)
