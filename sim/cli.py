@@ -82,7 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else f"{args.file}: --check with --years checks the scenario's years_expect block, and it"
                 " has none (its expect: block describes the fault story: run without --years to check it)"
             )
-        res = run_years(sc, years, args.seed, _years_progress if sys.stderr.isatty() else None)
+        res = run_years(
+            sc, years, args.seed, _years_progress if sys.stderr.isatty() else None, start=args.start
+        )
         res["expect"] = check_years(sc, res) if same else []  # its bounds hold for its own years and seed
         print(dumps(res, indent=2) if args.json else _years_text(res))
         failed_years = [x for x in res["expect"] if not x["pass"]]
@@ -140,6 +142,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
             sla=args.sla,
             progress=bar,
             exact=args.exact,
+            start=args.start,
         )
     except (RequestError, NotExactError, ExecutorError) as e:
         raise UsageError(str(e)) from None
@@ -197,10 +200,17 @@ def _fmt(x: Any) -> str:
 
 def _availability_text(d: dict[str, Any]) -> str:
     conf = f"{100 * d['confidence']:g}%"
-    lines = [
-        f"scenario {d['scenario']}: {d['replications']} replications x {d['replication_years']:g} years"
+    ev = d.get("events") or {}
+    head = (
+        f"scenario {d['scenario']}: {ev.get('episodes', d['replications'])} episodes from the all-up state"
+        f" (seed {d['seed']}, {d['run']['elapsed_s']:.2f} s)"
+        if d["estimator"] == "importance"
+        else f"scenario {d['scenario']}: {d['replications']} replications x {d['replication_years']:g} years"
         f" = {d['simulated_years']:g} simulated years (seed {d['seed']}, {d['run']['workers']} workers,"
-        f" {d['run']['elapsed_s']:.2f} s)",
+        f" {d['run']['elapsed_s']:.2f} s)"
+    )
+    lines = [
+        head,
         f"estimator {d['estimator']}"
         + (
             f", variance reduction factor {d['variance_reduction_factor']:.4g}"
@@ -226,6 +236,15 @@ def _availability_text(d: dict[str, Any]) -> str:
             f"Monte Carlo minus exact: {c['difference']:.4g}; detection and failover (quorum minus structure on"
             f" the same histories) account for {g['mean']:.4g} s/year [{_fmt(g['low'])}, {_fmt(g['high'])}]"
             f" = {c['detection_and_failover_unavailability']:.4g} of unavailability"
+        )
+    if "observed" in ev:
+        lines.append(
+            f"events: {ev['observed']} {ev['kind']} observed"
+            + (
+                f", {ev['needed_for_precision']} needed for the precision"
+                if ev["needed_for_precision"]
+                else ""
+            )
         )
     lines.extend(f"note: {n}" for n in d["notes"])
     return "\n".join(lines)
@@ -434,6 +453,12 @@ def register(sub: Any) -> None:
     p.add_argument("--plot", metavar="PNG", help="timeline plot (default out/<name>.png)")
     p.add_argument("--no-plot", action="store_true", help="no plot (and no per-tick samples kept)")
     p.add_argument("--years", type=float, metavar="N", help="random failures over N years instead")
+    p.add_argument(
+        "--start",
+        choices=("steady", "new"),
+        default="steady",
+        help="with --years: start in the stationary regime (default) or with brand-new components",
+    )
     p.set_defaults(func=cmd_run)
     p = ss.add_parser(
         "availability",
@@ -454,7 +479,21 @@ def register(sub: Any) -> None:
     p.add_argument("--sla", type=float, default=0.98, help="monthly availability target (0.98)")
     p.add_argument("--exact", action="store_true", help="also solve the exact CTMC (exponential laws only)")
     p.add_argument(
-        "--estimator", choices=("auto", "plain", "control"), default="auto", help="auto: control when exact"
+        "--estimator",
+        choices=("auto", "plain", "control", "importance"),
+        default="auto",
+        help="plain: mean of replications (any law); control: minus the structural downtime plus its exact"
+        " CTMC mean (exponential laws only); importance: episodes from the all-up state with failure"
+        " biasing and likelihood ratios (any law, steady state; exact start for exponential failures or"
+        " independent components); auto: importance where the overlaps that carry U are too rare to see,"
+        " else control when the exact model exists, else plain",
+    )
+    p.add_argument(
+        "--start",
+        choices=("steady", "new"),
+        default="steady",
+        help="steady: replications start in the stationary regime (default); new: brand-new components,"
+        " the years after commissioning",
     )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")

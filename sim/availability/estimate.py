@@ -45,10 +45,12 @@ from sim.availability.executors import Executor, LocalExecutor
 from sim.story import scenario as S
 from sim.years.engine import YEAR, run_replication
 
-ESTIMATORS = ("auto", "plain", "control")
+ESTIMATORS = ("auto", "plain", "control", "importance")
+STARTS = ("steady", "new")
 DEFAULT_MAX_YEARS = 1_000_000.0
 NO_DOWNTIME_YEARS = 10_000.0  # no downtime at all in this many years: stop (no relative precision exists)
 FULL_MONTH_S = 28 * 86400.0
+AUTO_IMPORTANCE_YEARS = 2_000.0  # auto: importance when plain would need more years than this
 SMALL_BATCH = 32  # replications run in the caller's process on the local executor
 
 
@@ -88,6 +90,7 @@ class Rep:
     structural_downtime_s: float
     outages: int
     outage_durations_s: tuple[float, ...]
+    structural_outages: int
     failovers: int
     data_lost_bytes: float
     split_brain_s: float
@@ -117,13 +120,16 @@ class _Task:
     start: int
     count: int
     sla: float
+    regime: str = "steady"  # how each replication starts: "steady" (stationary) or "new"
 
 
 def replicate(task: _Task) -> list[Rep]:
     """Run replications ``start .. start+count-1`` (a module-level function: executors pickle it)."""
     out = []
     for i in range(task.start, task.start + task.count):
-        r = run_replication(task.sc, task.years, np.random.SeedSequence(task.seed, spawn_key=(i,)))
+        r = run_replication(
+            task.sc, task.years, np.random.SeedSequence(task.seed, spawn_key=(i,)), start=task.regime
+        )
         full = [
             (d, n) for d, n in zip(r.month_downtime_s, r.month_length_s, strict=True) if n >= FULL_MONTH_S
         ]
@@ -135,6 +141,7 @@ def replicate(task: _Task) -> list[Rep]:
                 structural_downtime_s=r.structural_downtime_s,
                 outages=len(r.outage_durations_s),
                 outage_durations_s=tuple(r.outage_durations_s),
+                structural_outages=r.structural_outages,
                 failovers=r.failovers,
                 data_lost_bytes=r.data_lost_bytes,
                 split_brain_s=r.split_brain_s,
@@ -174,6 +181,7 @@ class AvailabilityReport:
     reps: list[Rep] = field(default_factory=list, repr=False)
     elapsed_s: float = 0.0
     workers: int = 1
+    events: dict[str, Any] | None = None  # the observed events that carry the estimate
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able (no infinity or NaN); ``run`` holds what depends on the machine (time, workers)."""
@@ -191,6 +199,7 @@ class AvailabilityReport:
             **{k: f.to_dict() for k, f in self.figures.items()},
             "exact": self.exact,
             "comparison": self.comparison,
+            "events": self.events,
             "notes": list(self.notes),
             "run": {"elapsed_s": self.elapsed_s, "workers": self.workers},
         }
@@ -306,7 +315,9 @@ def _batches(executor: Executor, task: _Task) -> Iterator[Rep]:
         return
     chunk = max(1, math.ceil(task.count / (4 * max(1, executor.workers))))
     tasks = [
-        _Task(task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla)
+        _Task(
+            task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla, task.regime
+        )
         for s in range(task.start, task.start + task.count, chunk)
     ]
     for reps in executor.map(replicate, tasks):
@@ -327,21 +338,53 @@ def estimate(
     replication_years: float = 1.0,
     min_replications: int = 20,
     exact: bool = False,
+    start: str = "steady",
 ) -> AvailabilityReport:
     """Estimate the availability of ``sc`` to ``precision`` (relative half-width of the unavailability's
     interval) at ``confidence``. ``exact``: also solve the exact model and compare (raises
-    :class:`sim.availability.ctmc.NotExactError` when the scenario has none). Raises :class:`RequestError` for a
-    malformed request."""
+    :class:`sim.availability.ctmc.NotExactError` when the scenario has none). ``start``: replications
+    start in the stationary regime (``steady``) or with brand-new components (``new``: the years after
+    commissioning). Raises :class:`RequestError` for a malformed request.
+
+    Precision is declared only when the estimate rests on observed events that carry it: where the prior
+    (:mod:`sim.availability.prior`) says structural outages (overlaps) could carry a material share of U,
+    the replications must have seen at least :func:`sim.availability.prior.events_needed` of them; with
+    none seen the report gives a one-sided bound instead of an interval."""
     from sim.availability.ctmc import ExactResult, NotExactError
     from sim.availability.ctmc import exact as solve
+    from sim.availability.importance import NotSupportedError, design
+    from sim.availability.prior import events_needed, prior
 
     _check(precision, confidence, max_years, sla, estimator)
+    if start not in STARTS:
+        raise RequestError(f"--start must be one of {', '.join(STARTS)} (got {start!r})")
     if not (math.isfinite(replication_years) and replication_years > 0):
         raise RequestError(f"replication_years must be positive (got {replication_years})")
     cap_years = DEFAULT_MAX_YEARS if max_years is None else max_years
+    notes: list[str] = []
+    pr = prior(sc)
+    need = events_needed(precision, confidence)
+    if estimator == "importance" and start == "new":
+        raise RequestError("--estimator importance estimates the steady state: it has no --start new")
+    if estimator == "auto" and start == "steady" and pr is not None and pr.structural_unavailability > 0:
+        expected = pr.outage_rate_per_s * cap_years * YEAR
+        try:
+            design(sc)
+            supported = True
+        except NotSupportedError:
+            supported = False
+        years_needed = need / (pr.outage_rate_per_s * YEAR) if pr.outage_rate_per_s > 0 else math.inf
+        if supported and years_needed > AUTO_IMPORTANCE_YEARS:
+            estimator = "importance"
+            notes.append(
+                f"auto: importance sampling, since the {need} structural outages +-{precision:g} needs would"
+                f" take about {years_needed:.3g} simulated years of plain replications"
+                f" (about {expected:.3g} expected within {cap_years:g})"
+            )
+    if estimator == "importance":
+        return _estimate_importance(sc, precision, confidence, seed, progress, pr, need, notes, exact)
     rep_years = min(replication_years, cap_years / min_replications)
     max_reps = max(2, math.floor(cap_years / rep_years + 1e-9))
-    notes: list[str] = []
     ex: ExactResult | None = None
     if exact or estimator in ("auto", "control"):
         try:
@@ -351,6 +394,10 @@ def estimate(
                 raise
             notes.append(f"plain estimator: no exact model ({e})")
     use_control = ex is not None and estimator in ("auto", "control")
+    # the structural outages must be seen where they could carry U (the control variate knows their mean)
+    # (material: the prior's structural U could move the estimate by more than half the precision)
+    prior_u = pr.structural_unavailability if (pr is not None and not use_control) else 0.0
+    material = prior_u > 0
     own = executor is None
     ex_ = executor if executor is not None else LocalExecutor()
     reps: list[Rep] = []
@@ -358,22 +405,28 @@ def estimate(
     h = rep_years * YEAR
     mu_x = ex.unavailability * h if ex is not None else 0.0  # steady state: the start-up transient cancels
     rel: float | None = None
+    seen = 0
     try:
         target = min(min_replications, max_reps)
         while True:
-            reps.extend(_batches(ex_, _Task(sc, rep_years, seed, len(reps), target - len(reps), sla)))
+            reps.extend(_batches(ex_, _Task(sc, rep_years, seed, len(reps), target - len(reps), sla, start)))
             z = _observations(reps, use_control, mu_x)
             fig = mean_interval(z, confidence, "", 1.0 / h)
+            seen = sum(r.structural_outages for r in reps)
             rel = None
             if fig.mean and fig.high is not None and fig.mean > 0:
                 rel = (fig.high - fig.mean) / fig.mean
-            done = rel is not None and rel <= precision
+            material = prior_u > 0 and prior_u >= precision / 2 * max(fig.mean or 0.0, 0.0)
+            carried = not material or seen >= need
+            done = rel is not None and rel <= precision and carried
             n = len(reps)
             nxt = max_reps
             if rel is not None:
                 nxt = min(max_reps, max(n + 1, min(4 * n, math.ceil(n * (rel / precision) ** 2 * 1.1))))
             else:
                 nxt = min(max_reps, 4 * n)
+            if not carried:
+                nxt = min(max_reps, max(nxt, min(4 * n, math.ceil(n * need / max(seen, 1) * 1.1))))
             elapsed = time.perf_counter() - t0
             if progress is not None:
                 eta = None if done or n >= max_reps else elapsed / n * (nxt - n)
@@ -386,17 +439,145 @@ def estimate(
             ex_.close()
     rep = _report(sc, reps, seed, confidence, precision, rel, rep_years, use_control, ex, mu_x, sla, exact)
     rep.notes[:0] = notes
-    if not rep.precision_reached and not any(r.downtime_s for r in reps):
+    years = len(reps) * rep_years
+    rep.events = {
+        "kind": "structural outages (overlaps that stop every site)",
+        "observed": seen,
+        "needed_for_precision": need if material else 0,
+        "prior": pr.to_dict() if pr is not None else None,
+    }
+    if start == "new":
+        rep.notes.append("start new: brand-new components at t=0 (the years after commissioning)")
+    if material and seen < need:
+        rep.precision_reached = False
         rep.notes.append(
-            f"no downtime in {len(reps) * rep_years:g} simulated years: no relative precision exists"
+            f"precision not claimed: {seen} structural outage(s) seen in {years:g} simulated years, {need}"
+            f" needed for +-{precision:g} (the prior puts U_structural near"
+            f" {pr.structural_unavailability:.3g}); try --estimator importance"  # type: ignore[union-attr]
         )
-    elif not rep.precision_reached:
+    if material and seen == 0:
+        assert pr is not None
+        u = rep.figures["unavailability"]
+        rate_bound = -math.log(1.0 - confidence) / (years * YEAR)  # rule of three at 95 %
+        bound = (u.high or u.mean or 0.0) + rate_bound * pr.longest_mean_down_s
+        rep.figures["unavailability"] = Figure(
+            u.mean,
+            u.low,
+            bound,
+            f"one-sided bound: no overlap in {years:g} years, so their rate is below"
+            f" {rate_bound * YEAR:.3g}/year ({100 * confidence:g} %, rule of three); with a mean overlap no"
+            f" longer than the longest mean down time ({pr.longest_mean_down_s:.3g} s): U < {bound:.3g}",
+        )
+        a = rep.figures["availability"]
+        rep.figures["availability"] = Figure(a.mean, 1.0 - bound, a.high, "1 - unavailability (one-sided)")
+        d = rep.figures["downtime_per_year_s"]
+        rep.figures["downtime_per_year_s"] = Figure(d.mean, d.low, bound * YEAR, "unavailability x one year")
+    if not rep.precision_reached and not any(r.downtime_s for r in reps):
+        rep.notes.append(f"no downtime in {years:g} simulated years: no relative precision exists")
+    elif not rep.precision_reached and (not material or seen >= need):
         rep.notes.append(
             f"precision {precision:g} not reached within {cap_years:g} simulated years"
             + ("" if max_years is not None else " (the default --max-years)")
         )
     rep.elapsed_s = time.perf_counter() - t0
     rep.workers = ex_.workers
+    return rep
+
+
+def _estimate_importance(
+    sc: S.Scenario,
+    precision: float,
+    confidence: float,
+    seed: int,
+    progress: Callable[[Progress], None] | None,
+    pr: Any,
+    need: int,
+    notes: list[str],
+    with_exact: bool,
+) -> AvailabilityReport:
+    """``--estimator importance``: :mod:`sim.availability.importance`, in this process."""
+    from sim.availability import importance as imp
+
+    t0 = time.perf_counter()
+
+    def tick(n: int, rel: float | None) -> None:
+        if progress is not None:
+            progress(Progress(n, 0.0, rel, precision, time.perf_counter() - t0, None))
+
+    try:
+        res, reached, rel = imp.run(sc, seed=seed, precision=precision, confidence=confidence, progress=tick)
+    except imp.NotSupportedError as e:
+        raise RequestError(str(e)) from None
+    method = imp.describe(res.design)
+    down = np.asarray(res.down)
+    est, lo, hi = res.ratio(down, confidence)
+    figs: dict[str, Figure] = {"unavailability": Figure(est, lo, hi, method)}
+    figs["availability"] = Figure(
+        1.0 - est, None if hi is None else 1.0 - hi, None if lo is None else 1.0 - lo, "1 - unavailability"
+    )
+    figs["downtime_per_year_s"] = Figure(
+        est * YEAR,
+        None if lo is None else lo * YEAR,
+        None if hi is None else hi * YEAR,
+        "unavailability x one year",
+    )
+    s, slo, shi = res.ratio(np.asarray(res.struct), confidence)
+    figs["structural_unavailability"] = Figure(
+        s, slo, shi, "structural rule on the same weighted episodes (no detection or failover time)"
+    )
+    for cause, xs in sorted(res.causes.items()):
+        c, clo, chi = res.ratio(np.asarray(xs), confidence)
+        figs[f"downtime_per_year_s:{cause}"] = Figure(
+            c * YEAR, None if clo is None else clo * YEAR, None if chi is None else chi * YEAR, method
+        )
+    sb, sblo, sbhi = res.ratio(np.asarray(res.split_brain_bytes), confidence)
+    figs["data_at_risk_split_brain_bytes_per_year"] = Figure(
+        sb * YEAR, None if sblo is None else sblo * YEAR, None if sbhi is None else sbhi * YEAR, method
+    )
+    ess = res.ess(down)
+    rep = AvailabilityReport(
+        scenario=sc.name,
+        seed=seed,
+        confidence=confidence,
+        precision=precision,
+        precision_reached=reached,
+        estimator="importance",
+        replications=res.n,
+        replication_years=0.0,
+        simulated_years=0.0,
+        figures=figs,
+    )
+    rep.events = {
+        "kind": "episodes from the all-up state (overlaps made frequent by failure biasing)",
+        "episodes": res.n,
+        "overlap_episodes": res.overlaps,
+        "overlap_episodes_with_downtime": res.overlaps_with_downtime,
+        "effective_contributions": ess,
+        "needed_effective_contributions": imp.MIN_ESS,
+        "prior": pr.to_dict() if pr is not None else None,
+    }
+    rep.notes.extend(notes)
+    rep.notes.append(
+        f"{res.n} episodes, {res.overlaps} with an overlap ({res.overlaps_with_downtime} with downtime);"
+        f" effective number of weighted contributions {ess:.0f}"
+    )
+    if res.violations:
+        rep.notes.append(f"{res.violations} episode(s) broke a property of quorum.testing (S1-S3, L1)")
+    if not reached:
+        why = (
+            f"only {ess:.0f} effective contributions (at least {imp.MIN_ESS:g} needed)"
+            if ess < imp.MIN_ESS
+            else f"relative half-width {rel:.3g} after {res.n} episodes"
+            if rel is not None
+            else "no downtime seen"
+        )
+        rep.notes.append(f"precision {precision:g} not reached: {why}")
+    if with_exact:
+        from sim.availability.ctmc import exact as solve
+
+        ex = solve(sc)
+        rep.exact = ex.to_dict()
+    rep.elapsed_s = time.perf_counter() - t0
     return rep
 
 

@@ -135,6 +135,7 @@ class YearsResult:
     horizon_s: float = 0.0
     downtime_s: float = 0.0
     structural_downtime_s: float = 0.0  # what the structural rule alone gives on the same history
+    structural_outages: int = 0  # times the structural rule went from serving to not (overlaps that carry U)
     split_brain_s: float = 0.0
     failovers: int = 0  # changes of the serving site
     solo_entries: int = 0  # entries into SOLO
@@ -344,7 +345,10 @@ class Years:
             self.r.structural_downtime_s += now - self.changed_at
         self.changed_at = now
         self.down = new
+        was = self.struct_serving
         self.struct_serving, self.current = self.serves(new, self.current)
+        if was and not self.struct_serving:
+            self.r.structural_outages += 1
         self.episode.append((now, new))
         if not new:
             self._close_episode(None)
@@ -621,6 +625,7 @@ class Years:
             self.episode.append((at, ds))
             self.struct_serving, self.current = self.serves(ds, self.current)
         self.down = ds
+        self.r.structural_outages += not self.struct_serving  # an outage under way at t=0
         self.changed_at = 0.0
 
     def _finish(self, horizon: float) -> YearsResult:

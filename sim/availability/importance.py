@@ -1,0 +1,566 @@
+"""Rare overlaps by importance sampling: episodes from the all-up state with balanced failure biasing.
+
+Theory. Cut time into *cycles*: an all-up period, then an *episode* from the first failure to the next
+instant everything is up again. By the cycle formula (renewal-reward for regenerative processes, Palm
+calculus for stationary ones) the steady-state unavailability is
+
+    U = E_pi[D] / (E[all-up period] + E_pi[L]),
+
+``D`` the downtime an episode causes (the quorum's: detection, failover, waiting, the recovery window),
+``L`` its length, ``pi`` the law of the system at an episode's start. With every failure law exponential
+the all-up state is a regeneration point whatever the crews and common causes: ``E[all-up] = 1/Λ`` with
+``Λ`` the sum of the failure rates, the starter is unit ``i`` with probability ``λ_i/Λ`` and the other
+units' remaining lives are exponential: the formula is exact. With other laws and independent components
+(a crew each, no common cause) the law at an episode's start is still explicit and exact: the starter
+``i`` has probability ``(1/MTTF_i) / Σ_j 1/MTTF_j``, every other component is up with an independent
+*equilibrium* residual life (density ``S(x)/MTTF``) and ``E[all-up] = 1 / Σ_j 1/MTTF_j`` (both from the
+product-form stationary law of independent alternating renewal processes). With shared crews or
+common-cause groups and non-exponential failure laws the same start is an approximation (the method
+string says so).
+
+The episode is simulated event by event (probe delays, FIFO crews, common-cause groups and shocks as in
+:mod:`sim.years.engine`) and its downtime is the engine's own accounting of the episode's intervals
+(:meth:`sim.years.engine.Years.replay`: the message-level runner decides each new episode shape once,
+the cache answers the rest). The outage that matters is a second failure during the first repair: an
+event of probability about ``MTTR/MTTF``. *Balanced failure biasing* (Shahabuddin 1994; Nicola,
+Shahabuddin and Nakayama 2001) makes it frequent: whenever something is down and the episode would end
+at ``H`` without another failure, each up unit whose fate before ``H`` is still open fails in
+``[a, H]`` with probability ``p / n`` (``n`` open units, ``p`` = :data:`BIAS`), at a uniform point, and
+survives to ``H`` otherwise. The path's likelihood ratio multiplies, for each such decision, the true
+conditional probability (a failure at ``x``: ``f(x)/S(a)``; survival: ``S(H)/S(a)``, with ``S`` the
+equilibrium survival for a life under way at the episode's start and the failure law's for one begun by a
+repair during it) by the inverse of the proposal's. The weights keep ``E[W D] = E[D]`` exactly, and since
+every order of overlap is reached with a probability bounded away from 0 while its weight shrinks like
+its true probability, the relative error at a fixed number of episodes stays bounded as failures get
+rarer (bounded relative error), where a plain simulation's grows like ``1/sqrt(U)``.
+
+Why this estimator (measured, see ``bench/rare.py``): splitting needs levels and clones every path that
+crosses one, and helps least when the last step to an outage is one jump (here a single second failure
+is the whole story); conditional Monte Carlo needs the distribution of what the quorum does given a
+partial history, which only the episode replay knows; failure biasing on episodes needs only the laws'
+survival functions, reuses the episode cache unchanged, and handles cuts of any order.
+
+The interval is the delta method on the ratio (``n`` i.i.d. episodes; numerator and denominator from
+the same weighted episodes), Student quantile with ``n - 1`` degrees of freedom. Precision is declared only
+when the weighted contributions that carry the numerator are many: their effective sample size
+``(Σ W D)^2 / Σ (W D)^2`` is at least :data:`MIN_ESS` (a few heavy weights cannot pass for precision).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+from scipy import special, stats
+
+from sim.story import scenario as S
+from sim.years.engine import Years, YearsResult
+from sim.years.laws import draw, mean_down
+from sim.years.structure import rule
+
+BIAS = 0.5  # total probability of a biased failure at each decision (balanced over the open units)
+MIN_ESS = 30.0  # effective number of weighted contributions before precision may be declared
+BATCH = 2000  # episodes per batch between stopping checks
+DEFAULT_MAX_EPISODES = 4_000_000
+_PHI = NormalDist()
+
+
+class NotSupportedError(ValueError):
+    """The design has something the episode estimator does not model (named in the message)."""
+
+
+# ---- the laws' survival functions ---------------------------------------------------------------------
+def _params(law: S.Law) -> tuple[float, float]:
+    if law.kind == "weibull":
+        return law.mean / math.gamma(1.0 + 1.0 / law.shape), law.shape
+    if law.kind == "lognormal":
+        return math.log(law.mean) - law.shape * law.shape / 2.0, law.shape
+    return law.mean, 1.0
+
+
+def survival(law: S.Law, x: float) -> float:
+    """``P(X > x)`` for a fresh life of law ``law``."""
+    if x <= 0:
+        return 1.0
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean)
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return math.exp(-((x / s) ** k))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        return 1.0 - _PHI.cdf((math.log(x) - mu) / sigma)
+    return 1.0 if x < law.mean else 0.0
+
+
+def density(law: S.Law, x: float) -> float:
+    """Density of a fresh life at ``x`` (a fixed law has none: callers never bias it)."""
+    if x <= 0:
+        return 0.0 if law.kind != "exponential" else 1.0 / law.mean
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean) / law.mean
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return float((k / s) * (x / s) ** (k - 1.0) * math.exp(-((x / s) ** k)))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        z = (math.log(x) - mu) / sigma
+        return math.exp(-0.5 * z * z) / (x * sigma * math.sqrt(2.0 * math.pi))
+    raise ValueError("a fixed law has no density")
+
+
+def eq_survival(law: S.Law, x: float) -> float:
+    """``P(R > x)`` for the equilibrium residual life ``R`` (density ``S(x)/mean``)."""
+    if x <= 0:
+        return 1.0
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean)
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return float(special.gammaincc(1.0 / k, (x / s) ** k))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        tail = law.mean * (1.0 - _PHI.cdf((math.log(x) - mu - sigma * sigma) / sigma))
+        return max(0.0, (tail - x * survival(law, x)) / law.mean)
+    return max(0.0, 1.0 - x / law.mean)
+
+
+def eq_density(law: S.Law, x: float) -> float:
+    return survival(law, x) / law.mean
+
+
+# ---- the units of a design ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Something that fails: a component (``repair`` set) or a common-cause shock (``repair`` None)."""
+
+    name: str
+    fail: S.Law
+    repair: S.Law | None
+    takes: frozenset[str]  # what one failure takes down
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    sc: S.Scenario
+    units: tuple[Unit, ...]
+    repair: dict[str, S.Law]
+    rate: float  # Λ: failures per second from the all-up state
+    start_p: tuple[float, ...]  # probability that each unit starts an episode
+    exact_start: bool  # the start law is exact (exponential failures, or independent components)
+    why_approx: str
+    settle: Callable[[frozenset[str], frozenset[str]], tuple[bool, frozenset[str]]]
+    order: int  # failures in the smallest set of unit failures that stops the structure (at most 3)
+
+
+def design(sc: S.Scenario) -> Design:
+    """The units of ``sc`` as the years engine runs them (laws, list groups, beta-factor shocks).
+    Raises :class:`NotSupportedError` for calendar-driven events (maintenance windows, backups)."""
+    if sc.maintenance:
+        raise NotSupportedError(
+            "--estimator importance: maintenance windows follow the calendar, not failure laws; use plain"
+        )
+    if getattr(sc, "backups", None) is not None or getattr(sc, "corruption", None) is not None:
+        raise NotSupportedError(
+            "--estimator importance: backups and corruption follow the calendar; use plain"
+        )
+    y = Years(sc, 1.0, 0)
+    units: list[Unit] = []
+    repair: dict[str, S.Law] = {}
+    for comp in sorted(y.laws):
+        fail, rep = y.laws[comp]
+        repair[comp] = rep
+        units.append(Unit(comp, fail, rep, frozenset({comp} | y.groups.get(comp, set()))))
+    for name, law, members in y.shocks:
+        units.append(Unit(name, law, None, frozenset(members)))
+    if not units:
+        raise NotSupportedError("--estimator importance: nothing in the design fails")
+    rates = [1.0 / u.fail.mean for u in units]
+    total = sum(rates)
+    exponential = all(u.fail.kind == "exponential" for u in units)
+    independent = not y.groups and not y.shocks and sc.crews >= len(repair)
+    why = ""
+    if not exponential and not independent:
+        why = (
+            "approximate start: non-exponential failure laws with "
+            + ("shared crews" if sc.crews < len(repair) else "common-cause groups")
+            + " (the residual lives at an episode's start are taken independent)"
+        )
+    settle = rule(sc)
+    return Design(
+        sc,
+        tuple(units),
+        repair,
+        total,
+        tuple(r / total for r in rates),
+        not why,
+        why,
+        settle,
+        _cut_order(units, settle),
+    )
+
+
+_DIST: dict[tuple[int, frozenset[str], frozenset[str]], int] = {}
+
+
+def _distance(d: Design, down: frozenset[str], current: frozenset[str]) -> int:
+    """Fewest further unit failures that stop the structure from ``down`` (0, 1, 2, or 3 meaning more)."""
+    key = (id(d), down, current)
+    got = _DIST.get(key)
+    if got is not None:
+        return got
+    from itertools import combinations
+
+    out = 3
+    if not d.settle(down, current)[0]:
+        out = 0
+    else:
+        for k in (1, 2):
+            if any(
+                not d.settle(down.union(*(u.takes for u in combo)), current)[0]
+                for combo in combinations(d.units, k)
+            ):
+                out = k
+                break
+    if len(_DIST) > 100_000:
+        _DIST.clear()
+    _DIST[key] = out
+    return out
+
+
+def _cut_order(units: list[Unit], settle: Callable[..., tuple[bool, frozenset[str]]]) -> int:
+    """The fewest unit failures that leave no site able to serve (searched up to 3; 3 if none)."""
+    from itertools import combinations
+
+    both = frozenset({"A", "B"})
+    for k in (1, 2):
+        for combo in combinations(units, k):
+            down = frozenset().union(*(u.takes for u in combo))
+            if not settle(down, both)[0]:
+                return k
+    return 3
+
+
+# ---- one episode ------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Life:
+    unit: Unit
+    born: float  # time origin of a fresh life (a repair's end); the episode's start for an equilibrium life
+    equilibrium: bool  # under way at the episode's start: equilibrium residual law
+    decided: float  # survives at least until here
+    at: float | None = None  # committed failure time
+
+    def surv(self, t: float) -> float:
+        x = t - self.born
+        return eq_survival(self.unit.fail, x) if self.equilibrium else survival(self.unit.fail, x)
+
+    def dens(self, t: float) -> float:
+        x = t - self.born
+        return eq_density(self.unit.fail, x) if self.equilibrium else density(self.unit.fail, x)
+
+
+@dataclass(slots=True)
+class Episode:
+    intervals: list[tuple[frozenset[str], float]]
+    weight: float
+    length: float
+    failures: int  # failures in the episode (1: a lone failure; more: an overlap)
+
+
+def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episode:
+    """One episode from the all-up state under balanced failure biasing (``bias=0``: the true law,
+    weight 1)."""
+    sc = d.sc
+    m = sc.monitoring_interval
+    # the starter: half the time by its true probability, half uniformly (a rarely failing unit, a site,
+    # often starts the episodes that matter); weight = true / proposed probability
+    weight = 1.0
+    mix = 0.5 if bias > 0.0 else 0.0
+    k = rng.randrange(len(d.units)) if rng.random() < mix else None
+    if k is None:
+        u = rng.random()
+        acc = 0.0
+        k = len(d.units) - 1
+        for i, p in enumerate(d.start_p):
+            acc += p
+            if u < acc:
+                k = i
+                break
+    starter = d.units[k]
+    weight *= d.start_p[k] / ((1.0 - mix) * d.start_p[k] + mix / len(d.units))
+    lives: dict[str, _Life] = {
+        unit.name: _Life(unit, 0.0, True, 0.0)
+        for unit in d.units
+        if unit.name != starter.name or unit.repair is None
+    }
+    if starter.repair is None:  # a shock starts the episode: its next shock is a fresh life
+        lives[starter.name] = _Life(starter, 0.0, False, 0.0)
+    down: set[str] = set()
+    events: list[tuple[float, int, str, str]] = []  # (time, seq, kind, component)
+    seq = 0
+    crews_free = sc.crews
+    queue: list[tuple[str, float]] = []  # (component, repair seconds) waiting for a crew, FIFO
+    pending: dict[str, float] = {}  # component -> its repair seconds, drawn at its failure
+    changes: list[tuple[float, frozenset[str]]] = []
+    failures = 0
+    current = frozenset({"A", "B"})  # the structure's current copies (synchronous consistency)
+    # biased until the structure first stops serving in this episode, and for at most the failures a
+    # minimal cut needs: then the true law (an overlap of higher order is not the rare event sought)
+    biased = bias > 0.0
+
+    def fail(unit: Unit, t: float) -> None:
+        nonlocal seq, failures
+        newly = sorted(unit.takes - down)
+        if not newly:
+            return
+        failures += 1
+        for c in newly:
+            down.add(c)
+            lives.pop(c, None)
+            delay = rng.uniform(0.0, m)
+            law = d.repair.get(c)
+            pending[c] = draw(law, rng) if law is not None else m
+            seq += 1
+            heapq.heappush(events, (t + delay, seq, "notice", c))
+        changes.append((t, frozenset(down)))
+
+    def settle() -> None:
+        nonlocal current, biased
+        serving, current = d.settle(frozenset(down), current)
+        biased = biased and serving and failures < d.order
+
+    def horizon(now: float) -> float:
+        """When the episode ends if nothing else fails: the crews' FIFO schedule of what is known."""
+        busy = sorted(t for t, _s, kind, _c in events if kind == "done")
+        free = [now] * crews_free + busy
+        notices = sorted((t, c) for t, _s, kind, c in events if kind == "notice")
+        waiting = [(now, c) for c, _r in queue] + notices
+        end = max(busy, default=now)
+        heapq.heapify(free)
+        for t_ready, c in waiting:
+            start = max(heapq.heappop(free), t_ready)
+            fin = start + pending[c]
+            heapq.heappush(free, fin)
+            end = max(end, fin)
+        return end
+
+    fail(starter, 0.0)
+    settle()
+    now = 0.0
+    while down:
+        h = horizon(now)
+        open_lives = [lf for lf in lives.values() if lf.at is None and lf.decided < h]
+        # failure-distance biasing: only the units whose failure brings the structure closer to an
+        # outage are pushed (balanced among them); the others keep their true probability
+        if biased:
+            here = _distance(d, frozenset(down), current)
+            closer = [
+                lf for lf in open_lives if _distance(d, frozenset(down) | lf.unit.takes, current) < here
+            ]
+        else:
+            closer = []
+        n = len(closer)
+        for lf in open_lives:
+            a = max(lf.decided, now)
+            s_a = lf.surv(a)
+            if not lf.equilibrium and lf.unit.fail.kind == "fixed":  # deterministic: nothing to bias
+                due = lf.born + lf.unit.fail.mean
+                if due <= h:
+                    lf.at = due
+                else:
+                    lf.decided = h
+                continue
+            if s_a <= 0.0:
+                lf.at = a
+                continue
+            # biased towards a failure until the structure first stops serving; from then on the true
+            # probability of a failure before h (only its place in [a, h] is sampled uniformly)
+            q = bias / n if lf in closer else 1.0 - lf.surv(h) / s_a
+            if q <= 0.0:
+                lf.decided = h
+                continue
+            if rng.random() < q:
+                x = rng.uniform(a, h)
+                weight *= lf.dens(x) / s_a * (h - a) / q
+                lf.at = x
+            else:
+                weight *= lf.surv(h) / s_a / (1.0 - q)
+                lf.decided = h
+        t_fail, who = math.inf, None
+        for lf in lives.values():
+            if lf.at is not None and lf.at < t_fail:
+                t_fail, who = lf.at, lf
+        t_ev = events[0][0] if events else math.inf
+        if who is not None and t_fail < t_ev:
+            now = t_fail
+            unit = who.unit
+            if unit.repair is None:
+                lives[unit.name] = _Life(unit, now, False, now)  # the shock's next life
+            else:
+                lives.pop(unit.name, None)
+            fail(unit, now)
+            settle()
+            continue
+        now, _s, kind, c = heapq.heappop(events)
+        if kind == "notice":
+            queue.append((c, pending[c]))
+        else:
+            crews_free += 1
+            down.discard(c)
+            del pending[c]
+            changes.append((now, frozenset(down)))
+            unit_of = next(un for un in d.units if un.name == c)
+            lives[c] = _Life(unit_of, now, False, now)
+            settle()
+        while queue and crews_free > 0:
+            comp, secs = queue.pop(0)
+            crews_free -= 1
+            seq += 1
+            heapq.heappush(events, (now + secs, seq, "done", comp))
+    intervals: list[tuple[frozenset[str], float]] = []
+    for (t0, ds), (t1, _n) in itertools.pairwise(changes):
+        if t1 > t0 and ds:
+            if intervals and intervals[-1][0] == ds:
+                intervals[-1] = (ds, intervals[-1][1] + t1 - t0)
+            else:
+                intervals.append((ds, t1 - t0))
+    return Episode(intervals, weight, now, failures)
+
+
+# ---- the estimator ----------------------------------------------------------------------------------------
+@dataclass
+class ImportanceResult:
+    """Sums over weighted episodes (what the report needs), kept as per-episode arrays."""
+
+    design: Design
+    n: int = 0
+    w: list[float] = field(default_factory=list)
+    down: list[float] = field(default_factory=list)  # D (quorum downtime) per episode
+    struct: list[float] = field(default_factory=list)  # structural downtime per episode
+    length: list[float] = field(default_factory=list)
+    overlaps: int = 0  # episodes with more than one failure (the rare ones, made frequent)
+    overlaps_with_downtime: int = 0
+    causes: dict[str, list[float]] = field(default_factory=dict)
+    split_brain_bytes: list[float] = field(default_factory=list)
+    violations: int = 0
+
+    def ratio(self, num: np.ndarray, confidence: float) -> tuple[float, float | None, float | None]:
+        """``E[W num] / (1/Λ + E[W L])`` with its delta-method interval."""
+        w = np.asarray(self.w)
+        y = w * num
+        x = w * np.asarray(self.length)
+        den = 1.0 / self.design.rate + float(x.mean())
+        est = float(y.mean()) / den
+        if self.n < 2:
+            return est, None, None
+        resid = y - est * x
+        se = float(resid.std(ddof=1)) / math.sqrt(self.n) / den
+        tq = float(stats.t.ppf(0.5 + confidence / 2.0, self.n - 1))
+        return est, max(0.0, est - tq * se), est + tq * se
+
+    def ess(self, num: np.ndarray) -> float:
+        y = np.asarray(self.w) * num
+        s2 = float((y * y).sum())
+        return float(y.sum()) ** 2 / s2 if s2 > 0 else 0.0
+
+
+class _Accountant:
+    """The engine's accounting of one episode (cache shared by every episode of the process)."""
+
+    def __init__(self, sc: S.Scenario) -> None:
+        self.sc = sc
+        self.years = Years(sc, 1.0, 0)
+        self.settle = rule(sc)
+
+    def account(self, intervals: list[tuple[frozenset[str], float]]) -> YearsResult:
+        y = self.years
+        y.r = YearsResult(self.sc.name, y.seed, 0.0)
+        y.outages = []
+        return y.replay(intervals)
+
+    def structural(self, intervals: list[tuple[frozenset[str], float]]) -> float:
+        current = frozenset({"A", "B"})
+        out = 0.0
+        for ds, secs in intervals:
+            serving, current = self.settle(ds, current)
+            if not serving:
+                out += secs
+        return out
+
+
+def run(
+    sc: S.Scenario,
+    *,
+    seed: int,
+    precision: float,
+    confidence: float,
+    max_episodes: int = DEFAULT_MAX_EPISODES,
+    bias: float = BIAS,
+    progress: Callable[[int, float | None], None] | None = None,
+    min_episodes: int = BATCH,
+) -> tuple[ImportanceResult, bool, float | None]:
+    """Episodes in batches of :data:`BATCH` (batch ``i`` from its own stream
+    ``SeedSequence(seed, spawn_key=(i,))``) until the unavailability's relative half-width is at most
+    ``precision`` with at least :data:`MIN_ESS` effective contributions, or ``max_episodes`` are spent.
+    Returns the result, whether the precision was reached, and the last relative half-width."""
+    d = design(sc)
+    acct = _Accountant(sc)
+    res = ImportanceResult(d)
+    batch = 0
+    rel: float | None = None
+    reached = False
+    while res.n < max_episodes:
+        state = np.random.SeedSequence(seed, spawn_key=(batch,)).generate_state(2)
+        rng = random.Random(int(state[0]) << 32 | int(state[1]))
+        for _ in range(min(BATCH, max_episodes - res.n)):
+            ep = simulate_episode(d, rng, bias)
+            r = acct.account(ep.intervals) if ep.intervals else None
+            res.n += 1
+            res.w.append(ep.weight)
+            res.length.append(ep.length)
+            res.down.append(r.downtime_s if r is not None else 0.0)
+            res.struct.append(acct.structural(ep.intervals))
+            by_cause = getattr(r, "downtime_by_cause_s", {}) if r is not None else {}
+            for k in set(res.causes) | set(by_cause):
+                res.causes.setdefault(k, [0.0] * (res.n - 1)).append(float(by_cause.get(k, 0.0)))
+            res.split_brain_bytes.append(
+                float(getattr(r, "split_brain_bytes", 0.0)) if r is not None else 0.0
+            )
+            if r is not None and r.violation_episodes:
+                res.violations += 1
+            if ep.failures > 1:
+                res.overlaps += 1
+                if res.down[-1] > 0:
+                    res.overlaps_with_downtime += 1
+        batch += 1
+        est, _lo, hi = res.ratio(np.asarray(res.down), confidence)
+        rel = (hi - est) / est if hi is not None and est > 0 else None
+        ess = res.ess(np.asarray(res.down))
+        if progress is not None:
+            progress(res.n, rel)
+        if res.n >= min_episodes and rel is not None and rel <= precision and ess >= MIN_ESS:
+            reached = True
+            break
+    return res, reached, rel
+
+
+def mean_down_times(sc: S.Scenario) -> dict[str, float]:
+    """Mean down time of each component (probe delay plus repair, no crew waiting)."""
+    y = Years(sc, 1.0, 0)
+    return {c: mean_down(rep, sc.monitoring_interval) for c, (_f, rep) in y.laws.items()}
+
+
+def describe(d: Design) -> str:
+    """The method string of the importance estimator."""
+    base = (
+        f"importance: episodes from the all-up state with balanced failure biasing (p = {BIAS:g}),"
+        " likelihood ratios of the laws' (equilibrium) survival functions; U = E[W D] / (1/Λ + E[W L]),"
+        " delta-method interval, Student t"
+    )
+    return base + ("" if d.exact_start else f" ({d.why_approx})")
