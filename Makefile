@@ -71,6 +71,7 @@ BESIDE_REF ?= 69272ae
 bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
 	$(BIN)/python bench/years_speed.py
+	$(BIN)/python bench/rare.py
 	$(BIN)/python bench/beside.py --ref $(BESIDE_REF)
 	$(BIN)/python bench/availability.py --availsim4 $(BENCH_VENV)/bin/availsim4 \
 	  --bench-python $(BENCH_VENV)/bin/python

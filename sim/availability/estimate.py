@@ -474,7 +474,7 @@ def estimate(
         rep.figures["downtime_per_year_s"] = Figure(d.mean, d.low, bound * YEAR, "unavailability x one year")
     if not rep.precision_reached and not any(r.downtime_s for r in reps):
         rep.notes.append(f"no downtime in {years:g} simulated years: no relative precision exists")
-    elif not rep.precision_reached and (not material or seen >= need):
+    elif not rep.precision_reached:
         rep.notes.append(
             f"precision {precision:g} not reached within {cap_years:g} simulated years"
             + ("" if max_years is not None else " (the default --max-years)")

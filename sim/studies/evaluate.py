@@ -29,12 +29,15 @@ def evaluate(
 ) -> dict[str, Any]:
     rep = estimate(sc, precision=precision, max_years=max_years, seed=seed, sla=sla, executor=executor)
     d = rep.to_dict()
-    out: dict[str, Any] = {k: dict(d[k]) for k in FIGURES}
+    missing = {"mean": None, "low": None, "high": None, "method": f"not estimated by {d['estimator']}"}
+    out: dict[str, Any] = {k: dict(d.get(k) or missing) for k in FIGURES}
     out["availability"]["method"] = f"1 - unavailability ({d['unavailability']['method']})"
     out = {k: _clip(k, v) for k, v in out.items()}
     reached = "" if d["precision_reached"] else f", precision {precision:g} NOT reached"
     out["engine"] = (
-        f"sim.availability {d['estimator']}: {d['replications']} x {d['replication_years']:g} y{reached}"
+        f"sim.availability importance: {d['replications']} episodes{reached}"
+        if d["estimator"] == "importance"
+        else f"sim.availability {d['estimator']}: {d['replications']} x {d['replication_years']:g} y{reached}"
     )
     return out
 
