@@ -234,7 +234,7 @@ def _all_up_one_crew(mttr: float, mttf: float) -> float:
     return 1 / (1 + 2 * r + 2 * r * r)
 
 
-def test_t_quantile_and_binomial_cdf_match_scipy() -> None:
+def test_t_quantile_and_binomial_cdf_are_scipys() -> None:
     """The engine computes its own Student t quantiles and binomial CDFs (no scipy import on the
     command line's path); they agree with scipy's."""
     from scipy.special import bdtr, stdtrit

@@ -36,10 +36,10 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from sim.availability.executors import Executor, LocalExecutor
 from sim.story import scenario as S
@@ -206,54 +206,15 @@ class AvailabilityReport:
 
 
 # ---- statistics -------------------------------------------------------------------------------------
-def t_cdf(t: float, df: int) -> float:
-    """Student t CDF for an integer ``df`` (Abramowitz & Stegun 26.7.3-4: a finite sum; exact)."""
-    theta = math.atan(t / math.sqrt(df))
-    c2 = math.cos(theta) ** 2
-    if df % 2 == 1:
-        total, term = 0.0, math.sin(theta) * math.cos(theta)
-        for k in range(1, (df - 1) // 2 + 1):  # 1, 2/3 c^2, (2*4)/(3*5) c^4 ...
-            total += term
-            term *= c2 * (2 * k) / (2 * k + 1)
-        a = 2.0 / math.pi * (theta + (total if df > 1 else 0.0))
-    else:
-        total, term = 0.0, 1.0
-        for k in range(1, df // 2 + 1):  # 1, 1/2 c^2, (1*3)/(2*4) c^4 ...
-            total += term
-            term *= c2 * (2 * k - 1) / (2 * k)
-        a = math.sin(theta) * total
-    return 0.5 + 0.5 * a  # a = P(|T| < t), signed with t
-
-
 def t_quantile(confidence: float, df: int) -> float:
-    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (bisection on :func:`t_cdf`;
-    above 1,000 degrees of freedom the Cornish-Fisher expansion, error below 1e-7)."""
-    df = max(df, 1)
-    p = 0.5 + confidence / 2.0
-    if df > 1000:
-        z = NormalDist().inv_cdf(p)
-        g1 = (z**3 + z) / 4
-        g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-        g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-        return z + g1 / df + g2 / df**2 + g3 / df**3
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        hi *= 2.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (``scipy.stats.t``); the one
+    quantile rule of every interval the simulator prints."""
+    return float(stats.t.ppf(0.5 + confidence / 2.0, max(df, 1)))
 
 
 def binomial_cdf(n: int, q: float) -> np.ndarray:
-    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (log-space pmf, cumulated)."""
-    k = np.arange(n + 1)
-    lg = np.array([math.lgamma(i + 1) for i in range(n + 1)])
-    logpmf = lg[n] - lg - lg[::-1] + k * math.log(q) + (n - k) * math.log1p(-q)
-    out: np.ndarray = np.minimum(1.0, np.cumsum(np.exp(logpmf)))
+    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``)."""
+    out: np.ndarray = stats.binom.cdf(np.arange(n + 1), n, q)
     return out
 
 

@@ -18,14 +18,13 @@ from typing import Any
 from sim.story import scenario as S
 
 YEAR = 365.25 * 86400.0
-# two-sided 95 % Student t quantiles by degrees of freedom (1..30); beyond: 1.96
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042]  # fmt: skip
 
 
 def t95(dof: int) -> float:
-    return _T95[dof - 1] if 1 <= dof <= len(_T95) else 1.96
+    """Two-sided 95 % Student t quantile for ``dof`` degrees of freedom (the rule of every interval)."""
+    from sim.availability.estimate import t_quantile
+
+    return t_quantile(0.95, dof)
 
 
 @dataclass(frozen=True, slots=True)
