@@ -237,6 +237,9 @@ def _availability_text(d: dict[str, Any]) -> str:
             f" the same histories) account for {g['mean']:.4g} s/year [{_fmt(g['low'])}, {_fmt(g['high'])}]"
             f" = {c['detection_and_failover_unavailability']:.4g} of unavailability"
         )
+    for cause, v in (d.get("downtime_by_cause_per_year_s") or {}).items():
+        iv = f"[{_fmt(v['low'])}, {_fmt(v['high'])}]"
+        lines.append(f"{'  by cause: ' + cause:<34} {_fmt(v['mean']):>13}  {iv:<29} s/year")
     if "observed" in ev:
         lines.append(
             f"events: {ev['observed']} {ev['kind']} observed"

@@ -91,6 +91,8 @@ class Rep:
     outages: int
     outage_durations_s: tuple[float, ...]
     structural_outages: int
+    downtime_by_cause_s: dict[str, float]
+    split_brain_bytes: float
     failovers: int
     data_lost_bytes: float
     split_brain_s: float
@@ -142,6 +144,8 @@ def replicate(task: _Task) -> list[Rep]:
                 outages=len(r.outage_durations_s),
                 outage_durations_s=tuple(r.outage_durations_s),
                 structural_outages=r.structural_outages,
+                downtime_by_cause_s=dict(r.downtime_by_cause_s),
+                split_brain_bytes=r.split_brain_bytes,
                 failovers=r.failovers,
                 data_lost_bytes=r.data_lost_bytes,
                 split_brain_s=r.split_brain_s,
@@ -182,6 +186,7 @@ class AvailabilityReport:
     elapsed_s: float = 0.0
     workers: int = 1
     events: dict[str, Any] | None = None  # the observed events that carry the estimate
+    by_cause: dict[str, Figure] = field(default_factory=dict)  # downtime per year by cause
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able (no infinity or NaN); ``run`` holds what depends on the machine (time, workers)."""
@@ -199,6 +204,7 @@ class AvailabilityReport:
             **{k: f.to_dict() for k, f in self.figures.items()},
             "exact": self.exact,
             "comparison": self.comparison,
+            "downtime_by_cause_per_year_s": {k: f.to_dict() for k, f in sorted(self.by_cause.items())},
             "events": self.events,
             "notes": list(self.notes),
             "run": {"elapsed_s": self.elapsed_s, "workers": self.workers},
@@ -486,10 +492,14 @@ def _estimate_importance(
     figs["structural_unavailability"] = Figure(
         s, slo, shi, "structural rule on the same weighted episodes (no detection or failover time)"
     )
+    by_cause: dict[str, Figure] = {}
     for cause, xs in sorted(res.causes.items()):
         c, clo, chi = res.ratio(np.asarray(xs), confidence)
-        figs[f"downtime_per_year_s:{cause}"] = Figure(
-            c * YEAR, None if clo is None else clo * YEAR, None if chi is None else chi * YEAR, method
+        by_cause[cause] = Figure(
+            c * YEAR,
+            None if clo is None else clo * YEAR,
+            None if chi is None else chi * YEAR,
+            f"downtime per year due to {cause}: same weighted episodes, delta method",
         )
     sb, sblo, sbhi = res.ratio(np.asarray(res.split_brain_bytes), confidence)
     figs["data_at_risk_split_brain_bytes_per_year"] = Figure(
@@ -507,6 +517,7 @@ def _estimate_importance(
         replication_years=0.0,
         simulated_years=0.0,
         figures=figs,
+        by_cause=by_cause,
     )
     rep.events = {
         "kind": "episodes from the all-up state (overlaps made frequent by failure biasing)",
@@ -666,8 +677,25 @@ def _report(
                 _num((gap.mean or 0.0) / YEAR / diff) if diff != 0 else None
             ),
         }
+    figs["data_at_risk_split_brain_bytes_per_year"] = mean_interval(
+        np.array([r.split_brain_bytes for r in reps]) / rep_years,
+        conf,
+        "bytes written while both sides accepted writes (to be reconciled), per year: " + tmeth,
+        bounds=pos,
+    )
+    causes = sorted({c for r in reps for c in r.downtime_by_cause_s})
+    by_cause = {
+        c: mean_interval(
+            np.array([r.downtime_by_cause_s.get(c, 0.0) for r in reps]) / rep_years,
+            conf,
+            f"downtime per year due to {c}: {tmeth}",
+            bounds=pos,
+        )
+        for c in causes
+    }
     reached = rel is not None and rel <= precision
     return AvailabilityReport(
+        by_cause=by_cause,
         scenario=sc.name,
         seed=seed,
         confidence=conf,

@@ -33,6 +33,9 @@ def evaluate(
     out: dict[str, Any] = {k: dict(d.get(k) or missing) for k in FIGURES}
     out["availability"]["method"] = f"1 - unavailability ({d['unavailability']['method']})"
     out = {k: _clip(k, v) for k, v in out.items()}
+    out["downtime_by_cause_per_year_s"] = {
+        k: _clip(k, dict(v)) for k, v in (d.get("downtime_by_cause_per_year_s") or {}).items()
+    }
     reached = "" if d["precision_reached"] else f", precision {precision:g} NOT reached"
     out["engine"] = (
         f"sim.availability importance: {d['replications']} episodes{reached}"

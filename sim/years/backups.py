@@ -139,6 +139,10 @@ def account(y: Any, horizon_s: float, start: datetime) -> None:
         free = sum(hi - lo for lo, hi in pieces)
         r.downtime_s += free
         r.corruption_downtime_s += free
+        if free > 0:
+            r.downtime_by_cause_s["corruption_restores"] = (
+                r.downtime_by_cause_s.get("corruption_restores", 0.0) + free
+            )
         r.data_lost_bytes += ev.lost_bytes
         r.corruption_data_lost_bytes += ev.lost_bytes
         r.corruptions += 1

@@ -38,6 +38,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import math
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -136,6 +137,8 @@ class YearsResult:
     downtime_s: float = 0.0
     structural_downtime_s: float = 0.0  # what the structural rule alone gives on the same history
     structural_outages: int = 0  # times the structural rule went from serving to not (overlaps that carry U)
+    downtime_by_cause_s: dict[str, float] = field(default_factory=dict)  # adds up to downtime_s (CAUSES)
+    split_brain_bytes: float = 0.0  # bytes written while both sides accepted writes: to be reconciled
     split_brain_s: float = 0.0
     failovers: int = 0  # changes of the serving site
     solo_entries: int = 0  # entries into SOLO
@@ -211,6 +214,64 @@ def _seed_label(seed: int | np.random.SeedSequence) -> str:
     if isinstance(seed, np.random.SeedSequence):
         return "ss" + "-".join(str(int(x)) for x in seed.generate_state(4))
     return str(int(seed))
+
+
+CAUSES = (
+    "infrastructure:<component>",
+    "patch_windows",
+    "corruption_restores",
+    "detection_and_failover",
+    "waiting_for_operator",
+    "resync",
+)
+
+
+def _causes(
+    intervals: list[tuple[frozenset[str], float]],
+    settle: Callable[[frozenset[str], frozenset[str]], tuple[bool, frozenset[str]]],
+    planned: bool,
+    is_open: bool,
+) -> list[tuple[str, str]]:
+    """What each interval's downtime is due to: ``(cause in its compressed window, cause in its steady
+    tail)``, one pair per interval (plus the recovery window unless the episode is open).
+
+    The attribution rule. An episode that holds a planned window is ``patch_windows`` throughout. Where
+    the structural rule (:mod:`sim.years.structure`) says no copy can serve, the seconds are
+    ``infrastructure:<c>``, ``c`` the component whose failure stopped the structure (the first, by name,
+    of those that went down when it stopped; kept while it stays stopped); where only a stale copy is up
+    (the rule would serve if every copy were current) they are ``waiting_for_operator``. Where the
+    structure could serve and the quorum does not, the seconds in the compressed window after a change
+    are ``detection_and_failover`` and those of the steady tail ``waiting_for_operator`` (the core holds
+    on until someone acts). Downtime in the recovery window after the last repair (a site rejoining, a
+    frozen pair resuming, a copy resynchronising) is ``resync``. Logical corruption restores are counted
+    by :mod:`sim.years.backups` as ``corruption_restores``.
+    """
+    out: list[tuple[str, str]] = []
+    both = frozenset({"A", "B"})
+    current = both
+    prev: frozenset[str] = frozenset()
+    stopped_by: str | None = None
+    for ds, _real in intervals:
+        if planned:
+            out.append(("patch_windows", "patch_windows"))
+            prev = ds
+            continue
+        serving, current = settle(ds, current)
+        if serving:
+            stopped_by = None
+            out.append(("detection_and_failover", "waiting_for_operator"))
+        elif settle(ds, both)[0]:
+            stopped_by = None
+            out.append(("waiting_for_operator", "waiting_for_operator"))
+        else:
+            if stopped_by is None:
+                new = sorted(ds - prev) or sorted(ds)
+                stopped_by = f"infrastructure:{new[0]}"
+            out.append((stopped_by, stopped_by))
+        prev = ds
+    if not is_open:
+        out.append(("patch_windows", "patch_windows") if planned else ("resync", "resync"))
+    return out
 
 
 class Years:
@@ -398,26 +459,31 @@ class Years:
             if len(r.violation_examples) < 5:
                 r.violation_examples.append(f"episode at {ep[0][0]:.0f} s: {outs[0].violations[0]}")
         behind = {"A": 0.0, "B": 0.0}  # bytes each copy misses beyond what the compressed run saw
-        runs: list[tuple[float, float]] = []
+        runs: list[tuple[float, float, str]] = []
         t = ep[0][0]
         spans = [(real, comp) for (_ds, real), (_, comp) in zip(intervals, key, strict=True)]
         if not is_open:
             spans.append((0.0, 0.0))  # the recovery window: real time, nothing to stretch
-        for (real, comp), o in zip(spans, outs, strict=True):
+        planned = any(c.endswith(MAINT) for ds, _ in intervals for c in ds)
+        causes = _causes(intervals, self.serves, planned, is_open)
+        for (real, comp), o, (in_window, in_tail) in zip(spans, outs, causes, strict=True):
             rest = max(0.0, real - comp)
             # an episode under way at t=0 (stationary start) counts only what falls after t=0: a window
             # that ended before it not at all, a steady tail from t=0 on
             counted = t + comp > 0.0
             tail = min(rest, max(0.0, t + real))
-            runs.extend((t + x, t + y) for x, y in o.down_runs)
+            runs.extend((t + x, t + y, in_window) for x, y in o.down_runs)
             if not o.serving_at_end and rest > 0:
-                runs.append((t + comp, t + real))
+                runs.append((t + comp, t + real, in_tail))
             if counted:
                 r.split_brain_s += o.split_in_window
                 r.one_copy_s += o.one_copy_in_window
                 r.failovers += o.failovers
                 r.solo_entries += o.solo_entries
             r.split_brain_s += tail if o.split_at_end else 0.0
+            r.split_brain_bytes += self.write_rate * (
+                (o.split_in_window if counted else 0.0) + (tail if o.split_at_end else 0.0)
+            )
             r.one_copy_s += tail if o.one_copy_at_end else 0.0
             for kind, site, nbytes in o.copy_events:
                 peer = "B" if site == "A" else "A"
@@ -434,14 +500,19 @@ class Years:
             for s in o.accruing_at_end:
                 behind[s] += self.write_rate * rest
             t += real
-        runs = [(max(a, 0.0), b) for a, b in runs if b > 0.0]
+        runs = [(max(a, 0.0), b, why) for a, b, why in runs if b > 0.0]
         merged: list[tuple[float, float]] = []
-        for a, b in sorted(runs):
+        reach = -math.inf  # the part of each run no earlier run covers goes to its cause
+        for a, b, why in sorted(runs):
+            own = max(0.0, b - max(a, reach))
+            if own > 0:
+                r.downtime_by_cause_s[why] = r.downtime_by_cause_s.get(why, 0.0) + own
+            reach = max(reach, b)
             if merged and a <= merged[-1][1] + 1e-6:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], b))
             else:
                 merged.append((a, b))
-        if any(c.endswith(MAINT) for ds, _ in intervals for c in ds):  # an episode with a planned window
+        if planned:  # an episode with a planned window
             r.maintenance_downtime_s += sum(b - a for a, b in merged)
             r.maintenance_episode_s.append(sum(b - a for a, b in merged))
         for a, b in merged:
@@ -661,6 +732,8 @@ class Years:
             "failovers": r.failovers,
             "solo_entries": r.solo_entries,
             "split_brain_s": r.split_brain_s,
+            "split_brain_bytes": r.split_brain_bytes,
+            "downtime_by_cause_s": dict(sorted(r.downtime_by_cause_s.items())),
             "data_lost_bytes": r.data_lost_bytes,
             "resync_s": r.resync_s,
             "one_copy_s": r.one_copy_s,
