@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from quorum.core import (
     Mode,
@@ -29,14 +30,61 @@ from quorum.core import (
     RoleChanged,
     Site,
     SiteDurable,
+    SiteMachine,
     WitnessDurable,
+    WitnessMachine,
     WitnessReply,
     WriteAuthority,
 )
+from quorum.core.config import QuorumConfig
 from quorum.core.policies import spec
 
-if TYPE_CHECKING:
-    from quorum.testing.world import Copy, World
+
+class CopyView(Protocol):
+    """What the checker reads of a site's copy: the acknowledged writes it lacks."""
+
+    lacks: set[int]
+
+
+class ClockView(Protocol):
+    rate: float
+
+    def true_at(self, local: float) -> float: ...
+
+
+class World(Protocol):
+    """What the checker reads of the world it watches (:class:`quorum.testing.world.World` provides it;
+    the checker never imports the world, the world builds its checker)."""
+
+    cfg: QuorumConfig
+    sites: dict[Site, SiteMachine]
+    witness: WitnessMachine
+    witness_store: WitnessDurable | None
+    drift_beyond_bound: bool
+    last_fault_at: float
+    up: dict[str, bool]
+
+    @property
+    def now(self) -> float: ...
+
+    @property
+    def copies(self) -> Mapping[Site, CopyView]: ...
+
+    @property
+    def clocks(self) -> Mapping[str, ClockView]: ...
+
+    def note(self, kind: str, node: str, text: str) -> None: ...
+
+    def local(self, node: str) -> float: ...
+
+    def running(self, node: str) -> bool: ...
+
+    def serving(self) -> dict[Site, WriteAuthority]: ...
+
+    def degraded(self) -> bool: ...
+
+    def clean(self, a: str, b: str) -> bool: ...
+
 
 PROPERTIES = ("S1", "S2", "S3", "L1", "L2")
 SAFETY = ("S1", "S2", "S3")
@@ -193,7 +241,7 @@ class Checker:
             self.site_changed(s)
 
     # ---- S2 -------------------------------------------------------------------------------------------
-    def on_ack(self, site: Site, auth: WriteAuthority, wid: int, targets: list[Copy]) -> None:
+    def on_ack(self, site: Site, auth: WriteAuthority, wid: int, targets: Sequence[CopyView]) -> None:
         for c in targets:
             missing = c.lacks  # the acknowledged writes this copy lacks (kept by the world)
             if missing:

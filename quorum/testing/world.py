@@ -32,7 +32,7 @@ import heapq
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL
@@ -41,9 +41,7 @@ from quorum import core
 from quorum.core import Action, Input, Message, Role, Site, WriteAuthority
 from quorum.core.config import QuorumConfig
 from quorum.testing import schedule as sch
-
-if TYPE_CHECKING:
-    from quorum.testing.invariants import Checker
+from quorum.testing.invariants import Checker
 
 NODES = ("A", "B", "W")
 SITES = (Site.A, Site.B)
@@ -231,8 +229,6 @@ class World:
         stop_on_safety: bool = True,
         expect_no_role_change: bool = False,
     ) -> None:
-        from quorum.testing.invariants import Checker  # late: invariants reads this module's types
-
         self.cfg = config
         self.sched = sched
         self.rng_net = random.Random(f"{seed}:network")
