@@ -191,3 +191,16 @@ def test_quorum_testing_has_no_import_circle() -> None:
     """The checker reads the world through a Protocol and never imports it; the world builds its checker:
     no circle (``invariants <-> world`` was one, closed by a type-checking import)."""
     assert _cycles(_import_graph("quorum.testing")) == []
+
+
+def test_notebooks_import_the_simulator_from_sim_studies_only() -> None:
+    """Notebooks call sim.studies (the documented entry points), never a lower layer or the CLI."""
+    import json
+    import re
+
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        bad = re.findall(r"^\s*(?:from|import) (sim(?:\.\w+)*)", code, flags=re.M)
+        assert all(m == "sim.studies" for m in bad), (nb.name, bad)
+        assert "quorum.cli" not in code and "subprocess" not in code, nb.name
