@@ -51,8 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
+    from quorum.progress import bar
+
     paths = [Path(p) for p in args.notebooks] or [HERE / n for n in NOTEBOOKS]
+    progress = bar(len(paths), "notebooks", "notebook")
     for p in paths:
+        progress.set_postfix_str(p.name)
         t = time.monotonic()
         figures = None if args.figures is None else args.figures / p.stem
         try:
@@ -64,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             args.save.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, args.save / p.name)
         shown = f", figures in {figures}" if figures is not None else ""
-        print(f"{p}: ran at size {args.size} in {time.monotonic() - t:.0f} s{shown}")
+        progress.update(1)
+        progress.write(
+            f"{p}: ran at size {args.size} in {time.monotonic() - t:.0f} s{shown}", file=sys.stdout
+        )
+    progress.close()
     return 0
 
 

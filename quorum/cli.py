@@ -58,16 +58,6 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> QuorumConfig:
         raise UsageError(_format_config_error(e, source)) from None
 
 
-def _progress(done: int, total: int) -> None:
-    if done == total or done % 25 == 0:
-        width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} schedules")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from quorum.testing.explore import explore, load_replay, save_schedule
     from quorum.testing.run import run_schedule
@@ -121,14 +111,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         save_path = Path(args.save)
         if not save_path.parent.is_dir():
             raise UsageError(f"--save: directory {str(save_path.parent)!r} does not exist")
-    show_progress = sys.stderr.isatty() and not args.quiet
-    report = explore(
-        config,
-        args.schedules,
-        args.seed,
-        max_steps=args.max_steps,
-        progress=_progress if show_progress else None,
-    )
+    from quorum.progress import advance_to, bar
+
+    with bar(args.schedules, "schedules", "schedule") as b:
+        b.disable = b.disable or args.quiet
+        report = explore(
+            config,
+            args.schedules,
+            args.seed,
+            max_steps=args.max_steps,
+            progress=None if b.disable else (lambda done, _total: advance_to(b, done)),
+        )
     if args.save and report.counterexample is not None:
         try:
             save_schedule(Path(args.save), config, report.counterexample.schedule)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +82,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else f"{args.file}: --check with --years checks the scenario's years_expect block, and it"
                 " has none (its expect: block describes the fault story: run without --years to check it)"
             )
-        res = run_years(
-            sc, years, args.seed, _years_progress if sys.stderr.isatty() else None, start=args.start
-        )
+        from quorum.progress import advance_to, bar
+
+        with bar(100, "simulated years", "%") as b:
+            res = run_years(
+                sc,
+                years,
+                args.seed,
+                None if b.disable else (lambda f: advance_to(b, round(100 * f))),
+                start=args.start,
+            )
         res["expect"] = check_years(sc, res) if same else []  # its bounds hold for its own years and seed
         print(dumps(res, indent=2) if args.json else _years_text(res))
         failed_years = [x for x in res["expect"] if not x["pass"]]
@@ -129,7 +136,9 @@ def cmd_availability(args: argparse.Namespace) -> int:
         executor = make_executor(args.executor, args.workers, args.scheduler)
     except ExecutorError as e:
         raise UsageError(str(e)) from None
-    bar = _Bar() if sys.stderr.isatty() else None
+    from quorum.progress import bar
+
+    b = bar(None, "availability", "batch")
     try:
         rep = estimate(
             sc,
@@ -140,7 +149,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
             executor=executor,
             estimator=args.estimator,
             sla=args.sla,
-            progress=bar,
+            progress=None if b.disable else (lambda p: _show(b, p)),
             exact=args.exact,
             start=args.start,
         )
@@ -148,8 +157,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from None
     finally:
         executor.close()
-        if bar is not None:
-            bar.clear()
+        b.close()
     if args.csv:
         import csv
 
@@ -168,26 +176,13 @@ def cmd_availability(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Bar:
-    """A one-line progress bar on stderr (only made when stderr is a terminal)."""
-
-    def __call__(self, p: Any) -> None:
-        width = 24
-        frac = 0.0
-        if p.relative_half_width is not None and p.relative_half_width > 0:
-            frac = min(1.0, (p.precision / p.relative_half_width) ** 2)
-        hw = "-" if p.relative_half_width is None else f"{100 * p.relative_half_width:.2f}%"
-        eta = "" if p.eta_s is None else f", ~{p.eta_s:.0f}s left"
-        fill = int(width * frac)
-        sys.stderr.write(
-            f"\r[{'#' * fill}{'.' * (width - fill)}] {p.replications} replications ({p.years:g} years),"
-            f" half-width {hw} (target {100 * p.precision:g}%){eta}   "
-        )
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
+def _show(b: Any, p: Any) -> None:
+    """The availability bar: replications (or episodes), years, the current half-width against the target."""
+    hw = "-" if p.relative_half_width is None else f"{100 * p.relative_half_width:.2f}%"
+    b.set_postfix_str(
+        f"{p.replications} runs, {p.years:g} y, half-width {hw} (target {100 * p.precision:g}%)"
+    )
+    b.update(1)
 
 
 def _fmt(x: Any) -> str:
@@ -281,14 +276,6 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _years_progress(fraction: float) -> None:
-    width = 30
-    sys.stderr.write(f"\r  [{'#' * int(width * fraction):<{width}}] {fraction:4.0%} of the simulated years")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
     """Options shared by compare and sweep (the availability engine's)."""
     from quorum.inputs import UsageError
@@ -327,34 +314,55 @@ def _outputs(args: argparse.Namespace, stem: str) -> tuple[Path, Path, Path]:
     return out / f"{stem}.csv", out / f"{stem}.json", out / f"{stem}.png"
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def _study(
+    args: argparse.Namespace,
+    kind: str,
+    check: Callable[[Scenario], Any],
+    run: Callable[..., Any],
+) -> tuple[Any, tuple[Path, Path, Path]]:
+    """The shape ``compare`` and ``sweep`` share: load the file, check every name and value before
+    anything runs (a bad one is one line naming it), run on the executor with a progress bar, write the
+    CSV and JSON; returns the result and the output paths (CSV, JSON, PNG)."""
     from quorum.inputs import UsageError
-    from sim.studies.compare import (
-        CompareError,
-        compare,
-        designs,
-        plot,
-        rows_flat,
-        text,
-        write_csv,
-        write_json,
-    )
+    from quorum.progress import advance_to, bar
+    from sim.studies.compare import CompareError, write_csv, write_json
+    from sim.studies.sweep import SweepError
 
     sc = _load(args.file)
-    names = [n.strip() for n in args.designs.split(",") if n.strip()]
     kw = _engine_kw(args)
     try:
-        designs(sc, names)  # every design name checked before anything runs
-    except CompareError as e:
+        check(sc)
+    except (CompareError, SweepError) as e:
         raise UsageError(f"{args.file}: {e}") from None
-    csv_p, json_p, png_p = _outputs(args, f"{Path(args.file).stem}-compare")
+    paths = _outputs(args, f"{Path(args.file).stem}-{kind}")
     ex = _executor(args)
     try:
-        res = compare(sc, names, executor=ex, **kw)
+        with bar(None, kind, "design" if kind == "compare" else "point") as b:
+
+            def tick(done: int, total: int) -> None:
+                b.total = total
+                advance_to(b, done)
+
+            res = run(sc, executor=ex, progress=None if b.disable else tick, **kw)
     finally:
         ex.close()
-    write_csv(rows_flat(res), csv_p)
-    write_json(res, json_p)
+    rows = res if isinstance(res, list) else None
+    if rows is None:
+        from sim.studies.compare import rows_flat
+
+        rows = rows_flat(res)
+    write_csv(rows, paths[0])
+    write_json(res, paths[1])
+    return res, paths
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.studies.compare import compare, designs, plot, text
+
+    names = [n.strip() for n in args.designs.split(",") if n.strip()]
+    res, (csv_p, json_p, png_p) = _study(
+        args, "compare", lambda sc: designs(sc, names), lambda sc, **kw: compare(sc, names, **kw)
+    )
     plot(res, png_p)
     print(dumps(res, indent=2) if args.json else text(res))
     if not args.json:
@@ -364,24 +372,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from quorum.inputs import UsageError
-    from sim.studies.compare import write_csv, write_json
     from sim.studies.sweep import SweepError, grid, parse_vary, sweep
 
-    sc = _load(args.file)
-    kw = _engine_kw(args)
     try:
         varies = [parse_vary(v) for v in args.vary]
-        grid(sc, varies)  # every path and value checked before anything runs
     except SweepError as e:
         raise UsageError(f"{args.file}: {e}") from None
-    csv_p, json_p, _ = _outputs(args, f"{Path(args.file).stem}-sweep")
-    ex = _executor(args)
-    try:
-        rows = sweep(sc, varies, executor=ex, **kw)
-    finally:
-        ex.close()
-    write_csv(rows, csv_p)
-    write_json(rows, json_p)
+    rows, (csv_p, json_p, _) = _study(
+        args, "sweep", lambda sc: grid(sc, varies), lambda sc, **kw: sweep(sc, varies, **kw)
+    )
     if args.json:
         print(dumps(rows, indent=2))
     else:

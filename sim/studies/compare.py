@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +66,21 @@ def designs(sc: S.Scenario, names: list[str]) -> list[tuple[str, S.Scenario]]:
     return out
 
 
-def compare(sc: S.Scenario, names: list[str], *, sla: float = 0.98, **kw: Any) -> dict[str, Any]:
+def compare(
+    sc: S.Scenario,
+    names: list[str],
+    *,
+    sla: float = 0.98,
+    progress: Callable[[int, int], None] | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    """Every design of ``names`` evaluated; ``progress(done, total)`` after each design."""
     rows = []
-    for label, d in designs(sc, names):
+    todo = designs(sc, names)
+    for i, (label, d) in enumerate(todo):
         figs = evaluate(d, sla=sla, **kw)
+        if progress is not None:
+            progress(i + 1, len(todo))
         a = figs["availability"]
         tier = next(
             (t.name for t in reversed(TIERS.values()) if a["low"] is not None and a["low"] >= t.availability),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -98,10 +99,20 @@ def grid(sc: S.Scenario, varies: list[tuple[str, list[Any]]]) -> list[tuple[dict
     return out
 
 
-def sweep(sc: S.Scenario, varies: list[tuple[str, list[Any]]], **kw: Any) -> list[dict[str, Any]]:
+def sweep(
+    sc: S.Scenario,
+    varies: list[tuple[str, list[Any]]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **kw: Any,
+) -> list[dict[str, Any]]:
+    """Every point of the grid evaluated; ``progress(done, total)`` after each point."""
     rows = []
-    for point, v in grid(sc, varies):
+    points = grid(sc, varies)
+    for i, (point, v) in enumerate(points):
         figs = evaluate(v, **kw)
+        if progress is not None:
+            progress(i + 1, len(points))
         row: dict[str, Any] = {"scenario": sc.name, **point}
         for f in FIGURES:
             for part in ("mean", "low", "high", "method"):
