@@ -135,11 +135,12 @@ def test_downtime_by_cause_is_drawn_as_shares_on_a_linear_axis(tmp_path: Path) -
         "tiers": {"I": 0.99671},
         "designs": [
             {**row, "design": "a", "downtime_by_cause_per_year_s": {"infrastructure:A": fig, "resync": fig}},
-            {**row, "design": "b", "downtime_by_cause_per_year_s": {}},
+            {**row, "design": "b"},  # an estimate without the split: said, not a failure
+            {**row, "design": "c", "downtime_by_cause_per_year_s": {"resync": {**fig, "mean": 0.0}}},
         ],
     }
     shares = cause_shares(res)
-    assert shares[0][1] == {"infrastructure:A": 0.5, "resync": 0.5} and shares[1][1] == {}
+    assert shares[0][1] == {"infrastructure:A": 0.5, "resync": 0.5} and shares[1][1] == shares[2][1] == {}
     captured = []
     real = plt.subplots
 
@@ -157,4 +158,6 @@ def test_downtime_by_cause_is_drawn_as_shares_on_a_linear_axis(tmp_path: Path) -
     assert bars.get_yscale() == "linear" and bars.get_ylim() == (0.0, 100.0)
     tops = [p.get_y() + p.get_height() for p in bars.patches if p.get_x() < 0.5]
     assert max(tops) == pytest.approx(100.0)
+    said = {round(t.xy[0]): t.get_text() for t in bars.texts}
+    assert said == {1: "no by-cause figures", 2: "no downtime"}
     assert (tmp_path / "c.png").stat().st_size > 0

@@ -569,7 +569,10 @@ _UNION_TAGS = {
 }
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: str | Path) -> Scenario:
+    """The scenario in the YAML or JSON file ``path`` (a notebook may pass a string); a bad file raises
+    :class:`ScenarioError` with one line naming the field."""
+    path = Path(path)
     try:
         text = read_text(path)
     except InputError as e:

@@ -252,9 +252,10 @@ def plot(res: dict[str, Any], path: Path) -> None:
         vals = [100 * s.get(cause, 0.0) for _, s in shares]
         bx.bar(xs, vals, bottom=bottom_of, color=f"C{j % 10}", label=cause)
         bottom_of = [b + v for b, v in zip(bottom_of, vals, strict=True)]
-    for i, (_, s) in enumerate(shares):
-        if not s:
-            bx.annotate("no split", (i, 50), ha="center", fontsize=8, rotation=90)
+    for i, ((_, s), r) in enumerate(zip(shares, rows, strict=True)):
+        if not s:  # an estimate without the split (the key missing or empty), or no downtime at all
+            said = "no downtime" if r.get("downtime_by_cause_per_year_s") else "no by-cause figures"
+            bx.annotate(said, (i, 50), ha="center", va="center", fontsize=8, rotation=90)
     bx.set_ylim(0, 100)
     bx.set_ylabel("share of the design's downtime (%)")
     bx.set_xticks(xs, [r["design"] for r in rows], rotation=20, ha="right", fontsize=8)
