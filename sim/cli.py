@@ -319,10 +319,12 @@ def _study(
     kind: str,
     check: Callable[[Scenario], Any],
     run: Callable[..., Any],
+    rows: Callable[[Any], list[dict[str, Any]]],
 ) -> tuple[Any, tuple[Path, Path, Path]]:
     """The shape ``compare`` and ``sweep`` share: load the file, check every name and value before
     anything runs (a bad one is one line naming it), run on the executor with a progress bar, write the
-    CSV and JSON; returns the result and the output paths (CSV, JSON, PNG)."""
+    result's ``rows`` as CSV and the result as JSON; returns the result and the output paths (CSV, JSON,
+    PNG)."""
     from quorum.inputs import UsageError
     from quorum.progress import advance_to, bar
     from sim.studies.compare import CompareError, write_csv, write_json
@@ -346,22 +348,21 @@ def _study(
             res = run(sc, executor=ex, progress=None if b.disable else tick, **kw)
     finally:
         ex.close()
-    rows = res if isinstance(res, list) else None
-    if rows is None:
-        from sim.studies.compare import rows_flat
-
-        rows = rows_flat(res)
-    write_csv(rows, paths[0])
+    write_csv(rows(res), paths[0])
     write_json(res, paths[1])
     return res, paths
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.studies.compare import compare, designs, plot, text
+    from sim.studies.compare import compare, designs, plot, rows_flat, text
 
     names = [n.strip() for n in args.designs.split(",") if n.strip()]
     res, (csv_p, json_p, png_p) = _study(
-        args, "compare", lambda sc: designs(sc, names), lambda sc, **kw: compare(sc, names, **kw)
+        args,
+        "compare",
+        lambda sc: designs(sc, names),
+        lambda sc, **kw: compare(sc, names, **kw),
+        rows_flat,
     )
     plot(res, png_p)
     print(dumps(res, indent=2) if args.json else text(res))
@@ -379,7 +380,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except SweepError as e:
         raise UsageError(f"{args.file}: {e}") from None
     rows, (csv_p, json_p, _) = _study(
-        args, "sweep", lambda sc: grid(sc, varies), lambda sc, **kw: sweep(sc, varies, **kw)
+        args,
+        "sweep",
+        lambda sc: grid(sc, varies),
+        lambda sc, **kw: sweep(sc, varies, **kw),
+        lambda rows: rows,  # sweep's result is already tidy rows
     )
     if args.json:
         print(dumps(rows, indent=2))

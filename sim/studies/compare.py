@@ -21,7 +21,7 @@ from typing import Any
 
 from quorum.core.config import Policy, QuorumConfig
 from sim.story import scenario as S
-from sim.studies.evaluate import FIGURES, evaluate
+from sim.studies.evaluate import FIGURES, columns, evaluate_each
 from sim.years.tiers import TIERS
 
 DESIGNS = ("single-site", "no-witness", "witness")
@@ -76,11 +76,7 @@ def compare(
 ) -> dict[str, Any]:
     """Every design of ``names`` evaluated; ``progress(done, total)`` after each design."""
     rows = []
-    todo = designs(sc, names)
-    for i, (label, d) in enumerate(todo):
-        figs = evaluate(d, sla=sla, **kw)
-        if progress is not None:
-            progress(i + 1, len(todo))
+    for label, d, figs in evaluate_each(designs(sc, names), progress=progress, sla=sla, **kw):
         a = figs["availability"]
         tier = next(
             (t.name for t in reversed(TIERS.values()) if a["low"] is not None and a["low"] >= t.availability),
@@ -154,9 +150,7 @@ def rows_flat(res: dict[str, Any]) -> list[dict[str, Any]]:
     flat = []
     for r in res["designs"]:
         row: dict[str, Any] = {"scenario": res["scenario"], "design": r["design"], "policy": r["policy"]}
-        for f in FIGURES:
-            for part in ("mean", "low", "high", "method"):
-                row[f"{f}_{part}"] = r[f][part]
+        row.update({k: v for k, v in columns(r).items() if k != "engine"})
         row.update({"meets_sla": r["meets_sla"], "at_least_tier": r["at_least_tier"], "engine": r["engine"]})
         flat.append(row)
     return flat

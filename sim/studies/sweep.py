@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.story import scenario as S
-from sim.studies.evaluate import FIGURES, evaluate
+from sim.studies.evaluate import columns, evaluate_each
 
 
 class SweepError(ValueError):
@@ -106,17 +106,7 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
     **kw: Any,
 ) -> list[dict[str, Any]]:
-    """Every point of the grid evaluated; ``progress(done, total)`` after each point."""
-    rows = []
-    points = grid(sc, varies)
-    for i, (point, v) in enumerate(points):
-        figs = evaluate(v, **kw)
-        if progress is not None:
-            progress(i + 1, len(points))
-        row: dict[str, Any] = {"scenario": sc.name, **point}
-        for f in FIGURES:
-            for part in ("mean", "low", "high", "method"):
-                row[f"{f}_{part}"] = figs[f][part]
-        row["engine"] = figs["engine"]
-        rows.append(row)
-    return rows
+    """Every point of the grid evaluated (tidy rows: the point's values, then :func:`columns`);
+    ``progress(done, total)`` after each point."""
+    done = evaluate_each([(point, v) for point, v in grid(sc, varies)], progress=progress, **kw)
+    return [{"scenario": sc.name, **point, **columns(figs)} for point, _, figs in done]
