@@ -204,3 +204,73 @@ def test_notebooks_import_the_simulator_from_sim_studies_only() -> None:
         bad = re.findall(r"^\s*(?:from|import) (sim(?:\.\w+)*)", code, flags=re.M)
         assert all(m == "sim.studies" for m in bad), (nb.name, bad)
         assert "quorum.cli" not in code and "subprocess" not in code, nb.name
+
+
+# what each package of the README's short tour may import of the project (beside itself)
+_BELOW_SIM = {"quorum.core", "quorum.inputs", "quorum.testing"}
+TOUR = {
+    "quorum.core": set(),
+    "quorum.inputs": set(),
+    "quorum.progress": set(),
+    "quorum.testing": {"quorum.core", "quorum.inputs"},
+    "quorum.live": {"quorum.core", "quorum.inputs"},
+    "sim.story": _BELOW_SIM,
+    "sim.years": _BELOW_SIM | {"sim.story"},
+    "sim.availability": _BELOW_SIM | {"sim.story", "sim.years"},
+    "sim.studies": _BELOW_SIM | {"sim.story", "sim.years", "sim.availability"},
+    "sim.cli": _BELOW_SIM | {"sim.story", "sim.years", "sim.availability", "sim.studies", "quorum.progress"},
+}
+
+
+def _package(module: str) -> str | None:
+    """The short tour's package of ``module`` (``None``: not one the tour restricts)."""
+    return next(
+        (p for p in sorted(TOUR, key=len, reverse=True) if module == p or module.startswith(p + ".")), None
+    )
+
+
+def _tour_violations(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(module, project package it imports that its tour line does not allow)."""
+    bad = []
+    for mod, deps in graph.items():
+        own = _package(mod)
+        if own is None:
+            continue
+        for dep in deps:
+            other = _package(dep) or ".".join(dep.split(".")[:2])  # quorum.cli.main -> quorum.cli
+            if other != own and other not in TOUR[own]:
+                bad.append((mod, other))
+    return sorted(bad)
+
+
+def test_each_package_imports_what_the_short_tour_says() -> None:
+    """The README's short tour says, per package, what it may import: quorum.core, quorum.inputs and
+    quorum.progress nothing of the project; quorum.testing and quorum.live only the core and inputs; each
+    sim layer the layers below it and quorum.core/inputs/testing; sim.cli every layer (and the bar)."""
+    cross: dict[str, set[str]] = {}
+    for path in [*sorted((ROOT / "quorum").rglob("*.py")), *sorted((ROOT / "sim").rglob("*.py"))]:
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):  # type-checking blocks too
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.update(f"{node.module}.{a.name}" for a in node.names)  # from quorum import core
+                names.add(node.module)
+        mod = _module_name(path)
+        cross[mod] = {n for n in names if n.startswith(("quorum.", "sim."))}
+    assert _tour_violations(cross) == []
+    for package in TOUR:  # every line of the tour is a real package or module
+        assert any(_package(m) == package for m in cross), package
+
+
+def test_the_short_tour_check_can_fail() -> None:
+    """An upward or sideways import is flagged (the live controller importing the checker's kit, the
+    core importing anything of the project)."""
+    assert _tour_violations({"quorum.live.agent": {"quorum.testing.world"}}) == [
+        ("quorum.live.agent", "quorum.testing")
+    ]
+    assert _tour_violations({"quorum.core.site": {"quorum.inputs"}}) == [
+        ("quorum.core.site", "quorum.inputs")
+    ]
+    assert _tour_violations({"sim.story.runner": {"sim.years.engine"}}) == [("sim.story.runner", "sim.years")]
+    assert _tour_violations({"sim.cli": {"quorum.cli.UsageError"}}) == [("sim.cli", "quorum.cli")]
