@@ -177,11 +177,11 @@ def cmd_availability(args: argparse.Namespace) -> int:
 
 
 def _show(b: Any, p: Any) -> None:
-    """The availability bar: replications (or episodes), years, the current half-width against the target."""
+    """The availability bar: replications and years (or episodes: the importance estimator simulates no
+    calendar years), the current half-width against the target."""
     hw = "-" if p.relative_half_width is None else f"{100 * p.relative_half_width:.2f}%"
-    b.set_postfix_str(
-        f"{p.replications} runs, {p.years:g} y, half-width {hw} (target {100 * p.precision:g}%)"
-    )
+    done = f"{p.replications} runs, {p.years:g} y" if p.years > 0 else f"{p.replications} episodes"
+    b.set_postfix_str(f"{done}, half-width {hw} (target {100 * p.precision:g}%)")
     b.update(1)
 
 
