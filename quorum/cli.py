@@ -113,8 +113,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError(f"--save: directory {str(save_path.parent)!r} does not exist")
     from quorum.progress import advance_to, bar
 
-    with bar(args.schedules, "schedules", "schedule") as b:
-        b.disable = b.disable or args.quiet
+    with bar(args.schedules, "schedules", "schedule", quiet=args.quiet) as b:
         report = explore(
             config,
             args.schedules,

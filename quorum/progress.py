@@ -11,8 +11,9 @@ from typing import Any
 from tqdm import tqdm
 
 
-def bar(total: float | None, desc: str, unit: str) -> tqdm[Any]:
-    """A bar of ``total`` ``unit``s; disabled (prints nothing) unless stderr is a terminal."""
+def bar(total: float | None, desc: str, unit: str, *, quiet: bool = False) -> tqdm[Any]:
+    """A bar of ``total`` ``unit``s; disabled (prints nothing at all) when ``quiet`` or when stderr is
+    not a terminal (disabling a bar after it is made is too late: tqdm draws its first line at once)."""
     b: tqdm[Any] = tqdm(
         total=total,
         desc=desc,
@@ -22,7 +23,7 @@ def bar(total: float | None, desc: str, unit: str) -> tqdm[Any]:
         # a pseudo-terminal may report 0 x 0, and tqdm then draws nothing
         ncols=shutil.get_terminal_size((80, 20)).columns or 80,
         nrows=shutil.get_terminal_size((80, 20)).lines or 20,
-        disable=not sys.stderr.isatty(),
+        disable=quiet or not sys.stderr.isatty(),
     )
     return b
 

@@ -70,3 +70,21 @@ def test_a_terminal_sees_a_bar(argv: list[str], tmp_path: Path) -> None:
     assert p.returncode in (0, 1)
     assert p.stdout
     assert "\r" in err and ("/s" in err or "|" in err), err[:300]
+
+
+def test_quiet_check_draws_nothing_even_on_a_terminal() -> None:
+    """``quorum check --quiet`` on a terminal: no bar at all (not even tqdm's first 0 % line)."""
+    master, slave = pty.openpty()
+    try:
+        argv = ["check", "--policy", "witness-preferred", "--schedules", "20", "--seed", "1", "--quiet"]
+        p = subprocess.run([*QUORUM, *argv], stdout=subprocess.PIPE, stderr=slave, cwd=ROOT, timeout=300)
+        os.close(slave)
+        os.set_blocking(master, False)
+        try:
+            err = os.read(master, 65536)
+        except (BlockingIOError, OSError):
+            err = b""
+    finally:
+        os.close(master)
+    assert p.returncode == 0 and p.stdout
+    assert err == b""
