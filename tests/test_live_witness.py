@@ -86,9 +86,10 @@ def test_codec_round_trips_core_values() -> None:
 
 
 def test_bad_token_is_401_and_repeated_failures_are_429(tmp_path: Path, tokens: dict[str, str]) -> None:
-    """A wrong or missing bearer token gets 401; past the per-minute limit, 429 for every token the
-    witness does not know to be valid (with Retry-After); a token that verified before still passes,
-    also after a restart (remembered by digest in the database)."""
+    """A wrong or missing bearer token gets 401; past the per-minute limit, 429 for each further failure
+    (with Retry-After); a valid token always passes, one that verified before and one never presented
+    (issue 22 item 2: it used to get 429 while another client of its address kept failing), also after
+    a restart."""
     settings = WitnessSettings(
         db=str(tmp_path / "w.db"),
         insecure_http=True,
@@ -102,13 +103,35 @@ def test_bad_token_is_401_and_repeated_failures_are_429(tmp_path: Path, tokens: 
         assert c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong")).status_code == 401
     limited = c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong"))
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
-    # B's token was never presented: while the address is limited it is not even checked
-    assert c.post("/v1/heartbeat", json=req("B"), headers=auth(tokens["B"])).status_code == 429
+    # B's token was never presented: verified, it passes although the address is over the limit
+    assert c.post("/v1/heartbeat", json=req("B"), headers=auth(tokens["B"])).status_code == 200
+    assert c.post("/v1/heartbeat", json=req("A"), headers=auth("wrong")).status_code == 429
     assert c.post("/v1/heartbeat", json=req("A", seq=2), headers=auth(tokens["A"])).status_code == 200
     c2 = TestClient(create_app(settings))  # a restart: same database and configuration
     for _ in range(3):
         c2.post("/v1/heartbeat", json=req("A"), headers=auth("wrong"))
     assert c2.post("/v1/heartbeat", json=req("A", seq=3), headers=auth(tokens["A"])).status_code == 200
+
+
+def test_token_rotation_is_not_locked_out_by_the_old_token(tmp_path: Path, tokens: dict[str, str]) -> None:
+    """The rotation story: site A's token is replaced in the witness's configuration; the old agent on
+    the same host keeps sending the rotated-out token (401, then 429 past the limit) while the new
+    agent's token, never presented before, is accepted every time."""
+    new_a = "n" * 43
+    settings = WitnessSettings(
+        db=str(tmp_path / "w.db"),
+        insecure_http=True,
+        auth_fail_limit=3,
+        pairs={"p": PairConfig(quorum=QCFG, tokens={"A": hash_token(new_a), "B": hash_token(tokens["B"])})},
+    )
+    c = TestClient(create_app(settings))
+    old = [c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code for _ in range(4)]
+    assert old == [401, 401, 401, 429]  # the old agent has put the host over the limit
+    codes = []
+    for seq in range(1, 4):  # the new agent starts now, its token never presented before
+        assert c.post("/v1/heartbeat", json=req("A", seq=seq), headers=auth(new_a)).status_code == 200
+        codes.append(c.post("/v1/heartbeat", json=req("A"), headers=auth(tokens["A"])).status_code)
+    assert codes == [429, 429, 429]
 
 
 def test_verified_tokens_are_remembered_by_digest_and_failures_are_forgotten(

@@ -133,13 +133,12 @@ class WitnessService:
         one HMAC per configured token (with 1,000 pairs that is 2,000+ HMACs, milliseconds per
         request). Only tokens that verified are remembered: at most one entry per configured token.
 
-        Rate limiting never refuses a token the witness knows to be valid: a remembered token passes
-        before the limiter is consulted, whatever other clients of its address did. An address with
-        ``auth_fail_limit`` failures in the last minute gets 429 for every other token, *without* a
-        check (no guess is ever tested while it is limited). The one valid token that can meet a 429
-        is one never presented to this witness (nor remembered in its database) since it was
-        configured, arriving from an address that is over the limit: it passes once the minute of
-        failures has aged out.
+        Tokens are verified first, always: they are 256-bit random values, so testing a guess cannot
+        let one through, and refusing a valid token buys nothing. What the limit governs is what fails:
+        an address with ``auth_fail_limit`` failures in the last minute gets 429 (with Retry-After)
+        instead of 401 for each further failure. A valid token from that address passes, whether the
+        witness knew it or sees it for the first time: an old agent still sending a rotated-out token
+        from the same host never locks its replacement out.
         """
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -149,20 +148,6 @@ class WitnessService:
             return found  # known valid: never refused for someone else's failures
         client = request.client.host if request.client else "?"
         now = time.monotonic()
-        recent = self.failures.get(client)
-        if recent is not None:
-            while recent and recent[0] < now - 60.0:
-                recent.popleft()
-            if not recent:
-                del self.failures[client]
-            elif len(recent) >= self.settings.auth_fail_limit:
-                self.metrics.auth_limited += 1
-                retry = max(1, int(recent[0] + 60.0 - now) + 1)
-                raise HTTPException(
-                    429,
-                    "too many failed authentications from this address; retry later",
-                    headers={"Retry-After": str(retry)},
-                )
         if token:
             for name, p in self.pairs.items():
                 for role, stored in p.cfg.tokens.items():
@@ -171,13 +156,24 @@ class WitnessService:
                         self.store.remember_token(key, name, role, stored)
             if found is not None:
                 self.verified[key] = found
-        if found is None:
-            self._failed(client, now)
-            self.metrics.auth_failures += 1
+                return found
+        self.metrics.auth_failures += 1
+        recent = self.failures.get(client)
+        if recent is not None:
+            while recent and recent[0] < now - 60.0:
+                recent.popleft()
+        over = recent is not None and len(recent) >= self.settings.auth_fail_limit
+        self._failed(client, now)
+        if over:
+            assert recent is not None
+            self.metrics.auth_limited += 1
+            retry = max(1, int(recent[0] + 60.0 - now) + 1)
             raise HTTPException(
-                401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"}
+                429,
+                "too many failed authentications from this address; retry later",
+                headers={"Retry-After": str(retry)},
             )
-        return found
+        raise HTTPException(401, "missing or invalid bearer token", headers={"WWW-Authenticate": "Bearer"})
 
     def _failed(self, client: str, now: float) -> None:
         """Count a failed authentication; clients silent for a minute are forgotten (bounded map)."""
@@ -399,7 +395,7 @@ AUTHED: dict[int | str, dict[str, Any]] = {
     403: _error("the token is not allowed for this pair or role"),
     404: _error("unknown pair"),
     **TOO_LARGE,
-    429: _error("too many failed authentications from this address (a token the witness knows passes)"),
+    429: _error("too many failed authentications from this address (a valid token always passes)"),
 }
 
 

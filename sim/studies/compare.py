@@ -94,6 +94,7 @@ def compare(
                 "meets_sla": a["low"] is not None and a["low"] >= sla,
                 "at_least_tier": tier,
                 "engine": figs["engine"],
+                "downtime_by_cause_per_year_s": figs.get("downtime_by_cause_per_year_s", {}),
             }
         )
     return {
@@ -178,6 +179,17 @@ def nines(a: float) -> float:
     return -math.log10(max(1.0 - a, 1e-12))
 
 
+def cause_shares(res: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
+    """Each design's downtime split by cause, as shares of its mean downtime (adding up to 1); a design
+    whose estimator gave no split, or no downtime, has an empty mapping."""
+    out = []
+    for r in res["designs"]:
+        means = {c: f["mean"] or 0.0 for c, f in (r.get("downtime_by_cause_per_year_s") or {}).items()}
+        total = sum(means.values())
+        out.append((r["design"], {c: v / total for c, v in means.items() if v > 0} if total > 0 else {}))
+    return out
+
+
 def plot(res: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -185,7 +197,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     rows = res["designs"]
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(15, 5), gridspec_kw={"width_ratios": [3, 2]})
     xs = list(range(len(rows)))
     ys = [nines(r["availability"]["mean"]) for r in rows]
     refs = [nines(av) for av in res["tiers"].values()] + [nines(res["sla"])]
@@ -231,6 +243,24 @@ def plot(res: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("availability (nines: -log10(1 - A))")
     ax.set_title(f"{res['scenario']}: availability by design")
     ax.grid(True, axis="y", alpha=0.3)
+    # what the downtime is made of: shares on a linear 0-100 % axis (a bar's length means nothing on
+    # the log axis of the left panel, so the split is drawn here, the totals there)
+    shares = cause_shares(res)
+    causes = sorted({c for _, s in shares for c in s})
+    bottom_of = [0.0] * len(shares)
+    for j, cause in enumerate(causes):
+        vals = [100 * s.get(cause, 0.0) for _, s in shares]
+        bx.bar(xs, vals, bottom=bottom_of, color=f"C{j % 10}", label=cause)
+        bottom_of = [b + v for b, v in zip(bottom_of, vals, strict=True)]
+    for i, (_, s) in enumerate(shares):
+        if not s:
+            bx.annotate("no split", (i, 50), ha="center", fontsize=8, rotation=90)
+    bx.set_ylim(0, 100)
+    bx.set_ylabel("share of the design's downtime (%)")
+    bx.set_xticks(xs, [r["design"] for r in rows], rotation=20, ha="right", fontsize=8)
+    bx.set_title("downtime by cause (mean shares)")
+    if causes:
+        bx.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
