@@ -1,9 +1,11 @@
 """Years mode: random failures over a long horizon, with message-level fault episodes.
 
 Theory. Components (the sites, the witness, every path of every link) fail and are repaired by
-their laws. Each component's durations come from its own numpy streams, one per concern (up times,
-probe delays, repairs, the stationary start), children of the run's seed keyed by the component's name,
-drawn in bulk (an array a call, :class:`sim.years.laws.Stream`). An event loop over a heap walks only the
+their laws. Each component's durations come from its own numpy streams, one per concern (``fail``: up
+times; ``down``: probe delays and repairs, two chunked sequences of one generator), children of the run's
+``SeedSequence`` keyed by a hash of the component's name and the concern, drawn in bulk (an array a call,
+:class:`sim.years.laws.Stream`) and made at first use; the stationary start, each shock and the
+corruptions have their own streams too. An event loop over a heap walks only the
 change points of the down set: a failure, a probe noticing it (uniform within one ``monitoring_interval``),
 a repair that starts when one of ``crews`` shared crews is free (a counter and a FIFO queue: the crew
 queue is modelled exactly, the durations being consumed in the order each component needs them) and
