@@ -1,24 +1,60 @@
-"""Figures, not tests: simulated years per second of the reference design next to a bare SimPy loop.
+"""Figures, not tests: simulated years per second of the years engine, beside a bare SimPy loop and,
+with ``--beside REF``, beside an earlier commit's engine in the same run.
 
-Run with ``python bench/years_speed.py [YEARS] [--repeat N]`` (or from ``make bench``). Both figures are measured
-in the same run, each the best of ``N`` runs (default 3; the median is printed too), so the ratio says how
-much of SimPy's raw speed the years mode keeps. Every run of the years mode must give the same result.
+Run with ``python bench/years_speed.py [--years-reference 1000] [--years-rare 5000] [--rounds 3]
+[--beside REF]`` (``make bench`` runs it without ``--beside``). Each measurement runs in a fresh
+interpreter, timed in CPU seconds of its own process (other load on the machine does not count): ``cold``
+is the first run of the process (the message-level runner decides every episode shape it meets), ``warm``
+a second run with another seed (the episode cache of the process already holds the common shapes, as in
+the replications of an availability run). Scenarios: ``scenarios/reference.yaml`` (the reference design)
+and ``scenarios/rare-overlap.yaml`` (rare1: two sites, Weibull/lognormal laws). With ``--beside`` the
+earlier commit is checked out into a temporary git worktree (removed at the end) and both trees run
+alternately, ``--rounds`` times; the best and the median of each side and the ratio of the bests are
+printed. Every run of a tree with one seed must give the same result (checked).
 """
 
 from __future__ import annotations
 
-import resource
+import argparse
+import json
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import simpy
 
-from sim.story.scenario import load_scenario
-from sim.years.engine import run_years
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = {
+    "reference": ROOT / "scenarios" / "reference.yaml",
+    "rare1": ROOT / "scenarios" / "rare-overlap.yaml",
+}
 
-REFERENCE = Path(__file__).resolve().parent.parent / "scenarios" / "reference.yaml"
+WORKLOAD = r"""
+import hashlib, json, sys, time
+from pathlib import Path
+try:  # the layered sim/ or the flat one of an older commit
+    from sim.story.scenario import load_scenario
+    from sim.years.engine import run_years
+except ImportError:
+    from sim.scenario import load_scenario
+    from sim.years import run_years
+
+path, years = sys.argv[1], float(sys.argv[2])
+sc = load_scenario(Path(path))
+out = {}
+for label, seed in (("cold", 0), ("warm", 1)):
+    c0 = time.process_time()
+    res = run_years(sc, years, seed)
+    dt = time.process_time() - c0
+    digest = hashlib.sha256(json.dumps(res, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    out[label] = {"years_per_s": years / dt, "failures": res["failures"], "episodes": res["episodes"],
+                  "digest": digest}
+print(json.dumps(out))
+"""
 
 
 def bare_simpy_events_per_second(events: int = 200_000) -> float:
@@ -30,48 +66,76 @@ def bare_simpy_events_per_second(events: int = 200_000) -> float:
             yield env.timeout(1.0)
 
     env.process(loop())
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     env.run()
-    return events / (time.perf_counter() - t0)
+    return events / (time.process_time() - t0)
 
 
-def years_per_second(
-    years: float = 1000.0, seed: int = 0, path: Path = REFERENCE
-) -> tuple[float, dict[str, Any]]:
-    sc = load_scenario(path)
-    t0 = time.perf_counter()
-    out = run_years(sc, years, seed)
-    return years / (time.perf_counter() - t0), out
+def measure(tree: Path, scenario: Path, years: float) -> dict[str, Any]:
+    """One fresh interpreter running ``tree``'s engine on ``scenario``: cold and warm years/s."""
+    out = subprocess.run(
+        [sys.executable, "-c", WORKLOAD, str(scenario), str(years)],
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     ap = argparse.ArgumentParser(prog="bench/years_speed.py", description=__doc__.split("\n")[0])
-    ap.add_argument("years", nargs="?", type=float, default=1000.0, help="simulated years per run (1000)")
-    ap.add_argument(
-        "--repeat", type=int, default=3, help="runs of each measurement; best and median shown (3)"
-    )
+    ap.add_argument("--years-reference", type=float, default=1000.0, help="years per run, reference (1000)")
+    ap.add_argument("--years-rare", type=float, default=5000.0, help="years per run, rare1 (5000)")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each measurement (3)")
+    ap.add_argument("--beside", metavar="REF", help="an earlier commit measured alternately in the same run")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.years <= 0 or args.repeat < 1:
-        ap.error("years must be > 0 and --repeat >= 1")
-    # best of N (as timeit does): other load on the machine only ever slows a run down
-    ev = sorted(bare_simpy_events_per_second() for _ in range(args.repeat))
-    runs = [years_per_second(args.years) for _ in range(args.repeat)]
-    yps = sorted(r[0] for r in runs)
-    out = runs[0][1]
-    assert all(r[1] == out for r in runs), "years mode is not reproducible"
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    med = args.repeat // 2
-    print(f"bare SimPy loop:        {ev[-1]:12,.0f} events/s (best of {args.repeat}; median {ev[med]:,.0f})")
+    if args.rounds < 1 or not (0 < args.years_reference <= 7000 and 0 < args.years_rare <= 7000):
+        ap.error("--rounds must be >= 1 and --years-* in (0, 7000]")
+    years = {"reference": args.years_reference, "rare1": args.years_rare}
+    with tempfile.TemporaryDirectory(prefix="years-speed-") as tmp:
+        trees = {"this tree": ROOT}
+        if args.beside:
+            ref = Path(tmp) / "ref"
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(ref), args.beside],
+                check=True,
+            )
+            trees[args.beside] = ref
+        try:
+            runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for _ in range(args.rounds):  # alternately: slow and fast moments fall on both sides
+                for name, path in SCENARIOS.items():
+                    for label, tree in trees.items():
+                        runs.setdefault((name, label), []).append(measure(tree, path, years[name]))
+        finally:
+            if args.beside:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(ref)], check=True
+                )
+    ev = sorted(bare_simpy_events_per_second() for _ in range(args.rounds))
     print(
-        f"years mode (reference): {yps[-1]:12,.1f} simulated years/s (best of {args.repeat};"
-        f" median {yps[med]:,.1f}; {args.years:g} years, {out['failures']} failures,"
-        f" {out['episodes']} episodes, {out['episodes_simulated_message_level']} simulated at message level)"
+        f"bare SimPy loop: {ev[-1]:,.0f} events/s (CPU; best of {args.rounds}, median {ev[len(ev) // 2]:,.0f})"
     )
-    print(f"ratio: {yps[-1] / ev[-1] * 1e6:.1f} simulated years per million bare SimPy events/s")
-    print(f"availability {out['availability']:.7f}, downtime {out['downtime_s']:.0f} s")
-    print(f"peak memory (max RSS):  {peak_mb:12,.0f} MB")
+    for name in SCENARIOS:
+        best: dict[tuple[str, str], float] = {}
+        for label in trees:
+            rs = runs[(name, label)]
+            for phase in ("cold", "warm"):
+                assert len({r[phase]["digest"] for r in rs}) == 1, f"{label} is not reproducible on {name}"
+                ys = sorted(r[phase]["years_per_s"] for r in rs)
+                best[(label, phase)] = ys[-1]
+                r0 = rs[0][phase]
+                print(
+                    f"{name:9} {label:10} {phase}: {ys[-1]:10,.0f} simulated years/s (best of {len(ys)};"
+                    f" median {statistics.median(ys):,.0f}; {years[name]:g} years, {r0['failures']} failures,"
+                    f" {r0['episodes']} episodes)"
+                )
+        if args.beside:
+            for phase in ("cold", "warm"):
+                ratio = best[("this tree", phase)] / best[(args.beside, phase)]
+                print(f"{name:9} ratio this tree / {args.beside} ({phase}): {ratio:.1f}x")
     return 0
 
 

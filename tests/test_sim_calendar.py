@@ -47,21 +47,28 @@ def test_transition_keeps_a_site_down_for_either_reason() -> None:
 
 
 def test_windows_cost_switchover_seconds_in_the_figures() -> None:
-    """Ten years of the source calendar (240 windows): a calm window costs nothing (the site goes
-    down once the other serves alone: no freeze, issue 14 item 7), a window during which the other
-    site fails is an outage; the same design without the calendar has none of that downtime."""
+    """Ten years of the source calendar (240 windows), three seeds: a calm window costs nothing (the site
+    goes down once the other serves alone: no freeze, issue 14 item 7), a window during which the other
+    site fails is an outage; the same design without the calendar has none of that downtime. (One seed
+    used to be pinned: whether a failure falls in a window in ten years is a draw, so over three seeds.)"""
     sc = S.load_scenario(PATCH)
-    with_cal = run_years(sc, 10, seed=2)
-    without = run_years(sc.model_copy(update={"maintenance": ()}), 10, seed=2)
-    assert with_cal["maintenance_windows"] + with_cal["maintenance_skipped"] == 240
-    assert with_cal["maintenance_windows"] >= 230
-    per_window = with_cal["maintenance_downtime_s"] / with_cal["maintenance_windows"]
-    assert 0 <= per_window < 60
-    each = with_cal["maintenance_episode_downtime_s"]  # the seconds each window cost
-    assert 0 < each["n"] <= with_cal["maintenance_windows"] and each["p50"] == 0 <= each["p95"] <= each["max"]
-    assert without["maintenance_windows"] == 0 and without["maintenance_downtime_s"] == 0
-    assert with_cal["downtime_s"] > without["downtime_s"]
-    assert with_cal["split_brain_s"] == 0 and with_cal["data_lost_bytes"] == 0
+    windows = maint = 0.0
+    extra = []
+    for seed in (1, 2, 3):
+        with_cal = run_years(sc, 10, seed=seed)
+        without = run_years(sc.model_copy(update={"maintenance": ()}), 10, seed=seed)
+        assert with_cal["maintenance_windows"] + with_cal["maintenance_skipped"] == 240
+        assert with_cal["maintenance_windows"] >= 230
+        windows += with_cal["maintenance_windows"]
+        maint += with_cal["maintenance_downtime_s"]
+        each = with_cal["maintenance_episode_downtime_s"]  # the seconds each window cost
+        assert 0 < each["n"] <= with_cal["maintenance_windows"]
+        assert each["p50"] == 0 <= each["p95"] <= each["max"]
+        assert without["maintenance_windows"] == 0 and without["maintenance_downtime_s"] == 0
+        extra.append(with_cal["downtime_s"] - without["downtime_s"])
+        assert with_cal["split_brain_s"] == 0 and with_cal["data_lost_bytes"] == 0
+    assert 0 <= maint / windows < 60
+    assert min(extra) >= 0 and max(extra) > 0, extra
 
 
 def test_other_site_failing_during_a_window_is_an_outage() -> None:

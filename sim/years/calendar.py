@@ -61,19 +61,21 @@ def starts(w: S.MaintenanceWindow, horizon_s: float, start: datetime) -> Iterato
         at += step
 
 
-def window_process(y: Any, w: S.MaintenanceWindow, horizon_s: float, start: datetime) -> Any:
-    """The SimPy process of one recurring window for :class:`sim.years.engine.Years` ``y``."""
+def window_process(y: Any, w: S.MaintenanceWindow, horizon_s: float, start: datetime) -> Iterator[float]:
+    """One recurring window for :class:`sim.years.engine.Years` ``y``: a generator that yields the time at
+    which it wants to run next (the years loop resumes it then, with ``y.now`` set) and changes ``y``'s
+    down set through ``y._change`` when a window opens and closes."""
     site = w.site
     peer = "B" if site == "A" else "A"
     for t0 in starts(w, horizon_s, start):
-        if t0 > y.env.now:
-            yield y.env.timeout(t0 - y.env.now)
+        if t0 > y.now:
+            yield t0
         if {site, peer, "W", site + MAINT, peer + MAINT} & y.down:
             y.r.maintenance_skipped += 1
             continue
         y.r.maintenance_windows += 1
         y._change(y.down | {site + MAINT})
-        yield y.env.timeout(min(w.duration, max(0.0, horizon_s - y.env.now)))
+        yield y.now + min(w.duration, max(0.0, horizon_s - y.now))
         y._change(y.down - {site + MAINT})
 
 

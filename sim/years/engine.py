@@ -1,12 +1,17 @@
 """Years mode: random failures over a long horizon, with message-level fault episodes.
 
 Theory. Components (the sites, the witness, every path of every link) fail and are repaired by
-their laws. A SimPy process per component draws its times from its own stream (seeded by the run's seed
-and the component's name); repairs wait for one of ``crews`` shared crews (SimPy ``Resource``) and start
-only once monitoring has noticed the failure (uniform within one ``monitoring_interval``); a failure of a
-member of a ``common_cause`` list takes the whole group down, a beta-factor group adds a shock process
-(:mod:`sim.years.commoncause`). Between failures nothing happens: no
-heartbeat event is spent while every component is up.
+their laws. Each component's durations come from its own numpy streams, one per concern (up times,
+probe delays, repairs, the stationary start), children of the run's seed keyed by the component's name,
+drawn in bulk (an array a call, :class:`sim.years.laws.Stream`). An event loop over a heap walks only the
+change points of the down set: a failure, a probe noticing it (uniform within one ``monitoring_interval``),
+a repair that starts when one of ``crews`` shared crews is free (a counter and a FIFO queue: the crew
+queue is modelled exactly, the durations being consumed in the order each component needs them) and
+ends after its repair law; a failure of a member of a ``common_cause`` list takes the whole group down,
+a beta-factor group adds a shock stream (:mod:`sim.years.commoncause`), planned windows open and close
+(:mod:`sim.years.calendar`). Between change points nothing happens: no heartbeat or event is spent
+while every component is up. A run's figures depend only on its seed, never on the executor or on
+the runs before it.
 
 A *fault episode* runs from the first failure to the moment everything is up again. It is replayed
 through the message-level :class:`sim.story.runner.Runner` (the core decides), with every interval of the
@@ -37,9 +42,10 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import itertools
 import math
-import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -47,14 +53,13 @@ from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
-import simpy
 
 from quorum.core.config import Policy, QuorumConfig
 from sim.story import scenario as S
 from sim.story.runner import Runner
 from sim.years.backups import account, distribution
 from sim.years.calendar import MAINT, transition, window_process
-from sim.years.laws import down_phase, draw, draw_residual, up_probability
+from sim.years.laws import Stream, draw_many, stationary_state, uniform_many
 from sim.years.structure import failing_components, rule
 
 YEAR = 365.25 * 86400.0
@@ -178,8 +183,21 @@ class YearsResult:
         return d
 
 
-# episode outcomes by (scenario fingerprint, episode key, open at horizon): shared by every run of a process
-_CACHE: dict[tuple[str, Key, bool], list[Outcome]] = {}
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One episode shape: the runner's outcome of each span (its intervals, then the recovery window unless
+    open at the horizon) and what accounting it needs that does not depend on the real lengths."""
+
+    outs: tuple[Outcome, ...]
+    comps: tuple[float, ...]  # compressed seconds of each span (the recovery window: 0, nothing to stretch)
+    window_runs: tuple[tuple[tuple[float, float, str], ...], ...]  # per span: down runs in its window, cause
+    tail_cause: tuple[str | None, ...]  # per span: the cause of a steady tail that does not serve, else None
+    planned: bool  # the episode holds a planned window
+    bytes_move: bool  # some span has copy events or copies missing writes
+
+
+# episode shapes by (scenario fingerprint, episode key, open at horizon): shared by every run of a process
+_CACHE: dict[tuple[str, Key, bool], _Entry] = {}
 _CACHE_LIMIT = 200_000
 
 
@@ -208,6 +226,15 @@ def _fingerprint_of(sc: S.Scenario, stop_when_steady: bool) -> str:
 
 def _rule_of(sc: S.Scenario) -> Any:
     return _memo(sc, True)[2]
+
+
+def _seed_sequence(seed: int) -> np.random.SeedSequence:
+    """The root of a run's streams for an integer seed (a negative one too)."""
+    s = int(seed)
+    return np.random.SeedSequence(s if s >= 0 else [1, -s])
+
+
+_FAIL, _PROBED, _REPAIRED, _SHOCK, _WINDOW = range(5)  # kinds of events of the years loop
 
 
 def _seed_label(seed: int | np.random.SeedSequence) -> str:
@@ -294,8 +321,13 @@ class Years:
         self.stop_when_steady = stop_when_steady
         self.years = years
         self.seed = _seed_label(seed)
-        self.env = simpy.Environment()
-        self.crews = simpy.Resource(self.env, capacity=sc.crews)
+        self._root = seed if isinstance(seed, np.random.SeedSequence) else _seed_sequence(seed)
+        self.now = 0.0
+        self._heap: list[tuple[float, int, int, str]] = []  # (time, order, event kind, name)
+        self._seq = 0
+        self.crews_free = sc.crews
+        self.queue: deque[tuple[str, float | None]] = deque()  # components waiting for a crew, FIFO
+        self.waiting: set[str] = set()  # components whose failure clock waits for their repair
         self.window = window_length(sc.quorum)
         self.laws = failing_components(sc)
         self.serves = _rule_of(sc)
@@ -320,8 +352,6 @@ class Years:
         )
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.users = sum(s.users for s in sc.topology.sites.values())
-        self.waiting: dict[str, simpy.Event] = {}
-        self.repair_rng: dict[str, random.Random] = {}
 
     def expected_events(self) -> float:
         """Failures, shocks and maintenance windows the run is expected to draw over its horizon."""
@@ -339,69 +369,101 @@ class Years:
                 return [f"{lk.name}#{i}" for i in range(lk.paths)]
         return []
 
-    # ---- component processes --------------------------------------------------------------------
-    def _life(self, comp: str, first: float | None = None, down_at_start: bool = False) -> Any:
-        """``first``: the residual up time at t=0 (stationary start); ``down_at_start``: the component is
-        in repair at t=0 and its life resumes when the repair ends."""
-        fail, _ = self.laws[comp]
-        rng = random.Random(f"{self.seed}:{comp}:fail")
-        if down_at_start:
-            ev = self.env.event()
-            self.waiting[comp] = ev
-            yield ev
-        while True:
-            yield self.env.timeout(draw(fail, rng) if first is None else first)
-            first = None
-            if comp in self.down:
-                continue  # already down by a common cause; its repair is under way
-            self.r.failures += 1
-            hit = {comp} | self.groups.get(comp, set())
-            newly = hit - self.down
-            self._change(self.down | newly)
-            for c in sorted(newly):
-                self.env.process(self._repair(c))
-            if comp in self.down:
-                ev = self.env.event()
-                self.waiting[comp] = ev
-                yield ev  # one event: woken by the repair, no polling
+    # ---- component histories -----------------------------------------------------------------------
+    def _stream(self, name: str, concern: str) -> np.random.Generator:
+        """The numpy stream of one component (or shock, or start) and concern: a child of the run's
+        seed keyed by a hash of ``name:concern``, so adding a component changes no other's draws."""
+        h = int.from_bytes(hashlib.sha256(f"{name}:{concern}".encode()).digest()[:8], "big")
+        ss = np.random.SeedSequence(self._root.entropy, spawn_key=(*self._root.spawn_key, h))
+        return np.random.Generator(np.random.PCG64(ss))
 
-    def _shock(self, name: str, law: S.Law, members: frozenset[str]) -> Any:
+    def _streams(self, horizon: float) -> None:
+        """Every component's bulk draws: up times, probe delays, repairs (one stream each), chunks sized
+        for the horizon's expected count (the values depend only on the stream, not on the chunking)."""
+        m = self.sc.monitoring_interval
+        self.up_draws: dict[str, Stream] = {}
+        self.probe_draws: dict[str, Stream] = {}
+        self.repair_draws: dict[str, Stream] = {}
+        names = set(self.laws) | {c for g in self.groups.values() for c in g}
+        names |= {c for _n, _l, members in self.shocks for c in members}
+        for comp in sorted(names):
+            fail, repair = self.laws.get(comp, (None, None))
+            cycle = (fail.mean if fail is not None else YEAR) + (repair.mean if repair is not None else m)
+            chunk = min(65536, 16 + int(1.2 * horizon / max(cycle, 1e-9)))
+            if fail is not None:
+                self.up_draws[comp] = Stream(partial(draw_many, fail, gen=self._stream(comp, "fail")), chunk)
+            probe = self._stream(comp, "probe")
+            self.probe_draws[comp] = Stream(partial(uniform_many, m, gen=probe), chunk)
+            if repair is not None:
+                self.repair_draws[comp] = Stream(
+                    partial(draw_many, repair, gen=self._stream(comp, "repair")), chunk
+                )
+        self.shock_draws = [
+            Stream(partial(draw_many, law, gen=self._stream(name, "fail")), 16 + int(horizon / law.mean))
+            for name, law, _members in self.shocks
+        ]
+
+    def _at(self, t: float, kind: int, name: str) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, kind, name))
+
+    def _fails(self, comp: str) -> None:
+        """A component's own failure clock fires (a member already down by a common cause draws a new
+        up time; otherwise it fails, with its list group, and waits for its repair)."""
+        if comp in self.down:
+            self._at(self.now + self.up_draws[comp].next(), _FAIL, comp)
+            return
+        self.r.failures += 1
+        newly = ({comp} | self.groups.get(comp, set())) - self.down
+        self._change(self.down | newly)
+        for c in sorted(newly):
+            self._at(self.now + self.probe_draws[c].next(), _PROBED, c)  # noticed by a probe
+        self.waiting.add(comp)  # its clock restarts when its repair ends
+
+    def _shock(self, i: int) -> None:
         """A beta-factor common cause: takes down every member still up (sim.years.commoncause)."""
-        rng = random.Random(f"{self.seed}:{name}:fail")
-        while True:
-            yield self.env.timeout(draw(law, rng))
-            newly = members - self.down
-            if not newly:
-                continue
-            self.r.failures += 1
-            self._change(self.down | newly)
-            for c in sorted(newly):
-                self.env.process(self._repair(c))
+        _name, _law, members = self.shocks[i]
+        self._at(self.now + self.shock_draws[i].next(), _SHOCK, str(i))
+        newly = members - self.down
+        if not newly:
+            return
+        self.r.failures += 1
+        self._change(self.down | newly)
+        for c in sorted(newly):
+            self._at(self.now + self.probe_draws[c].next(), _PROBED, c)
 
-    def _repair(self, comp: str, remaining: float | None = None) -> Any:
-        """Notice (a probe), wait for a crew, repair. ``remaining``: a repair under way at t=0 (stationary
-        start) that ends after ``remaining`` seconds with a crew held."""
-        law = self.laws.get(comp, (None, None))[1]
-        rng = self.repair_rng.get(comp)
-        if rng is None:
-            rng = self.repair_rng[comp] = random.Random(f"{self.seed}:{comp}:repair")
+    def _crew(self, comp: str, remaining: float | None = None) -> None:
+        """Ask for a crew (FIFO queue when all are busy); ``remaining``: a repair under way at t=0."""
+        if self.crews_free > 0:
+            self.crews_free -= 1
+            self._repair_starts(comp, remaining)
+        else:
+            self.queue.append((comp, remaining))
+
+    def _repair_starts(self, comp: str, remaining: float | None) -> None:
         if remaining is None:
-            yield self.env.timeout(rng.uniform(0.0, self.sc.monitoring_interval))  # noticed by a probe
-        with self.crews.request() as req:
-            yield req
-            if remaining is not None:
-                yield self.env.timeout(remaining)
-            else:
-                yield self.env.timeout(draw(law, rng) if law is not None else self.sc.monitoring_interval)
+            d = self.repair_draws[comp].next() if comp in self.repair_draws else self.sc.monitoring_interval
+        else:
+            d = remaining
+        self._at(self.now + d, _REPAIRED, comp)
+
+    def _repaired(self, comp: str) -> None:
+        """A repair ends: the crew goes to the first in the queue, the component is up, and its own
+        failure clock restarts if it was waiting for this repair."""
+        if self.queue:
+            nxt, remaining = self.queue.popleft()
+            self._repair_starts(nxt, remaining)
+        else:
+            self.crews_free += 1
         self._change(self.down - {comp})
-        ev = self.waiting.pop(comp, None)
-        if ev is not None:
-            ev.succeed()
+        if comp in self.waiting:
+            self.waiting.discard(comp)
+            self._at(self.now + self.up_draws[comp].next(), _FAIL, comp)
 
     def _change(self, new: frozenset[str]) -> None:
         if new == self.down:
             return
-        now = self.env.now
+        now = self.now
         if not self.struct_serving:
             self.r.structural_downtime_s += now - self.changed_at
         self.changed_at = now
@@ -430,28 +492,52 @@ class Years:
         self._close_episode(t if open_at_end else None, end=t)
         return self._finish(t + (0.0 if open_at_end else self.window))
 
+    def _entry(self, key: Key, intervals: list[tuple[frozenset[str], float]], is_open: bool) -> _Entry:
+        """The cached shape of an episode: the runner's outcomes (simulated once per shape and process)
+        and what the accounting needs that does not depend on the real lengths."""
+        ck = (self.fingerprint, key, is_open)
+        e = _CACHE.get(ck)
+        if e is None:
+            outs = self._simulate(key, recovery=not is_open)
+            planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
+            causes = _causes(intervals, self.serves, planned, is_open)
+            comps = [comp for _ds, comp in key] + ([] if is_open else [0.0])
+            e = _Entry(
+                outs=tuple(outs),
+                comps=tuple(comps),
+                window_runs=tuple(
+                    tuple((x, y, why) for x, y in o.down_runs)
+                    for o, (why, _) in zip(outs, causes, strict=True)
+                ),
+                tail_cause=tuple(
+                    None if o.serving_at_end else tail for o, (_, tail) in zip(outs, causes, strict=True)
+                ),
+                planned=planned,
+                bytes_move=any(o.copy_events or o.accruing_at_end for o in outs),
+            )
+            if len(_CACHE) > _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[ck] = e
+        return e
+
     def _close_episode(self, horizon: float | None, end: float | None = None) -> None:
         """Account the episode in ``self.episode``. ``horizon``: the run ends at that time with the
         episode still open (its last interval lasts up to the horizon, no recovery window)."""
         ep = self.episode
         self.episode = []
-        self.r.episodes += 1
-        last = horizon if horizon is not None else (end if end is not None else self.env.now)
-        bounds = [t for t, _ in ep[1:]] + [last]
-        intervals = [(ds, t1 - t0) for (t0, ds), t1 in zip(ep, bounds, strict=True)]
-        if horizon is None:
-            intervals = [iv for iv in intervals if iv[0]]  # the closing (all up) entry has length 0
-        key: Key = tuple((ds, min(real, self.window)) for ds, real in intervals)
-        is_open = horizon is not None
-        ck = (self.fingerprint, key, is_open)
-        outs = _CACHE.get(ck)
-        if outs is None:
-            outs = self._simulate(key, recovery=not is_open)
-            if len(_CACHE) > _CACHE_LIMIT:
-                _CACHE.clear()
-            _CACHE[ck] = outs
-        self.keys.add(key)
         r = self.r
+        r.episodes += 1
+        last = horizon if horizon is not None else (end if end is not None else self.now)
+        is_open = horizon is not None
+        n = len(ep)
+        if not is_open and not ep[-1][1]:
+            n -= 1  # the closing (all up) entry
+        w = self.window
+        intervals = [(ep[i][1], (ep[i + 1][0] if i + 1 < len(ep) else last) - ep[i][0]) for i in range(n)]
+        key: Key = tuple((ds, real if real < w else w) for ds, real in intervals)
+        e = self._entry(key, intervals, is_open)
+        self.keys.add(key)
+        outs = e.outs
         if outs[0].violations:
             r.violation_episodes += 1
             for p in sorted({v.split(":")[0] for v in outs[0].violations}):
@@ -461,65 +547,78 @@ class Years:
         behind = {"A": 0.0, "B": 0.0}  # bytes each copy misses beyond what the compressed run saw
         runs: list[tuple[float, float, str]] = []
         t = ep[0][0]
-        spans = [(real, comp) for (_ds, real), (_, comp) in zip(intervals, key, strict=True)]
-        if not is_open:
-            spans.append((0.0, 0.0))  # the recovery window: real time, nothing to stretch
-        planned = any(c.endswith(MAINT) for ds, _ in intervals for c in ds)
-        causes = _causes(intervals, self.serves, planned, is_open)
-        for (real, comp), o, (in_window, in_tail) in zip(spans, outs, causes, strict=True):
-            rest = max(0.0, real - comp)
+        rate = self.write_rate
+        for i, o in enumerate(outs):
+            comp = e.comps[i]
+            real = intervals[i][1] if i < n else 0.0  # the recovery window: real time, nothing to stretch
+            rest = real - comp if real > comp else 0.0
             # an episode under way at t=0 (stationary start) counts only what falls after t=0: a window
             # that ended before it not at all, a steady tail from t=0 on
             counted = t + comp > 0.0
-            tail = min(rest, max(0.0, t + real))
-            runs.extend((t + x, t + y, in_window) for x, y in o.down_runs)
-            if not o.serving_at_end and rest > 0:
-                runs.append((t + comp, t + real, in_tail))
+            tail = rest if t >= 0.0 else min(rest, max(0.0, t + real))
+            if e.window_runs[i]:
+                runs.extend((t + x, t + y, why) for x, y, why in e.window_runs[i])
+            why_tail = e.tail_cause[i]
+            if why_tail is not None and rest > 0:
+                runs.append((t + comp, t + real, why_tail))
             if counted:
                 r.split_brain_s += o.split_in_window
                 r.one_copy_s += o.one_copy_in_window
                 r.failovers += o.failovers
                 r.solo_entries += o.solo_entries
-            r.split_brain_s += tail if o.split_at_end else 0.0
-            r.split_brain_bytes += self.write_rate * (
-                (o.split_in_window if counted else 0.0) + (tail if o.split_at_end else 0.0)
-            )
-            r.one_copy_s += tail if o.one_copy_at_end else 0.0
-            for kind, site, nbytes in o.copy_events:
-                peer = "B" if site == "A" else "A"
-                if kind == "lost":
-                    r.data_lost_bytes += (nbytes + behind[site]) if counted else 0.0
-                    behind[peer] = max(behind[peer], behind[site])
-                    behind[site] = 0.0
-                elif kind == "resync":
-                    real_s = (nbytes + behind[site]) / self.bandwidth + 0.1
-                    if counted:
-                        r.resync_s += real_s
-                        r.one_copy_s += behind[site] / self.bandwidth
-                    behind[site] = 0.0
-            for s in o.accruing_at_end:
-                behind[s] += self.write_rate * rest
+                r.split_brain_bytes += rate * o.split_in_window
+            if o.split_at_end:
+                r.split_brain_s += tail
+                r.split_brain_bytes += rate * tail
+            if o.one_copy_at_end:
+                r.one_copy_s += tail
+            if e.bytes_move:
+                for kind, site, nbytes in o.copy_events:
+                    peer = "B" if site == "A" else "A"
+                    if kind == "lost":
+                        r.data_lost_bytes += (nbytes + behind[site]) if counted else 0.0
+                        behind[peer] = max(behind[peer], behind[site])
+                        behind[site] = 0.0
+                    elif kind == "resync":
+                        real_s = (nbytes + behind[site]) / self.bandwidth + 0.1
+                        if counted:
+                            r.resync_s += real_s
+                            r.one_copy_s += behind[site] / self.bandwidth
+                        behind[site] = 0.0
+                for s in o.accruing_at_end:
+                    behind[s] += rate * rest
             t += real
-        runs = [(max(a, 0.0), b, why) for a, b, why in runs if b > 0.0]
-        merged: list[tuple[float, float]] = []
+        if not runs:
+            if e.planned:
+                r.maintenance_episode_s.append(0.0)
+            return
+        if ep[0][0] < 0.0:
+            runs = [(max(a, 0.0), b, why) for a, b, why in runs if b > 0.0]
+        runs.sort()
+        merged: list[list[float]] = []
         reach = -math.inf  # the part of each run no earlier run covers goes to its cause
-        for a, b, why in sorted(runs):
-            own = max(0.0, b - max(a, reach))
+        by_cause = r.downtime_by_cause_s
+        for a, b, why in runs:
+            own = b - (a if a > reach else reach)
             if own > 0:
-                r.downtime_by_cause_s[why] = r.downtime_by_cause_s.get(why, 0.0) + own
-            reach = max(reach, b)
+                by_cause[why] = by_cause.get(why, 0.0) + own
+            if b > reach:
+                reach = b
             if merged and a <= merged[-1][1] + 1e-6:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+                if b > merged[-1][1]:
+                    merged[-1][1] = b
             else:
-                merged.append((a, b))
-        if planned:  # an episode with a planned window
-            r.maintenance_downtime_s += sum(b - a for a, b in merged)
-            r.maintenance_episode_s.append(sum(b - a for a, b in merged))
+                merged.append([a, b])
+        total = 0.0
         for a, b in merged:
-            r.downtime_s += b - a
+            total += b - a
             if b - a >= self.sc.session_timeout:
                 r.disconnections += self.users
-        self.outages.extend(merged)
+            self.outages.append((a, b))
+        if e.planned:  # an episode with a planned window
+            r.maintenance_downtime_s += total
+            r.maintenance_episode_s.append(total)
+        r.downtime_s += total
 
     def _simulate(self, key: Key, *, recovery: bool) -> list[Outcome]:
         faults: list[Any] = []
@@ -628,30 +727,56 @@ class Years:
 
     # ---- runs -------------------------------------------------------------------------------------------
     def replication(self, progress: Callable[[float], None] | None = None) -> YearsResult:
-        """One replication; ``progress(fraction)`` is called after each hundredth of the horizon if given."""
+        """One replication; ``progress(fraction)`` is called after each hundredth of the horizon if given.
+
+        The event loop walks only the change points of the down set: each component's next failure, probe
+        and repair end (durations from its bulk streams), the shocks, the planned windows; a heap orders
+        them (ties in the order they were scheduled), a counter and a FIFO queue model the crews exactly."""
         horizon = self.years * YEAR
+        self._streams(horizon)
         initial = self._initial_states()
         if initial:
             self._start_down(initial)
         for comp in sorted(self.laws):
             state = initial.get(comp)
             if state is None:
-                self.env.process(self._life(comp))
+                self._at(self.up_draws[comp].next(), _FAIL, comp)
             elif state[0] == "up":
-                self.env.process(self._life(comp, first=state[1]))
+                self._at(state[1], _FAIL, comp)
             else:
-                self.env.process(self._life(comp, down_at_start=True))
-                self.env.process(self._repair(comp, remaining=state[1]))
-        for w in self.sc.maintenance:  # planned windows (sim.years.calendar)
-            self.env.process(window_process(self, w, horizon, CALENDAR_START))
-        for name, law, members in self.shocks:
-            self.env.process(self._shock(name, law, members))
-        if progress is None:
-            self.env.run(until=horizon)
-        else:
-            for i in range(1, 101):
-                self.env.run(until=horizon * i / 100)
-                progress(i / 100)
+                self.waiting.add(comp)
+                self._crew(comp, remaining=state[1])
+        windows = [window_process(self, w, horizon, CALENDAR_START) for w in self.sc.maintenance]
+        for i, proc in enumerate(windows):  # planned windows (sim.years.calendar)
+            at = next(proc, None)
+            if at is not None:
+                self._at(at, _WINDOW, str(i))
+        for i in range(len(self.shocks)):
+            self._at(self.shock_draws[i].next(), _SHOCK, str(i))
+        heap = self._heap
+        mark, step = (horizon / 100, horizon / 100) if progress is not None else (math.inf, 0.0)
+        while heap and heap[0][0] < horizon:
+            t, _seq, kind, name = heapq.heappop(heap)
+            while t >= mark and progress is not None:
+                progress(round(mark / horizon, 2))
+                mark += step
+            self.now = t
+            if kind == _FAIL:
+                self._fails(name)
+            elif kind == _PROBED:
+                self._crew(name)
+            elif kind == _REPAIRED:
+                self._repaired(name)
+            elif kind == _SHOCK:
+                self._shock(int(name))
+            else:
+                at = next(windows[int(name)], None)
+                if at is not None:
+                    self._at(max(at, t), _WINDOW, name)
+        self.now = horizon
+        while progress is not None and mark <= horizon * (1 + 1e-12):
+            progress(min(1.0, round(mark / horizon, 2)))
+            mark += step
         if not self.struct_serving:
             self.r.structural_downtime_s += horizon - self.changed_at
         if self.episode:  # an episode still open at the horizon counts up to the horizon
@@ -662,27 +787,23 @@ class Years:
 
     def _initial_states(self) -> dict[str, tuple[str, float, float]]:
         """Stationary start: each failing component's ``(state, residual, age)`` at t=0, drawn
-        independently from its own stream: up with probability ``MTTF / (MTTF + MDT)`` with the
-        equilibrium residual of its failure law, else down with the residual and age of a down phase
-        (:func:`sim.years.laws.down_phase`). Empty for ``start="new"`` (every component new at t=0).
+        independently from its own stream (:func:`sim.years.laws.stationary_state`): up with probability
+        ``MTTF / (MTTF + MDT)`` with the equilibrium residual of its failure law, else down with the
+        residual and age of a down phase. Empty for ``start="new"`` (every component new at t=0).
 
         Exact for independent components (a crew each, no common cause): their joint stationary law is
-        the product of these marginals. With shared crews or common-cause groups the start is the
-        independent approximation; the process then relaxes towards its own stationary law, with an
-        error of the order of the unavailability of a component times the share of the horizon that
-        relaxation takes (one repair time)."""
+        the product of these marginals, and MDT (half a probe period plus the mean repair) is their mean
+        down time. With shared crews or common-cause groups the start is the independent approximation
+        (queueing lengthens the real down time, a group couples the members); the process then relaxes
+        towards its own stationary law, with an error of the order of the unavailability of a component
+        times the share of the horizon that relaxation takes (one repair time)."""
         if self.start == "new":
             return {}
-        out: dict[str, tuple[str, float, float]] = {}
-        for comp in sorted(self.laws):
-            fail, repair = self.laws[comp]
-            rng = random.Random(f"{self.seed}:{comp}:start")
-            if rng.random() < up_probability(fail, repair, self.sc.monitoring_interval):
-                out[comp] = ("up", draw_residual(fail, rng), 0.0)
-            else:
-                age, residual = down_phase(repair, self.sc.monitoring_interval, rng)
-                out[comp] = ("down", residual, age)
-        return out
+        m = self.sc.monitoring_interval
+        return {
+            comp: stationary_state(*self.laws[comp], m, self._stream(comp, "start"))
+            for comp in sorted(self.laws)
+        }
 
     def _start_down(self, initial: dict[str, tuple[str, float, float]]) -> None:
         """Components down at t=0 failed ``age`` seconds before it: their episode starts then (the quorum

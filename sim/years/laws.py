@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
 
 from sim.story import scenario as S
 
@@ -101,3 +105,87 @@ def up_probability(fail: S.Law, repair: S.Law, monitoring_interval: float) -> fl
     """Stationary probability that a component is up: ``MTTF / (MTTF + MDT)``."""
     mdt = mean_down(repair, monitoring_interval)
     return fail.mean / (fail.mean + mdt)
+
+
+# ---- bulk draws (numpy) ----------------------------------------------------------------------------
+# Years mode draws each component's durations from its own numpy Generator, many at a time: one array
+# call costs about what one Python-level draw does, so a component's whole history costs a few calls.
+
+
+def draw_many(law: S.Law, n: int, gen: np.random.Generator) -> npt.NDArray[np.float64]:
+    """``n`` independent durations (seconds) of ``law``; ``mean`` is the law's mean for every kind."""
+    if law.kind == "fixed":
+        return np.full(n, law.mean)
+    if law.kind == "exponential":
+        return gen.exponential(law.mean, n)
+    if law.kind == "weibull":
+        k = law.shape
+        return (law.mean / math.gamma(1.0 + 1.0 / k)) * gen.weibull(k, n)
+    sigma = law.shape
+    return gen.lognormal(math.log(law.mean) - sigma * sigma / 2.0, sigma, n)
+
+
+def uniform_many(high: float, n: int, gen: np.random.Generator) -> npt.NDArray[np.float64]:
+    """``n`` draws uniform on ``[0, high]`` (a probe's delay in noticing a failure)."""
+    return gen.uniform(0.0, high, n)
+
+
+def draw_length_biased_many(law: S.Law, n: int, gen: np.random.Generator) -> npt.NDArray[np.float64]:
+    """``n`` draws from the length-biased law of ``law`` (density ``x f(x) / E[X]``), as
+    :func:`draw_length_biased`."""
+    if law.kind == "fixed":
+        return np.full(n, law.mean)
+    if law.kind == "exponential":
+        return gen.gamma(2.0, law.mean, n)
+    if law.kind == "weibull":
+        k = law.shape
+        scale = law.mean / math.gamma(1.0 + 1.0 / k)
+        return scale * gen.gamma(1.0 + 1.0 / k, 1.0, n) ** (1.0 / k)
+    sigma = law.shape
+    mu = math.log(law.mean) - sigma * sigma / 2.0
+    return gen.lognormal(mu + sigma * sigma, sigma, n)
+
+
+def draw_residual_many(law: S.Law, n: int, gen: np.random.Generator) -> npt.NDArray[np.float64]:
+    """``n`` draws from the equilibrium residual life of ``law``: ``V L``, ``L`` length-biased, ``V``
+    uniform on (0, 1)."""
+    return gen.random(n) * draw_length_biased_many(law, n, gen)
+
+
+def stationary_state(
+    fail: S.Law, repair: S.Law, monitoring_interval: float, gen: np.random.Generator
+) -> tuple[str, float, float]:
+    """``(state, residual, age)`` of a component observed at a random time long after commissioning
+    (its own alternating renewal process, no crew waited for): ``("up", residual up time, 0)`` with
+    probability ``MTTF / (MTTF + MDT)``, else ``("down", residual, age)`` of its down phase (probe delay
+    uniform on ``[0, monitoring_interval]`` plus a repair), as :func:`down_phase`."""
+    if gen.random() < up_probability(fail, repair, monitoring_interval):
+        return "up", float(draw_residual_many(fail, 1, gen)[0]), 0.0
+    m = monitoring_interval
+    if gen.random() * (m / 2.0 + repair.mean) < m / 2.0:
+        length = m * math.sqrt(gen.random()) + float(draw_many(repair, 1, gen)[0])
+    else:
+        length = gen.uniform(0.0, m) + float(draw_length_biased_many(repair, 1, gen)[0])
+    v = gen.random()
+    return "down", v * length, (1.0 - v) * length
+
+
+class Stream:
+    """Successive durations from one numpy stream, drawn ``chunk`` at a time by ``fill(n)``; the values
+    do not depend on when they are asked for, only on the stream and their rank."""
+
+    __slots__ = ("_buf", "_chunk", "_fill", "_i")
+
+    def __init__(self, fill: Callable[[int], npt.NDArray[np.float64]], chunk: int) -> None:
+        self._fill = fill
+        self._chunk = max(1, chunk)
+        self._buf: list[float] = []
+        self._i = 0
+
+    def next(self) -> float:
+        i = self._i
+        if i == len(self._buf):
+            self._buf = self._fill(self._chunk).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]
