@@ -8,11 +8,16 @@ bench venv that provides both: AvailSim4 is not a project dependency). The model
 1. A pilot AvailSim4 run (200 one-year timelines) gives the standard deviation of a timeline's downtime;
    AvailSim4 then gets the timeline count that reaches the precision: ``(z sd / (precision mean))^2``.
    Its inputs are written by ``bench/availsim4_io.py`` (run in the bench venv).
-2. Alternating, ``--runs`` times each (3): ``quorum sim availability`` (the full quorum logic,
-   ``witness-preferred``, default estimator, all cores) and ``availsim4`` with that count, each a fresh
-   process, each run with its own seed. Both wall times, both intervals and the ratio of the medians.
-3. The plain estimator's time beside the variance-reduced one; simulated years per second of the engine
-   (plain, a fixed number of years) at 1, 2 and all workers.
+2. Alternating, ``--runs`` times each (3): ``quorum sim availability --estimator importance`` (the full
+   quorum logic, ``witness-preferred``; importance needs no exact model: the figure issue 20 asks for) and
+   ``availsim4`` with that count, each a fresh process (a cold episode cache), each run with its own seed.
+   Both wall times, both intervals and the ratio of the medians.
+3. The control-variate (exact CTMC) and plain estimators' times beside it; simulated years per second of
+   the engine (plain, a fixed number of years) at 1, 2 and all workers.
+4. The reference design (``scenarios/reference.yaml``) to +-10 % with today's plain replications and with
+   ``--estimator importance``, in one run (``--reference-max-years`` caps the plain run: its time is then
+   a lower bound and says so); a design with U near 1e-8 (``scenarios/rare-overlap.yaml`` with failures
+   every 240,000 h: exact U = (24/240024)^2 = 1.0e-8) to +-10 % with importance, against the exact value.
 """
 
 from __future__ import annotations
@@ -75,9 +80,54 @@ def _availsim4(
     return dt, r
 
 
-def _ours(*args: str) -> tuple[float, dict[str, Any]]:
-    dt, p = _timed([*QUORUM, "sim", "availability", str(MODEL), "--json", *args], cwd=ROOT)
+def _ours(*args: str, model: Path = MODEL) -> tuple[float, dict[str, Any]]:
+    dt, p = _timed([*QUORUM, "sim", "availability", str(model), "--json", *args], cwd=ROOT)
     return dt, json.loads(p.stdout)
+
+
+def _line(what: str, dt: float, d: dict[str, Any], exact: float | None = None) -> str:
+    u = d["unavailability"]
+    hw = (u["high"] - u["mean"]) / u["mean"] if u["high"] is not None and u["mean"] else None
+    size = (
+        f"{d['events']['episodes']} episodes"
+        if d["estimator"] == "importance"
+        else f"{d['simulated_years']:g} simulated years"
+    )
+    holds = ""
+    if exact is not None and u["low"] is not None and u["high"] is not None:
+        holds = f"; exact {exact:.4g} {'inside' if u['low'] <= exact <= u['high'] else 'OUTSIDE'}"
+    return (
+        f"{what}: {dt:.1f} s wall, {CPU[-1]:.1f} s CPU, {d['estimator']}, {size}: U {u['mean']:.4g}"
+        f" [{u['low']:.4g}, {u['high']:.4g}] (+-{100 * hw:.1f} %), precision"
+        f" {'reached' if d['precision_reached'] else 'NOT reached'}{holds}"
+        if hw is not None
+        else f"{what}: {dt:.1f} s wall, {size}: no interval"
+    )
+
+
+def rare_and_reference(precision: float, reference_max_years: float | None) -> None:
+    """Part 4 of the module docstring: the reference design (plain, then importance) and U near 1e-8."""
+    ref = ROOT / "scenarios" / "reference.yaml"
+    cap = [] if reference_max_years is None else ["--max-years", str(reference_max_years)]
+    dt, d = _ours("--seed", "1", "--precision", str(precision), "--estimator", "plain", *cap, model=ref)
+    print(_line("reference design, plain (today's estimator)", dt, d))
+    if not d["precision_reached"]:
+        print(f"  (plain capped: +-{100 * precision:g} % would take longer than {dt:.0f} s)")
+    dt, d = _ours("--seed", "1", "--precision", str(precision), "--estimator", "importance", model=ref)
+    print(_line("reference design, importance", dt, d))
+    target = "meets" if dt <= 5 and d["precision_reached"] else "MISSES"
+    print(f"  reference design to +-{100 * precision:g} % in {dt:.1f} s: {target} the 5 s target")
+    text = (ROOT / "scenarios" / "rare-overlap.yaml").read_text(encoding="utf-8")
+    assert text.count("mean: 3.6e7") == 2
+    mttf_h, mdt_h = 240_000.0, 24.0 + 0.0005 / 3600  # repair plus half a 1 ms probe period
+    exact = (mdt_h / (mttf_h + mdt_h)) ** 2
+    with tempfile.TemporaryDirectory(prefix="bench-rare-") as tmp:
+        path = Path(tmp) / "rare-1e-8.yaml"
+        path.write_text(text.replace("mean: 3.6e7", f"mean: {mttf_h * 3600:.1f}"), encoding="utf-8")
+        dt, d = _ours("--seed", "1", "--precision", str(precision), "--estimator", "importance", model=path)
+    print(_line("U near 1e-8 (rare-overlap, failures every 240,000 h), importance", dt, d, exact))
+    target = "meets" if dt <= 120 and d["precision_reached"] else "MISSES"
+    print(f"  U near 1e-8 to +-{100 * precision:g} % in {dt:.1f} s: {target} the 2-minute target")
 
 
 def _as4_interval(r: dict[str, float], z: float) -> tuple[float, float, float]:
@@ -95,7 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precision", type=float, default=0.1)
     ap.add_argument("--pilot", type=int, default=200, help="AvailSim4 pilot timelines (200)")
     ap.add_argument("--years", type=float, default=2000.0, help="years per speed measurement (2000)")
+    ap.add_argument(
+        "--estimator", default="importance", help="quorum's estimator beside AvailSim4 (importance)"
+    )
+    ap.add_argument(
+        "--reference-max-years", type=float, default=None, help="cap the reference design's plain run"
+    )
+    ap.add_argument("--only-rare", action="store_true", help="part 4 only (no AvailSim4)")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.only_rare:
+        rare_and_reference(args.precision, args.reference_max_years)
+        return 0
     z = 1.959963984540054
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-availsim4-") as tmp:
@@ -111,12 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         ours_c: list[float] = []
         as4_c: list[float] = []
         for i in range(args.runs):  # alternating, a new seed per run
-            dt, d = _ours("--seed", str(100 + i), "--precision", str(args.precision))
+            dt, d = _ours(
+                "--seed", str(100 + i), "--precision", str(args.precision), "--estimator", args.estimator
+            )
             ours_t.append(dt)
             ours_c.append(CPU[-1])
             u = d["unavailability"]
             print(
-                f"run {i + 1}: quorum    {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {d['estimator']} ({d['replications']} replications,"
+                f"run {i + 1}: quorum    {dt:6.2f} s wall, {CPU[-1]:6.2f} s CPU  {d['estimator']} ({d['replications']}"
+                f" {'episodes' if d['estimator'] == 'importance' else 'replications'},"
                 f" VRF {d['variance_reduction_factor'] or 1:.3g}): downtime {u['mean'] * YEAR_H:.3f} h/year"
                 f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]"
             )
@@ -141,12 +204,13 @@ def main(argv: list[str] | None = None) -> int:
             "note: AvailSim4 solves the 2oo3 structure; quorum runs the quorum logic (detection, failover and the"
             " data-currency rule: a copy that missed the survivor's writes cannot serve alone), hence more downtime"
         )
-    dt, d = _ours("--seed", "100", "--precision", str(args.precision), "--estimator", "plain")
-    u = d["unavailability"]
-    print(
-        f"plain estimator: {dt:.2f} s ({d['replications']} replications): downtime {u['mean'] * YEAR_H:.3f} h/year"
-        f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]; control variate: median {statistics.median(ours_t):.2f} s"
-    )
+    for est in ("control", "plain"):
+        dt, d = _ours("--seed", "100", "--precision", str(args.precision), "--estimator", est)
+        u = d["unavailability"]
+        print(
+            f"{est} estimator: {dt:.2f} s ({d['replications']} replications): downtime {u['mean'] * YEAR_H:.3f} h/year"
+            f" [{u['low'] * YEAR_H:.3f}, {u['high'] * YEAR_H:.3f}]; {args.estimator}: median {statistics.median(ours_t):.2f} s"
+        )
     for w in sorted({1, 2, cores}):
         _, d = _ours(
             "--estimator", "plain", "--precision", "1e-9", "--max-years", str(args.years), "--workers", str(w)
@@ -155,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             f"simulated years/s with {w} worker(s): {d['simulated_years'] / d['run']['elapsed_s']:,.0f}"
             f" ({d['simulated_years']:g} years in {d['run']['elapsed_s']:.2f} s, engine time)"
         )
+    rare_and_reference(args.precision, args.reference_max_years)
     return 0
 
 

@@ -244,6 +244,18 @@ def _availability_text(d: dict[str, Any]) -> str:
                 else ""
             )
         )
+        for q in ev.get("classes") or []:
+            lines.append(
+                f"  cut {q['cut']}: {q['observed']} seen, {q['needed']} needed"
+                f" (prior U {q['prior_unavailability']:.3g})"
+            )
+    elif "episodes" in ev:
+        lines.append(
+            f"events: {ev['overlap_episodes']} of {ev['episodes']} episodes with an overlap"
+            f" ({ev['overlap_episodes_with_downtime']} with downtime), effective number of weighted"
+            f" contributions {ev['effective_contributions']:.0f} ({ev['needed_effective_contributions']:g}"
+            " needed)"
+        )
     lines.extend(f"note: {n}" for n in d["notes"])
     return "\n".join(lines)
 

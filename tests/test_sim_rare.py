@@ -116,6 +116,63 @@ def test_plain_does_not_claim_precision_without_the_overlaps_that_carry_it() -> 
     u = rep.figures["unavailability"]
     assert u.high is not None and u.high > RARE_EXACT
     assert any("precision not claimed" in n for n in rep.notes)
+    # every structural outage of two sites is an overlap of the one minimal cut A+B, counted as such
+    assert ev["by_minimal_cut"] == {"A+B": ev["observed"]}
+    (cls,) = ev["classes"]
+    assert (cls["cut"], cls["needed"], cls["observed"]) == ("A+B", 385, ev["observed"])
+    assert cls["prior_unavailability"] == pytest.approx(RARE_EXACT, rel=1e-9)
+
+
+def _two_classes() -> S.Scenario:
+    """Four minimal cuts of equal prior U: A+B, A+W, B+W (frequent, short overlaps: the sites fail every
+    100 h) and W+ab (the witness and the inter-site link fail every 100,000 h, for 5,000 h: rare, long)."""
+    h = 3600.0
+    site = S.ComponentLaws(
+        fail=S.Law(kind="weibull", mean=100 * h, shape=1.5), repair=S.Law(kind="lognormal", mean=5 * h)
+    )
+    rare = S.ComponentLaws(
+        fail=S.Law(kind="weibull", mean=1e5 * h, shape=1.5), repair=S.Law(kind="lognormal", mean=5000 * h)
+    )
+    return S.Scenario(
+        name="two-classes",
+        quorum=QuorumConfig(consistency=Consistency.BOUNDED_LOSS),
+        topology=S.Topology(
+            links=(
+                S.LinkSpec(name="ab", between=("A", "B"), fail=rare.fail, repair=rare.repair),
+                S.LinkSpec(name="aw", between=("A", "W")),
+                S.LinkSpec(name="bw", between=("B", "W")),
+            ),
+            components={"A": site, "B": site, "W": rare},
+        ),
+        crews=4,
+        monitoring_interval=1,
+    )
+
+
+def test_every_material_class_of_outage_must_be_seen() -> None:
+    """The rule is per minimal cut: thousands of short overlaps of the sites' cuts cannot stand for the
+    rare long overlap of the witness and the link, which carries a quarter of U a priori (the old rule
+    counted all structural outages together: 5,225 >= 385, precision claimed with a quarter of U never
+    seen). Cuts whose prior U adds up to less than half the precision are not asked for."""
+    from sim.availability.prior import MIN_CLASS_EVENTS, requirements
+
+    p = prior(_two_classes())
+    assert p is not None
+    names = [c.name for c in p.cuts]
+    assert sorted(names) == ["A+B", "A+W", "B+W", "W+ab#0"]
+    assert p.classify(frozenset({"A", "B", "W"})) in {"A+B", "A+W", "B+W"}
+    assert p.classify(frozenset({"ab#0", "W"})) == "W+ab#0"
+    assert p.classify(frozenset({"A"})) == "other"
+    u = p.structural_unavailability
+    seen = {"A+B": 2625, "A+W": 1296, "B+W": 1304}
+    reqs = requirements(p, u, 0.1, 0.95, seen)
+    assert sum(seen.values()) >= events_needed(0.1, 0.95)
+    short = [q.cut for q in reqs if q.observed < q.needed]
+    assert short == ["W+ab#0"]
+    assert all(q.needed == max(MIN_CLASS_EVENTS, 97) for q in reqs)  # 385 x a quarter each
+    assert not [q for q in requirements(p, u, 0.1, 0.95, {**seen, "W+ab#0": 97}) if q.observed < q.needed]
+    # an estimate 100 times the prior: every cut together moves it by 1 %, below half the precision
+    assert requirements(p, 100 * u, 0.1, 0.95, {}) == []
 
 
 def test_auto_picks_importance_where_overlaps_are_too_rare_and_says_so() -> None:

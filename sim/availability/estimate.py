@@ -42,8 +42,9 @@ import numpy as np
 from scipy import stats
 
 from sim.availability.executors import Executor, LocalExecutor
+from sim.availability.prior import Prior, Requirement
 from sim.story import scenario as S
-from sim.years.engine import YEAR, run_replication
+from sim.years.engine import YEAR, Years
 
 ESTIMATORS = ("auto", "plain", "control", "importance")
 STARTS = ("steady", "new")
@@ -91,6 +92,7 @@ class Rep:
     outages: int
     outage_durations_s: tuple[float, ...]
     structural_outages: int
+    outages_by_cut: dict[str, int]  # structural outages by the minimal cut they fell into (prior.classify)
     downtime_by_cause_s: dict[str, float]
     split_brain_bytes: float
     failovers: int
@@ -123,15 +125,33 @@ class _Task:
     count: int
     sla: float
     regime: str = "steady"  # how each replication starts: "steady" (stationary) or "new"
+    prior: Prior | None = None  # classifies the structural outages by minimal cut
+
+
+class _Classifying(Years):
+    """A years replication that also classifies each structural outage (the structure going from serving
+    to not) by the minimal cut its down set contains (:meth:`sim.availability.prior.Prior.classify`).
+    It watches the engine's one hook for a change of the down set; the figures are the engine's own."""
+
+    def __init__(self, task: _Task, seed: np.random.SeedSequence) -> None:
+        super().__init__(task.sc, task.years, seed, start=task.regime)
+        self.classes = task.prior
+        self.by_cut: dict[str, int] = {}
+
+    def _change(self, new: frozenset[str]) -> None:
+        was = self.struct_serving
+        super()._change(new)
+        if was and not self.struct_serving and self.classes is not None:
+            key = self.classes.classify(new)
+            self.by_cut[key] = self.by_cut.get(key, 0) + 1
 
 
 def replicate(task: _Task) -> list[Rep]:
     """Run replications ``start .. start+count-1`` (a module-level function: executors pickle it)."""
     out = []
     for i in range(task.start, task.start + task.count):
-        r = run_replication(
-            task.sc, task.years, np.random.SeedSequence(task.seed, spawn_key=(i,)), start=task.regime
-        )
+        y = _Classifying(task, np.random.SeedSequence(task.seed, spawn_key=(i,)))
+        r = y.replication()
         full = [
             (d, n) for d, n in zip(r.month_downtime_s, r.month_length_s, strict=True) if n >= FULL_MONTH_S
         ]
@@ -144,6 +164,7 @@ def replicate(task: _Task) -> list[Rep]:
                 outages=len(r.outage_durations_s),
                 outage_durations_s=tuple(r.outage_durations_s),
                 structural_outages=r.structural_outages,
+                outages_by_cut=y.by_cut,
                 downtime_by_cause_s=dict(r.downtime_by_cause_s),
                 split_brain_bytes=r.split_brain_bytes,
                 failovers=r.failovers,
@@ -283,7 +304,14 @@ def _batches(executor: Executor, task: _Task) -> Iterator[Rep]:
     chunk = max(1, math.ceil(task.count / (4 * max(1, executor.workers))))
     tasks = [
         _Task(
-            task.sc, task.years, task.seed, s, min(chunk, task.start + task.count - s), task.sla, task.regime
+            task.sc,
+            task.years,
+            task.seed,
+            s,
+            min(chunk, task.start + task.count - s),
+            task.sla,
+            task.regime,
+            task.prior,
         )
         for s in range(task.start, task.start + task.count, chunk)
     ]
@@ -320,7 +348,7 @@ def estimate(
     from sim.availability.ctmc import ExactResult, NotExactError
     from sim.availability.ctmc import exact as solve
     from sim.availability.importance import NotSupportedError, design
-    from sim.availability.prior import events_needed, prior
+    from sim.availability.prior import events_needed, prior, requirements
 
     _check(precision, confidence, max_years, sla, estimator)
     if start not in STARTS:
@@ -361,10 +389,11 @@ def estimate(
                 raise
             notes.append(f"plain estimator: no exact model ({e})")
     use_control = ex is not None and estimator in ("auto", "control")
-    # the structural outages must be seen where they could carry U (the control variate knows their mean)
-    # (material: the prior's structural U could move the estimate by more than half the precision)
-    prior_u = pr.structural_unavailability if (pr is not None and not use_control) else 0.0
-    material = prior_u > 0
+    # the structural outages must be seen where they could carry U (the control variate knows their mean),
+    # class by class: each minimal cut whose prior U could move the estimate (prior.requirements)
+    classes = pr if (pr is not None and not use_control and pr.structural_unavailability > 0) else None
+    reqs: list[Requirement] = []
+    by_cut: dict[str, int] = {}
     own = executor is None
     ex_ = executor if executor is not None else LocalExecutor()
     reps: list[Rep] = []
@@ -376,15 +405,25 @@ def estimate(
     try:
         target = min(min_replications, max_reps)
         while True:
-            reps.extend(_batches(ex_, _Task(sc, rep_years, seed, len(reps), target - len(reps), sla, start)))
+            task = _Task(sc, rep_years, seed, len(reps), target - len(reps), sla, start, pr)
+            reps.extend(_batches(ex_, task))
             z = _observations(reps, use_control, mu_x)
             fig = mean_interval(z, confidence, "", 1.0 / h)
             seen = sum(r.structural_outages for r in reps)
+            by_cut = {}
+            for r in reps:
+                for k, v in r.outages_by_cut.items():
+                    by_cut[k] = by_cut.get(k, 0) + v
             rel = None
             if fig.mean and fig.high is not None and fig.mean > 0:
                 rel = (fig.high - fig.mean) / fig.mean
-            material = prior_u > 0 and prior_u >= precision / 2 * max(fig.mean or 0.0, 0.0)
-            carried = not material or seen >= need
+            reqs = (
+                requirements(classes, fig.mean or 0.0, precision, confidence, by_cut)
+                if classes is not None
+                else []
+            )
+            short = [q for q in reqs if q.observed < q.needed]
+            carried = not short
             done = rel is not None and rel <= precision and carried
             n = len(reps)
             nxt = max_reps
@@ -393,7 +432,8 @@ def estimate(
             else:
                 nxt = min(max_reps, 4 * n)
             if not carried:
-                nxt = min(max_reps, max(nxt, min(4 * n, math.ceil(n * need / max(seen, 1) * 1.1))))
+                lag = max(q.needed / max(q.observed, 1) for q in short)
+                nxt = min(max_reps, max(nxt, min(4 * n, math.ceil(n * lag * 1.1))))
             elapsed = time.perf_counter() - t0
             if progress is not None:
                 eta = None if done or n >= max_reps else elapsed / n * (nxt - n)
@@ -407,33 +447,41 @@ def estimate(
     rep = _report(sc, reps, seed, confidence, precision, rel, rep_years, use_control, ex, mu_x, sla, exact)
     rep.notes[:0] = notes
     years = len(reps) * rep_years
+    short = [q for q in reqs if q.observed < q.needed]
     rep.events = {
         "kind": "structural outages (overlaps that stop every site)",
         "observed": seen,
-        "needed_for_precision": need if material else 0,
+        "needed_for_precision": sum(q.needed for q in reqs),
+        "by_minimal_cut": by_cut,
+        "classes": [q.to_dict() for q in reqs],
         "prior": pr.to_dict() if pr is not None else None,
     }
     if start == "new":
         rep.notes.append("start new: brand-new components at t=0 (the years after commissioning)")
-    if material and seen < need:
+    if short:
+        assert pr is not None
         rep.precision_reached = False
         rep.notes.append(
-            f"precision not claimed: {seen} structural outage(s) seen in {years:g} simulated years, {need}"
-            f" needed for +-{precision:g} (the prior puts U_structural near"
-            f" {pr.structural_unavailability:.3g}); try --estimator importance"  # type: ignore[union-attr]
+            f"precision not claimed: in {years:g} simulated years "
+            + "; ".join(f"{q.observed} outage(s) of the cut {q.cut} seen, {q.needed} needed" for q in short)
+            + f" for +-{precision:g} (the prior puts U_structural near {pr.structural_unavailability:.3g});"
+            " try --estimator importance"
         )
-    if material and seen == 0:
+    unseen = [q for q in short if q.observed == 0]
+    if unseen:
         assert pr is not None
         u = rep.figures["unavailability"]
         rate_bound = -math.log(1.0 - confidence) / (years * YEAR)  # rule of three at 95 %
-        bound = (u.high or u.mean or 0.0) + rate_bound * pr.longest_mean_down_s
+        bound = (u.high or u.mean or 0.0) + len(unseen) * rate_bound * pr.longest_mean_down_s
+        names = ", ".join(q.cut for q in unseen)
         rep.figures["unavailability"] = Figure(
             u.mean,
             u.low,
             bound,
-            f"one-sided bound: no overlap in {years:g} years, so their rate is below"
+            f"one-sided bound: no overlap of {names} in {years:g} years, so the rate of each is below"
             f" {rate_bound * YEAR:.3g}/year ({100 * confidence:g} %, rule of three); with a mean overlap no"
-            f" longer than the longest mean down time ({pr.longest_mean_down_s:.3g} s): U < {bound:.3g}",
+            f" longer than the longest mean down time ({pr.longest_mean_down_s:.3g} s): U < {bound:.3g}"
+            " (the interval's upper end plus that bound for each)",
         )
         a = rep.figures["availability"]
         rep.figures["availability"] = Figure(a.mean, 1.0 - bound, a.high, "1 - unavailability (one-sided)")

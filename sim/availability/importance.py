@@ -24,15 +24,26 @@ The episode is simulated event by event (probe delays, FIFO crews, common-cause 
 the cache answers the rest). The outage that matters is a second failure during the first repair: an
 event of probability about ``MTTR/MTTF``. *Balanced failure biasing* (Shahabuddin 1994; Nicola,
 Shahabuddin and Nakayama 2001) makes it frequent: whenever something is down and the episode would end
-at ``H`` without another failure, each up unit whose fate before ``H`` is still open fails in
-``[a, H]`` with probability ``p / n`` (``n`` open units, ``p`` = :data:`BIAS`), at a uniform point, and
-survives to ``H`` otherwise. The path's likelihood ratio multiplies, for each such decision, the true
-conditional probability (a failure at ``x``: ``f(x)/S(a)``; survival: ``S(H)/S(a)``, with ``S`` the
-equilibrium survival for a life under way at the episode's start and the failure law's for one begun by a
-repair during it) by the inverse of the proposal's. The weights keep ``E[W D] = E[D]`` exactly, and since
-every order of overlap is reached with a probability bounded away from 0 while its weight shrinks like
-its true probability, the relative error at a fixed number of episodes stays bounded as failures get
-rarer (bounded relative error), where a plain simulation's grows like ``1/sqrt(U)``.
+at ``H`` without another failure, each up unit whose fate before ``H`` is still open and whose failure
+brings the structure closer to an outage *within the episode's budget* (a minimal cut's order of unit
+failures: a failure that leaves every cut out of reach is not pushed) fails in ``[a, H]`` with
+probability ``min(0.9, p (H - a) / T) / n`` (``n`` such units, ``p`` = :data:`BIAS`, ``T`` the longest mean
+down time of what is down: the proposal grows with the horizon as the true probability does, so a
+path's weight hardly depends on the horizon), at a uniform point, and survives to ``H`` otherwise; the
+other units keep their true probability. Two more proposals: the starter is drawn half by its true
+probability and half uniformly among the units that begin a minimal cut, and the starter's repair
+half from its law and half from the length-biased law (an overlap's weighted downtime grows like the
+square of that repair: a second failure is as likely as the repair is long, and the overlap as long).
+The path's likelihood ratio multiplies, for each decision, the true conditional probability (a failure
+at ``x``: ``f(x)/S(a)``; survival: ``S(H)/S(a)``, with ``S`` the equilibrium survival for a life under way
+at the episode's start and the failure law's for one begun by a repair during it; the starter's and its
+repair's true over proposed probabilities) by the inverse of the proposal's. The weights keep
+``E[W D] = E[D]`` exactly, and since every overlap of a minimal cut's order is reached with a probability
+bounded away from 0 while its weight shrinks like its true probability, the relative error at a fixed
+number of episodes stays bounded as failures get rarer (bounded relative error), where a plain
+simulation's grows like ``1/sqrt(U)``. Overlaps of a higher order than the minimal cuts are sampled with
+their true probability (unbiased, not accelerated): where they carry a share of U the interval widens
+and the precision rule waits.
 
 Why this estimator (measured, see ``bench/rare.py``): splitting needs levels and clones every path that
 crosses one, and helps least when the last step to an outage is one jump (here a single second failure
@@ -61,10 +72,11 @@ from scipy import special, stats
 
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
-from sim.years.laws import draw, mean_down
+from sim.years.laws import draw, draw_length_biased, mean_down
 from sim.years.structure import rule
 
-BIAS = 0.5  # total probability of a biased failure at each decision (balanced over the open units)
+BIAS = 0.5  # total probability of a biased failure over a horizon of one reference down time
+BIAS_CAP = 0.9  # the most a long horizon may raise that total probability to
 MIN_ESS = 30.0  # effective number of weighted contributions before precision may be declared
 BATCH = 2000  # episodes per batch between stopping checks
 DEFAULT_MAX_EPISODES = 4_000_000
@@ -157,6 +169,8 @@ class Design:
     why_approx: str
     settle: Callable[[frozenset[str], frozenset[str]], tuple[bool, frozenset[str]]]
     order: int  # failures in the smallest set of unit failures that stops the structure (at most 3)
+    mdt: dict[str, float] = field(default_factory=dict)  # mean down time of each component (probe + repair)
+    starters: tuple[int, ...] = ()  # units whose failure begins a minimal cut (all units if none does)
 
 
 def design(sc: S.Scenario) -> Design:
@@ -193,6 +207,16 @@ def design(sc: S.Scenario) -> Design:
             + " (the residual lives at an episode's start are taken independent)"
         )
     settle = rule(sc)
+    order = _cut_order(units, settle)
+    both = frozenset({"A", "B"})
+    starters = tuple(
+        i
+        for i, u in enumerate(units)
+        if any(
+            not settle(u.takes.union(*(v.takes for v in combo)), both)[0]
+            for combo in itertools.combinations(units, order - 1)
+        )
+    )
     return Design(
         sc,
         tuple(units),
@@ -202,7 +226,9 @@ def design(sc: S.Scenario) -> Design:
         not why,
         why,
         settle,
-        _cut_order(units, settle),
+        order,
+        {c: mean_down(rep, sc.monitoring_interval) for c, rep in repair.items()},
+        starters or tuple(range(len(units))),
     )
 
 
@@ -278,11 +304,13 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
     weight 1)."""
     sc = d.sc
     m = sc.monitoring_interval
-    # the starter: half the time by its true probability, half uniformly (a rarely failing unit, a site,
-    # often starts the episodes that matter); weight = true / proposed probability
+    # the starter: half the time by its true probability, half uniformly among the units that begin a
+    # minimal cut (a rarely failing unit, a site, often starts the episodes that matter; a unit that
+    # cannot begin one within d.order failures starts only its own, true, share); weight = true / proposed
     weight = 1.0
     mix = 0.5 if bias > 0.0 else 0.0
-    k = rng.randrange(len(d.units)) if rng.random() < mix else None
+    useful = d.starters
+    k = useful[rng.randrange(len(useful))] if rng.random() < mix else None
     if k is None:
         u = rng.random()
         acc = 0.0
@@ -293,7 +321,7 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
                 k = i
                 break
     starter = d.units[k]
-    weight *= d.start_p[k] / ((1.0 - mix) * d.start_p[k] + mix / len(d.units))
+    weight *= d.start_p[k] / ((1.0 - mix) * d.start_p[k] + (mix / len(useful) if k in useful else 0.0))
     lives: dict[str, _Life] = {
         unit.name: _Life(unit, 0.0, True, 0.0)
         for unit in d.units
@@ -315,17 +343,29 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
     biased = bias > 0.0
 
     def fail(unit: Unit, t: float) -> None:
-        nonlocal seq, failures
+        nonlocal seq, failures, weight
         newly = sorted(unit.takes - down)
         if not newly:
             return
+        first = failures == 0
         failures += 1
         for c in newly:
             down.add(c)
             lives.pop(c, None)
             delay = rng.uniform(0.0, m)
             law = d.repair.get(c)
-            pending[c] = draw(law, rng) if law is not None else m
+            if law is None:
+                pending[c] = m
+            elif first and biased and law.kind != "fixed":
+                # the starter's repair from the defensive mixture (f + length-biased f) / 2: an overlap's
+                # weight x downtime grows like the square of that repair (a second failure is as likely
+                # as the repair is long, and the overlap is as long), so the long repairs are drawn more
+                # often; weight f / mixture = 1 / (1/2 + x / 2 E[X]) <= 2
+                x = draw_length_biased(law, rng) if rng.random() < 0.5 else draw(law, rng)
+                weight /= 0.5 + 0.5 * x / law.mean
+                pending[c] = x
+            else:
+                pending[c] = draw(law, rng)
             seq += 1
             heapq.heappush(events, (t + delay, seq, "notice", c))
         changes.append((t, frozenset(down)))
@@ -358,14 +398,21 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
         open_lives = [lf for lf in lives.values() if lf.at is None and lf.decided < h]
         # failure-distance biasing: only the units whose failure brings the structure closer to an
         # outage are pushed (balanced among them); the others keep their true probability
+        # that can still complete a minimal cut within the episode's budget of d.order failures (a unit
+        # whose failure leaves a cut out of reach is not pushed: its overlap is not the rare event sought)
         if biased:
             here = _distance(d, frozenset(down), current)
-            closer = [
-                lf for lf in open_lives if _distance(d, frozenset(down) | lf.unit.takes, current) < here
-            ]
+            closer = []
+            for lf in open_lives:
+                after = _distance(d, frozenset(down) | lf.unit.takes, current)
+                if after < here and failures + 1 + after <= d.order:
+                    closer.append(lf)
         else:
             closer = []
         n = len(closer)
+        # the horizon's scale: the longest mean down time of what is down (the proposal's total failure
+        # probability grows with the horizon like the true one, so a path's weight hardly depends on it)
+        scale = max((d.mdt.get(c, m) for c in down), default=m) or 1.0
         for lf in open_lives:
             a = max(lf.decided, now)
             s_a = lf.surv(a)
@@ -381,7 +428,10 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
                 continue
             # biased towards a failure until the structure first stops serving; from then on the true
             # probability of a failure before h (only its place in [a, h] is sampled uniformly)
-            q = bias / n if lf in closer else 1.0 - lf.surv(h) / s_a
+            if lf in closer:
+                q = min(BIAS_CAP, bias * (h - a) / scale) / n
+            else:
+                q = 1.0 - lf.surv(h) / s_a
             if q <= 0.0:
                 lf.decided = h
                 continue
