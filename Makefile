@@ -68,9 +68,11 @@ fuzz: $(TSTAMP)
 ## (bench/beside.py: schedules/s, driver runs/s, scenario runs/s and years/s of this tree beside
 ## BESIDE_REF, the main before the one world (issue 15), measured alternately in one run: ~3 minutes)
 BESIDE_REF ?= 69272ae
+## bench/years_speed.py: the years engine beside main before the bulk engine (issue 20 item 4), in one run
+YEARS_REF ?= eb39b59
 bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
-	$(BIN)/python bench/years_speed.py
+	$(BIN)/python bench/years_speed.py --beside $(YEARS_REF)
 	$(BIN)/python bench/rare.py
 	$(BIN)/python bench/beside.py --ref $(BESIDE_REF)
 	$(BIN)/python bench/availability.py --availsim4 $(BENCH_VENV)/bin/availsim4 \

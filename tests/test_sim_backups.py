@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from sim.story import scenario as S
@@ -75,7 +76,7 @@ def test_restore_inside_another_outage_is_not_counted_twice() -> None:
     sc = S.load_scenario(SCN).model_copy(update={"corruption": law})
     r = YearsResult("x", "0", 1.0)
     y = SimpleNamespace(sc=sc, seed="0", r=r, outages=[(21000.0, 21100.0)])
-    account(y, 25000.0, CALENDAR_START)
+    account(y, 25000.0, CALENDAR_START, np.random.default_rng(0))  # fixed laws: any stream
     assert r.corruptions == 1
     assert r.corruption_downtime_s == pytest.approx(25000.0 - 20010.0 - 100.0)
     assert sorted(y.outages) == [(20010.0, 21000.0), (21000.0, 21100.0), (21100.0, 25000.0)]

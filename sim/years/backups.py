@@ -18,7 +18,7 @@ retention still holds at detection (an incremental needs its base full to be hel
   everything is lost: ``corruptions_unrecoverable`` counts it, the whole data set (every volume's size)
   is added to the bytes lost, and the service is down for a full restore's time (rebuilt from nothing).
 
-Corruptions are drawn from their own stream (seeded by the run's seed), independent of every failure.
+Corruptions are drawn from their own numpy stream (a child of the run's seed), independent of every failure.
 Years output: ``corruptions``, ``corruptions_unrecoverable``, ``corruption_downtime_s``,
 ``corruption_data_lost_bytes``, and the distributions of ``rpo_s`` and ``restore_s`` (mean, p50, p95, max).
 """
@@ -26,13 +26,14 @@ Years output: ``corruptions``, ``corruptions_unrecoverable``, ``corruption_downt
 from __future__ import annotations
 
 import bisect
-import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from sim.story import scenario as S
-from sim.years.laws import draw
+from sim.years.laws import draw_many
 
 DAY = 86400.0
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -87,13 +88,15 @@ def restore_point(bk: S.Backups, corrupted_at: float, detected_at: float, start:
         day -= timedelta(days=1)
 
 
-def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: datetime) -> list[RestoreEvent]:
-    """Every corruption detected within the horizon, with the restore it costs."""
+def corruption_events(
+    sc: S.Scenario, horizon_s: float, gen: np.random.Generator, start: datetime
+) -> list[RestoreEvent]:
+    """Every corruption detected within the horizon, with the restore it costs (times drawn from ``gen``,
+    the run's corruption stream)."""
 
     cor = sc.corruption
     if cor is None:
         return []
-    rng = random.Random(f"{seed}:corruption")
     size = sum(v.size for v in sc.volumes)
     rate = sum(v.write_rate for v in sc.volumes)
     bk = sc.backups
@@ -102,8 +105,8 @@ def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: dateti
     t = 0.0
     free_at = 0.0  # a corruption detected during a restore is handled once that restore is over
     while True:
-        t += draw(cor.every, rng)
-        found = t + draw(cor.detect, rng)
+        t += float(draw_many(cor.every, 1, gen)[0])
+        found = t + float(draw_many(cor.detect, 1, gen)[0])
         if t >= horizon_s or found >= horizon_s:
             return out
         found = max(found, free_at)
@@ -114,9 +117,10 @@ def corruption_events(sc: S.Scenario, horizon_s: float, seed: str, start: dateti
         free_at = found + restore
 
 
-def account(y: Any, horizon_s: float, start: datetime) -> None:
-    """Add the corruptions of a :class:`sim.years.engine.Years` run to its result ``y.r`` (before ``_finish``)."""
-    events = corruption_events(y.sc, horizon_s, y.seed, start)
+def account(y: Any, horizon_s: float, start: datetime, gen: np.random.Generator) -> None:
+    """Add the corruptions of a :class:`sim.years.engine.Years` run to its result ``y.r`` (before
+    ``_finish``); ``gen``: the run's corruption stream."""
+    events = corruption_events(y.sc, horizon_s, gen, start)
     r = y.r
     covered = sorted(y.outages)
     starts = [a for a, _ in covered]

@@ -194,6 +194,7 @@ class _Entry:
     tail_cause: tuple[str | None, ...]  # per span: the cause of a steady tail that does not serve, else None
     planned: bool  # the episode holds a planned window
     bytes_move: bool  # some span has copy events or copies missing writes
+    null: bool = False  # nothing to account: no downtime, split-brain, one-copy time, failover or bytes
 
 
 # episode shapes by (scenario fingerprint, episode key, open at horizon): shared by every run of a process
@@ -514,6 +515,14 @@ class Years:
                 ),
                 planned=planned,
                 bytes_move=any(o.copy_events or o.accruing_at_end for o in outs),
+                null=not planned
+                and all(
+                    not (o.down_runs or o.violations or o.copy_events or o.accruing_at_end)
+                    and o.serving_at_end
+                    and not (o.split_in_window or o.split_at_end or o.one_copy_in_window or o.one_copy_at_end)
+                    and not (o.failovers or o.solo_entries)
+                    for o in outs
+                ),
             )
             if len(_CACHE) > _CACHE_LIMIT:
                 _CACHE.clear()
@@ -529,14 +538,22 @@ class Years:
         r.episodes += 1
         last = horizon if horizon is not None else (end if end is not None else self.now)
         is_open = horizon is not None
-        n = len(ep)
-        if not is_open and not ep[-1][1]:
-            n -= 1  # the closing (all up) entry
         w = self.window
-        intervals = [(ep[i][1], (ep[i + 1][0] if i + 1 < len(ep) else last) - ep[i][0]) for i in range(n)]
-        key: Key = tuple((ds, real if real < w else w) for ds, real in intervals)
+        if len(ep) == 2 and not is_open and not ep[1][1]:  # one interval, then all up: the common case
+            real = ep[1][0] - ep[0][0]
+            n = 1
+            intervals = [(ep[0][1], real)]
+            key: Key = ((ep[0][1], real if real < w else w),)
+        else:
+            n = len(ep)
+            if not is_open and not ep[-1][1]:
+                n -= 1  # the closing (all up) entry
+            intervals = [(ep[i][1], (ep[i + 1][0] if i + 1 < len(ep) else last) - ep[i][0]) for i in range(n)]
+            key = tuple((ds, real if real < w else w) for ds, real in intervals)
         e = self._entry(key, intervals, is_open)
         self.keys.add(key)
+        if e.null:
+            return
         outs = e.outs
         if outs[0].violations:
             r.violation_episodes += 1
@@ -782,7 +799,8 @@ class Years:
         if self.episode:  # an episode still open at the horizon counts up to the horizon
             self.r.open_at_horizon = True
             self._close_episode(horizon)
-        account(self, horizon, CALENDAR_START)  # logical corruptions and restores (sim.years.backups)
+        # logical corruptions and restores (sim.years.backups), from their own stream
+        account(self, horizon, CALENDAR_START, self._stream("corruption", "events"))
         return self._finish(horizon)
 
     def _initial_states(self) -> dict[str, tuple[str, float, float]]:
