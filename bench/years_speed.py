@@ -1,16 +1,19 @@
 """Figures, not tests: simulated years per second of the years engine, beside a bare SimPy loop and,
 with ``--beside REF``, beside an earlier commit's engine in the same run.
 
-Run with ``python bench/years_speed.py [--years-reference 1000] [--years-rare 5000] [--rounds 3]
-[--beside REF]`` (``make bench`` runs it ``--beside $(YEARS_REF)``, main before the bulk engine). Each measurement runs in a fresh
-interpreter, timed in CPU seconds of its own process (other load on the machine does not count): ``cold``
-is the first run of the process (the message-level runner decides every episode shape it meets), ``warm``
-the same run again (every shape in the episode cache of the process: the engine alone, its histories
-and accounting; its result must be the cold run's). Scenarios: ``scenarios/reference.yaml`` (the reference design)
-and ``scenarios/rare-overlap.yaml`` (rare1: two sites, Weibull/lognormal laws). With ``--beside`` the
-earlier commit is checked out into a temporary git worktree (removed at the end) and both trees run
-alternately, ``--rounds`` times; the best and the median of each side and the ratio of the bests are
-printed. Every run of a tree with one seed must give the same result (checked).
+Run with ``python bench/years_speed.py [--years-reference 1000] [--years-rare 5000] [--replications
+1000] [--rounds 3] [--beside REF]`` (``make bench`` runs it ``--beside $(YEARS_REF)``, main before the
+bulk engine). Each measurement runs in a fresh interpreter, timed in CPU seconds of its own process
+(other load on the machine does not count): ``cold`` is the first run of the process (the message-level
+runner decides every episode shape it meets), ``warm`` the same run again (every shape in the episode
+cache of the process: the engine alone, its histories and accounting; its result must be the cold
+run's). Workloads: ``reference`` (``scenarios/reference.yaml``, one run of ``--years-reference``
+years), ``rare1`` (``scenarios/rare-overlap.yaml``: two sites, Weibull/lognormal laws, one run of
+``--years-rare`` years) and ``ref-1y`` (the reference design as the plain estimator runs it:
+``--replications`` one-year replications, ``SeedSequence(0)`` children, where starting a replication
+costs too). With ``--beside`` the earlier commit is checked out into a temporary git worktree (removed at
+the end) and both trees run alternately, ``--rounds`` times; the best and the median of each side and
+the ratio of the bests are printed. Every run of a tree must give the same result (checked).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = {
     "reference": ROOT / "scenarios" / "reference.yaml",
     "rare1": ROOT / "scenarios" / "rare-overlap.yaml",
+    "ref-1y": ROOT / "scenarios" / "reference.yaml",  # one-year replications (the plain estimator's)
 }
 
 WORKLOAD = r"""
@@ -43,9 +47,21 @@ except ImportError:
     from sim.scenario import load_scenario
     from sim.years import run_years
 
-path, years = sys.argv[1], float(sys.argv[2])
+path, years, reps = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 sc = load_scenario(Path(path))
 out = {}
+if reps:  # one-year replications, as the plain estimator runs them (SeedSequence children)
+    import numpy as np
+    from sim.years.engine import run_replication
+    for label in ("cold", "warm"):
+        c0 = time.process_time()
+        res = [run_replication(sc, 1.0, np.random.SeedSequence(0, spawn_key=(i,))) for i in range(reps)]
+        dt = time.process_time() - c0
+        digest = hashlib.sha256(repr([r.downtime_s for r in res]).encode()).hexdigest()[:16]
+        out[label] = {"years_per_s": reps / dt, "failures": sum(r.failures for r in res),
+                      "episodes": sum(r.episodes for r in res), "digest": digest}
+    print(json.dumps(out))
+    sys.exit(0)
 for label, seed in (("cold", 0), ("warm", 0)):
     c0 = time.process_time()
     res = run_years(sc, years, seed)
@@ -71,10 +87,11 @@ def bare_simpy_events_per_second(events: int = 200_000) -> float:
     return events / (time.process_time() - t0)
 
 
-def measure(tree: Path, scenario: Path, years: float) -> dict[str, Any]:
-    """One fresh interpreter running ``tree``'s engine on ``scenario``: cold and warm years/s."""
+def measure(tree: Path, scenario: Path, years: float, reps: int = 0) -> dict[str, Any]:
+    """One fresh interpreter running ``tree``'s engine on ``scenario``: cold and warm years/s (``reps``
+    one-year replications instead of one run of ``years`` if given)."""
     out = subprocess.run(
-        [sys.executable, "-c", WORKLOAD, str(scenario), str(years)],
+        [sys.executable, "-c", WORKLOAD, str(scenario), str(years), str(reps)],
         cwd=tree,
         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -88,12 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench/years_speed.py", description=__doc__.split("\n")[0])
     ap.add_argument("--years-reference", type=float, default=1000.0, help="years per run, reference (1000)")
     ap.add_argument("--years-rare", type=float, default=5000.0, help="years per run, rare1 (5000)")
+    ap.add_argument("--replications", type=int, default=1000, help="one-year replications, ref-1y (1000)")
     ap.add_argument("--rounds", type=int, default=3, help="runs of each measurement (3)")
     ap.add_argument("--beside", metavar="REF", help="an earlier commit measured alternately in the same run")
     args = ap.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.rounds < 1 or not (0 < args.years_reference <= 7000 and 0 < args.years_rare <= 7000):
-        ap.error("--rounds must be >= 1 and --years-* in (0, 7000]")
-    years = {"reference": args.years_reference, "rare1": args.years_rare}
+    if (
+        args.rounds < 1
+        or args.replications < 1
+        or not (0 < args.years_reference <= 7000 and 0 < args.years_rare <= 7000)
+    ):
+        ap.error("--rounds and --replications must be >= 1 and --years-* in (0, 7000]")
+    years = {"reference": args.years_reference, "rare1": args.years_rare, "ref-1y": float(args.replications)}
     with tempfile.TemporaryDirectory(prefix="years-speed-") as tmp:
         trees = {"this tree": ROOT}
         if args.beside:
@@ -108,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.rounds):  # alternately: slow and fast moments fall on both sides
                 for name, path in SCENARIOS.items():
                     for label, tree in trees.items():
-                        runs.setdefault((name, label), []).append(measure(tree, path, years[name]))
+                        reps = args.replications if name == "ref-1y" else 0
+                        runs.setdefault((name, label), []).append(measure(tree, path, years[name], reps))
         finally:
             if args.beside:
                 subprocess.run(

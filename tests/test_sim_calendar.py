@@ -47,14 +47,16 @@ def test_transition_keeps_a_site_down_for_either_reason() -> None:
 
 
 def test_windows_cost_switchover_seconds_in_the_figures() -> None:
-    """Ten years of the source calendar (240 windows), three seeds: a calm window costs nothing (the site
+    """Ten years of the source calendar (240 windows), eight seeds: a calm window costs nothing (the site
     goes down once the other serves alone: no freeze, issue 14 item 7), a window during which the other
-    site fails is an outage; the same design without the calendar has none of that downtime. (One seed
-    used to be pinned: whether a failure falls in a window in ten years is a draw, so over three seeds.)"""
+    site fails is an outage; the same design without the calendar, on the same failure draws (windows
+    draw nothing), has none of that downtime: the calendar adds at most the downtime of its episodes.
+    Whether a failure falls in a window in ten years is a draw (about one seed in four), hence eight
+    seeds (one used to be pinned)."""
     sc = S.load_scenario(PATCH)
     windows = maint = 0.0
     extra = []
-    for seed in (1, 2, 3):
+    for seed in range(1, 9):
         with_cal = run_years(sc, 10, seed=seed)
         without = run_years(sc.model_copy(update={"maintenance": ()}), 10, seed=seed)
         assert with_cal["maintenance_windows"] + with_cal["maintenance_skipped"] == 240
@@ -66,9 +68,10 @@ def test_windows_cost_switchover_seconds_in_the_figures() -> None:
         assert each["p50"] == 0 <= each["p95"] <= each["max"]
         assert without["maintenance_windows"] == 0 and without["maintenance_downtime_s"] == 0
         extra.append(with_cal["downtime_s"] - without["downtime_s"])
+        assert -1e-6 <= extra[-1] <= with_cal["maintenance_downtime_s"] + 1e-6
         assert with_cal["split_brain_s"] == 0 and with_cal["data_lost_bytes"] == 0
     assert 0 <= maint / windows < 60
-    assert min(extra) >= 0 and max(extra) > 0, extra
+    assert max(extra) > 0, extra
 
 
 def test_other_site_failing_during_a_window_is_an_outage() -> None:

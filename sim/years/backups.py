@@ -89,14 +89,16 @@ def restore_point(bk: S.Backups, corrupted_at: float, detected_at: float, start:
 
 
 def corruption_events(
-    sc: S.Scenario, horizon_s: float, gen: np.random.Generator, start: datetime
+    sc: S.Scenario, horizon_s: float, gen: np.random.Generator | None, start: datetime
 ) -> list[RestoreEvent]:
     """Every corruption detected within the horizon, with the restore it costs (times drawn from ``gen``,
-    the run's corruption stream)."""
+    the run's corruption stream, needed only when the scenario has a ``corruption:`` block)."""
 
     cor = sc.corruption
     if cor is None:
         return []
+    if gen is None:
+        raise ValueError(f"{sc.name}: a corruption block needs the run's corruption stream")
     size = sum(v.size for v in sc.volumes)
     rate = sum(v.write_rate for v in sc.volumes)
     bk = sc.backups
@@ -117,7 +119,7 @@ def corruption_events(
         free_at = found + restore
 
 
-def account(y: Any, horizon_s: float, start: datetime, gen: np.random.Generator) -> None:
+def account(y: Any, horizon_s: float, start: datetime, gen: np.random.Generator | None) -> None:
     """Add the corruptions of a :class:`sim.years.engine.Years` run to its result ``y.r`` (before
     ``_finish``); ``gen``: the run's corruption stream."""
     events = corruption_events(y.sc, horizon_s, gen, start)

@@ -1,9 +1,11 @@
 """Years mode: random failures over a long horizon, with message-level fault episodes.
 
 Theory. Components (the sites, the witness, every path of every link) fail and are repaired by
-their laws. Each component's durations come from its own numpy streams, one per concern (up times,
-probe delays, repairs, the stationary start), children of the run's seed keyed by the component's name,
-drawn in bulk (an array a call, :class:`sim.years.laws.Stream`). An event loop over a heap walks only the
+their laws. Each component's durations come from its own numpy streams, one per concern (``fail``: up
+times; ``down``: probe delays and repairs, two chunked sequences of one generator), children of the run's
+``SeedSequence`` keyed by a hash of the component's name and the concern, drawn in bulk (an array a call,
+:class:`sim.years.laws.Stream`) and made at first use; the stationary start, each shock and the
+corruptions have their own streams too. An event loop over a heap walks only the
 change points of the down set: a failure, a probe noticing it (uniform within one ``monitoring_interval``),
 a repair that starts when one of ``crews`` shared crews is free (a counter and a FIFO queue: the crew
 queue is modelled exactly, the durations being consumed in the order each component needs them) and
@@ -53,6 +55,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from quorum.core.config import Policy, QuorumConfig
 from sim.story import scenario as S
@@ -229,6 +232,64 @@ def _rule_of(sc: S.Scenario) -> Any:
     return _memo(sc, True)[2]
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What a years run derives from its scenario alone (shared by the replications of one scenario)."""
+
+    laws: dict[str, tuple[S.Law, S.Law]]  # failing components, beta-factor members' laws scaled
+    groups: dict[str, set[str]]  # list common causes: member -> whole group
+    shocks: list[tuple[str, S.Law, frozenset[str]]]  # beta-factor shocks
+    window: float
+    bandwidth: float
+    write_rate: float
+    users: int
+
+
+_STATIC: dict[int, tuple[S.Scenario, _Static]] = {}
+
+
+def _static(sc: S.Scenario) -> _Static:
+    got = _STATIC.get(id(sc))
+    if got is not None and got[0] is sc:
+        return got[1]
+    from sim.years.commoncause import plan
+
+    laws = failing_components(sc)
+
+    def expand(name: str) -> list[str]:
+        if name in laws or name in ("A", "B", "W"):
+            return [name]
+        for lk in sc.topology.links:
+            if lk.name == name:
+                return [f"{lk.name}#{i}" for i in range(lk.paths)]
+        return []
+
+    # common causes (sim.years.commoncause): list groups, beta-factor shocks and the members' scaled laws
+    cc = plan(sc, laws, expand)
+    st = _Static(
+        laws=cc.laws,
+        groups=cc.groups,
+        shocks=cc.shocks,
+        window=window_length(sc.quorum),
+        bandwidth=max(
+            (lk.bandwidth * lk.paths for lk in sc.topology.links if set(lk.between) == {"A", "B"}),
+            default=1e9,
+        ),
+        write_rate=sum(v.write_rate for v in sc.volumes),
+        users=sum(s.users for s in sc.topology.sites.values()),
+    )
+    if len(_STATIC) > 64:
+        _STATIC.clear()
+    _STATIC[id(sc)] = (sc, st)
+    return st
+
+
+@lru_cache(maxsize=4096)
+def _stream_key(name: str, concern: str) -> int:
+    """The spawn-key word of a stream: a hash of ``name:concern`` (stable across runs and processes)."""
+    return int.from_bytes(hashlib.sha256(f"{name}:{concern}".encode()).digest()[:8], "big")
+
+
 def _seed_sequence(seed: int) -> np.random.SeedSequence:
     """The root of a run's streams for an integer seed (a negative one too)."""
     s = int(seed)
@@ -238,9 +299,32 @@ def _seed_sequence(seed: int) -> np.random.SeedSequence:
 _FAIL, _PROBED, _REPAIRED, _SHOCK, _WINDOW = range(5)  # kinds of events of the years loop
 
 
+class _Lazy:
+    """A component's stream for one concern, created at its first use."""
+
+    __slots__ = ("_concern", "_gen", "_name", "_years")
+
+    def __init__(self, years: Years, name: str, concern: str) -> None:
+        self._years, self._name, self._concern = years, name, concern
+        self._gen: np.random.Generator | None = None
+
+    def __call__(self) -> np.random.Generator:
+        if self._gen is None:
+            self._gen = self._years._stream(self._name, self._concern)
+        return self._gen
+
+
+def _uniform_fill(high: float, lazy: _Lazy, n: int) -> npt.NDArray[np.float64]:
+    return uniform_many(high, n, lazy())
+
+
+def _law_fill(law: S.Law, lazy: _Lazy, n: int) -> npt.NDArray[np.float64]:
+    return draw_many(law, n, lazy())
+
+
 def _seed_label(seed: int | np.random.SeedSequence) -> str:
-    if isinstance(seed, np.random.SeedSequence):
-        return "ss" + "-".join(str(int(x)) for x in seed.generate_state(4))
+    if isinstance(seed, np.random.SeedSequence):  # its entropy and spawn key name it
+        return f"ss{seed.entropy}" + "".join(f"-{k}" for k in seed.spawn_key)
     return str(int(seed))
 
 
@@ -329,14 +413,9 @@ class Years:
         self.crews_free = sc.crews
         self.queue: deque[tuple[str, float | None]] = deque()  # components waiting for a crew, FIFO
         self.waiting: set[str] = set()  # components whose failure clock waits for their repair
-        self.window = window_length(sc.quorum)
-        self.laws = failing_components(sc)
+        st = _static(sc)
+        self.window, self.laws, self.groups, self.shocks = st.window, st.laws, st.groups, st.shocks
         self.serves = _rule_of(sc)
-        # common causes (sim.years.commoncause): list groups, beta-factor shocks and the members' scaled laws
-        from sim.years.commoncause import plan
-
-        cc = plan(sc, self.laws, self._expand)
-        self.laws, self.groups, self.shocks = cc.laws, cc.groups, cc.shocks
         check_budget(sc, years, self.expected_events())
         self.down: frozenset[str] = frozenset()
         self.current = frozenset({"A", "B"})  # the structure's current copies
@@ -347,12 +426,7 @@ class Years:
         self.outages: list[tuple[float, float]] = []
         self.keys: set[Key] = set()
         self.fingerprint = _fingerprint_of(sc, stop_when_steady)
-        self.bandwidth = max(
-            (lk.bandwidth * lk.paths for lk in sc.topology.links if set(lk.between) == {"A", "B"}),
-            default=1e9,
-        )
-        self.write_rate = sum(v.write_rate for v in sc.volumes)
-        self.users = sum(s.users for s in sc.topology.sites.values())
+        self.bandwidth, self.write_rate, self.users = st.bandwidth, st.write_rate, st.users
 
     def expected_events(self) -> float:
         """Failures, shocks and maintenance windows the run is expected to draw over its horizon."""
@@ -362,25 +436,21 @@ class Years:
         n += sum(horizon / S.PERIOD_S[w.every] for w in self.sc.maintenance)
         return n
 
-    def _expand(self, name: str) -> list[str]:
-        if name in self.laws or name in ("A", "B", "W"):
-            return [name]
-        for lk in self.sc.topology.links:
-            if lk.name == name:
-                return [f"{lk.name}#{i}" for i in range(lk.paths)]
-        return []
-
     # ---- component histories -----------------------------------------------------------------------
     def _stream(self, name: str, concern: str) -> np.random.Generator:
         """The numpy stream of one component (or shock, or start) and concern: a child of the run's
         seed keyed by a hash of ``name:concern``, so adding a component changes no other's draws."""
-        h = int.from_bytes(hashlib.sha256(f"{name}:{concern}".encode()).digest()[:8], "big")
+        h = _stream_key(name, concern)
         ss = np.random.SeedSequence(self._root.entropy, spawn_key=(*self._root.spawn_key, h))
         return np.random.Generator(np.random.PCG64(ss))
 
     def _streams(self, horizon: float) -> None:
-        """Every component's bulk draws: up times, probe delays, repairs (one stream each), chunks sized
-        for the horizon's expected count (the values depend only on the stream, not on the chunking)."""
+        """Every component's bulk draws, chunks sized for the horizon's expected count (the values depend
+        only on the stream, not on the chunking): its up times (stream ``fail``), its probe delays and
+        repairs (stream ``down``: two chunked sequences of one generator). Each generator is made at its
+        first use: a short replication creates only those it needs (with a stationary start a component
+        draws from ``fail`` only after its first repair), and creating one costs more than a chunk of
+        draws."""
         m = self.sc.monitoring_interval
         self.up_draws: dict[str, Stream] = {}
         self.probe_draws: dict[str, Stream] = {}
@@ -392,13 +462,11 @@ class Years:
             cycle = (fail.mean if fail is not None else YEAR) + (repair.mean if repair is not None else m)
             chunk = min(65536, 16 + int(1.2 * horizon / max(cycle, 1e-9)))
             if fail is not None:
-                self.up_draws[comp] = Stream(partial(draw_many, fail, gen=self._stream(comp, "fail")), chunk)
-            probe = self._stream(comp, "probe")
-            self.probe_draws[comp] = Stream(partial(uniform_many, m, gen=probe), chunk)
+                self.up_draws[comp] = Stream(partial(_law_fill, fail, _Lazy(self, comp, "fail")), chunk)
+            down = _Lazy(self, comp, "down")
+            self.probe_draws[comp] = Stream(partial(_uniform_fill, m, down), chunk)
             if repair is not None:
-                self.repair_draws[comp] = Stream(
-                    partial(draw_many, repair, gen=self._stream(comp, "repair")), chunk
-                )
+                self.repair_draws[comp] = Stream(partial(_law_fill, repair, down), chunk)
         self.shock_draws = [
             Stream(partial(draw_many, law, gen=self._stream(name, "fail")), 16 + int(horizon / law.mean))
             for name, law, _members in self.shocks
@@ -800,12 +868,14 @@ class Years:
             self.r.open_at_horizon = True
             self._close_episode(horizon)
         # logical corruptions and restores (sim.years.backups), from their own stream
-        account(self, horizon, CALENDAR_START, self._stream("corruption", "events"))
+        gen = self._stream("corruption", "events") if self.sc.corruption is not None else None
+        account(self, horizon, CALENDAR_START, gen)
         return self._finish(horizon)
 
     def _initial_states(self) -> dict[str, tuple[str, float, float]]:
         """Stationary start: each failing component's ``(state, residual, age)`` at t=0, drawn
-        independently from its own stream (:func:`sim.years.laws.stationary_state`): up with probability
+        independently (one after the other, in name order, from the run's ``start`` stream:
+        :func:`sim.years.laws.stationary_state`): up with probability
         ``MTTF / (MTTF + MDT)`` with the equilibrium residual of its failure law, else down with the
         residual and age of a down phase. Empty for ``start="new"`` (every component new at t=0).
 
@@ -818,10 +888,8 @@ class Years:
         if self.start == "new":
             return {}
         m = self.sc.monitoring_interval
-        return {
-            comp: stationary_state(*self.laws[comp], m, self._stream(comp, "start"))
-            for comp in sorted(self.laws)
-        }
+        gen = self._stream("components", "start")  # one stream for the start: read once, in name order
+        return {comp: stationary_state(*self.laws[comp], m, gen) for comp in sorted(self.laws)}
 
     def _start_down(self, initial: dict[str, tuple[str, float, float]]) -> None:
         """Components down at t=0 failed ``age`` seconds before it: their episode starts then (the quorum
