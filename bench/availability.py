@@ -94,8 +94,13 @@ def _line(what: str, dt: float, d: dict[str, Any], exact: float | None = None) -
         else f"{d['simulated_years']:g} simulated years"
     )
     holds = ""
-    if exact is not None and u["low"] is not None and u["high"] is not None:
-        holds = f"; exact {exact:.4g} {'inside' if u['low'] <= exact <= u['high'] else 'OUTSIDE'}"
+    st = d.get("structural_unavailability") or d.get("structural_unavailability_mc")
+    if exact is not None and st is not None and st["low"] is not None and st["high"] is not None:
+        holds = (
+            f"; structural part {st['mean']:.4g} [{st['low']:.4g}, {st['high']:.4g}]: exact {exact:.4g}"
+            f" {'inside' if st['low'] <= exact <= st['high'] else 'OUTSIDE'} (the rest of U: detection"
+            " and failover seconds)"
+        )
     return (
         f"{what}: {dt:.1f} s wall, {CPU[-1]:.1f} s CPU, {d['estimator']}, {size}: U {u['mean']:.4g}"
         f" [{u['low']:.4g}, {u['high']:.4g}] (+-{100 * hw:.1f} %), precision"
@@ -111,6 +116,8 @@ def rare_and_reference(precision: float, reference_max_years: float | None) -> N
     cap = [] if reference_max_years is None else ["--max-years", str(reference_max_years)]
     dt, d = _ours("--seed", "1", "--precision", str(precision), "--estimator", "plain", *cap, model=ref)
     print(_line("reference design, plain (today's estimator)", dt, d))
+    if not d["precision_reached"]:
+        print("  " + "; ".join(d["notes"][-2:]))
     if not d["precision_reached"]:
         print(f"  (plain capped: +-{100 * precision:g} % would take longer than {dt:.0f} s)")
     dt, d = _ours("--seed", "1", "--precision", str(precision), "--estimator", "importance", model=ref)

@@ -78,7 +78,8 @@ from sim.years.structure import rule
 BIAS = 0.5  # total probability of a biased failure over a horizon of one reference down time
 BIAS_CAP = 0.9  # the most a long horizon may raise that total probability to
 MIN_ESS = 30.0  # effective number of weighted contributions before precision may be declared
-BATCH = 2000  # episodes per batch between stopping checks
+BATCH = 500  # episodes per batch between stopping checks
+MIN_EPISODES = 2000  # episodes before the first stopping check
 DEFAULT_MAX_EPISODES = 4_000_000
 _PHI = NormalDist()
 
@@ -553,11 +554,12 @@ def run(
     max_episodes: int = DEFAULT_MAX_EPISODES,
     bias: float = BIAS,
     progress: Callable[[int, float | None], None] | None = None,
-    min_episodes: int = BATCH,
+    min_episodes: int = MIN_EPISODES,
 ) -> tuple[ImportanceResult, bool, float | None]:
     """Episodes in batches of :data:`BATCH` (batch ``i`` from its own stream
     ``SeedSequence(seed, spawn_key=(i,))``) until the unavailability's relative half-width is at most
-    ``precision`` with at least :data:`MIN_ESS` effective contributions, or ``max_episodes`` are spent.
+    ``precision`` with at least :data:`MIN_ESS` effective contributions (checked from ``min_episodes`` on),
+    or ``max_episodes`` are spent.
     Returns the result, whether the precision was reached, and the last relative half-width."""
     d = design(sc)
     acct = _Accountant(sc)
@@ -613,4 +615,12 @@ def describe(d: Design) -> str:
         " likelihood ratios of the laws' (equilibrium) survival functions; U = E[W D] / (1/Λ + E[W L]),"
         " delta-method interval, Student t"
     )
-    return base + ("" if d.exact_start else f" ({d.why_approx})")
+    if not d.exact_start:
+        return f"{base} ({d.why_approx})"
+    exponential = all(u.fail.kind == "exponential" for u in d.units)
+    why = (
+        "exponential failure laws: all-up is a regeneration point"
+        if exponential
+        else ("independent components: equilibrium residual lives")
+    )
+    return f"{base} (exact start law: {why})"
