@@ -275,8 +275,22 @@ def _lab(args: argparse.Namespace) -> int:
 
     number("--loss", args.loss, ge=0.0, lt=1.0)
     number("--window", args.window, gt=0.0, le=3600.0)
-    if args.fault not in FAULTS:
-        raise UsageError(f"--fault must be one of {', '.join(FAULTS)} (got {args.fault!r})")
+    if args.storage == "postgres":
+        from quorum.live.pglab import PG_FAULTS
+        from quorum.live.pgserver import PgMissing, find_bin_dir
+
+        try:
+            find_bin_dir()
+        except PgMissing as e:
+            print(f"quorum lab: {e}", file=sys.stderr)
+            return 2
+        faults: tuple[str, ...] = PG_FAULTS
+    else:
+        faults = tuple(f for f in FAULTS if f != "kill-postgres")
+    if args.fault not in faults:
+        raise UsageError(
+            f"--fault must be one of {', '.join(faults)} with --storage {args.storage} (got {args.fault!r})"
+        )
     result = run_lab(
         args.fault,
         workdir=Path(args.workdir) if args.workdir else None,
@@ -284,12 +298,15 @@ def _lab(args: argparse.Namespace) -> int:
         loss=args.loss,
         loss_window=args.window,
         seed=args.seed,
+        storage=args.storage,
     )
     if args.json:
         from quorum.inputs import dumps
 
         print(dumps(result))
-    return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
+    lost = result["storage"].get("lost_acknowledged_commits", 0)
+    ok = not result["split_brain"] and result["stale_writes_accepted"] == 0 and lost == 0
+    return 0 if ok else 1
 
 
 def _operator_args(p: argparse.ArgumentParser) -> None:
@@ -391,6 +408,12 @@ def register(sub: Any) -> None:
     lab.add_argument("--loss", type=float, default=0.2, help="lossy-link: packet loss on every link (0.2)")
     lab.add_argument("--window", type=float, default=30.0, help="lossy-link: seconds of loss (30)")
     lab.add_argument("--seed", type=int, default=0, help="lossy-link: seed of the loss draws (0)")
+    lab.add_argument(
+        "--storage",
+        choices=["stand-in", "postgres"],
+        default="stand-in",
+        help="what the pair protects: the stand-in (default) or two real PostgreSQL servers",
+    )
     lab.add_argument("--json", action="store_true")
     lab.add_argument("--workdir", help="keep the lab's files here (default: a temporary directory)")
     lab.set_defaults(func=cmd_lab)

@@ -176,7 +176,9 @@ class PgServer:
         import psycopg
 
         async with await psycopg.AsyncConnection.connect(
-            self.dsn(connect_timeout=max(1, int(timeout))), autocommit=True
+            # quorum's own statements never wait for a standby (a wait cut short would be a hazard)
+            self.dsn(connect_timeout=max(1, int(timeout)), options="-c synchronous_commit=local"),
+            autocommit=True,
         ) as conn:
             cur = await asyncio.wait_for(conn.execute(query.encode()), timeout)
             return list(await cur.fetchall()) if cur.description is not None else []
@@ -216,8 +218,10 @@ class PgServer:
         tmp.replace(self.data_dir / CONF_FILE)
         main = self.data_dir / "postgresql.conf"
         text = main.read_text(encoding="utf-8")
-        if INCLUDE_LINE not in text:
-            main.write_text(text.rstrip("\n") + "\n" + INCLUDE_LINE + "\n", encoding="utf-8")
+        lines = text.rstrip("\n").split("\n")
+        if lines[-1].strip() != INCLUDE_LINE:  # last, so that nothing after it overrides the file
+            lines = [x for x in lines if x.strip() != INCLUDE_LINE] + [INCLUDE_LINE]
+            main.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def mark_standby(self) -> None:
         self.standby_signal.write_text("")

@@ -162,7 +162,8 @@ class PostgresStorage(_Strict):
         default_factory=dict, description="more libpq parameters for every connection (sslmode, passfile...)"
     )
     os_user: str | None = Field(
-        default=None, description="run pg_ctl/pg_rewind as this OS user (required when the agent runs as root)"
+        default=None,
+        description="run pg_ctl/pg_rewind as this OS user (required when the agent runs as root)",
     )
     log_file: str | None = Field(default=None, description="server log (pg_ctl -l); default DATA_DIR.log")
     promote_timeout: Float = Field(default=10.0, gt=0)
