@@ -271,7 +271,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 def _lab(args: argparse.Namespace) -> int:
     from quorum.inputs import number
-    from quorum.live.lab import FAULTS, run_lab
+    from quorum.live.lab import FAULTS, TOLERANT_TIMINGS, run_lab
 
     number("--loss", args.loss, ge=0.0, lt=1.0)
     number("--window", args.window, gt=0.0, le=3600.0)
@@ -299,6 +299,7 @@ def _lab(args: argparse.Namespace) -> int:
         loss_window=args.window,
         seed=args.seed,
         storage=args.storage,
+        quorum=TOLERANT_TIMINGS if args.timings == "tolerant" else None,
     )
     if args.json:
         from quorum.inputs import dumps
@@ -413,6 +414,13 @@ def register(sub: Any) -> None:
         choices=["stand-in", "postgres"],
         default="stand-in",
         help="what the pair protects: the stand-in (default) or two real PostgreSQL servers",
+    )
+    lab.add_argument(
+        "--timings",
+        choices=["lab", "tolerant"],
+        default="lab",
+        help="lab: heartbeat 0.2 s, detection 0.8 s, lease 2 s (default); tolerant: detection 2.6 s,"
+        " lease 3 s, for a starved machine (what the tests use)",
     )
     lab.add_argument("--json", action="store_true")
     lab.add_argument("--workdir", help="keep the lab's files here (default: a temporary directory)")

@@ -412,6 +412,8 @@ PG_FAULTS = (
 def heal_and_resync(lab: Any, fault: str, timeout: float = 120.0) -> bool:
     """After ``fault``: undo it (restart a killed agent, heal a cut link) and wait until the pair is
     mirrored again with one primary whose standby is synchronous. False if that never happens."""
+    if fault in ("kill-serving", "cut-link"):
+        lab.settle(2.0)  # the survivor commits alone for a while: the other copy falls behind
     if fault == "kill-serving":
         lab.start_agent("A")
     if fault == "cut-link":
