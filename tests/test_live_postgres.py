@@ -99,3 +99,66 @@ def test_split_brain_check_sees_interleaved_and_stale_commits() -> None:
     assert split_brain(both)["interleaved_runs"] == 1 and split_brain(both)["split_brain"]
     stale = [ack(1, "A", 1), ack(2, "B", 2), ack(3, "A", 1)]
     assert split_brain(stale)["stale_epoch_commits"] == 1
+
+
+def test_agent_init_writes_a_postgres_storage_block_that_loads(tmp_path: Path) -> None:
+    """``quorum agent init --storage postgres`` writes a file the agent accepts, with the server's fields."""
+    from quorum.live.settings import AgentSettings, PostgresStorage, load
+
+    d = tmp_path / "cfg"
+    assert main(["witness", "init", str(d)]) == 0
+    urls = ["--witness-url", "https://127.0.0.1:8443", "--peer-url", "https://127.0.0.1:8445"]
+    pg = [
+        "--storage",
+        "postgres",
+        "--pg-data-dir",
+        "/var/lib/postgresql/15/main",
+        "--pg-peer-host",
+        "10.0.0.2",
+    ]
+    assert main(["agent", "init", str(d), "--site", "A", *urls, *pg]) == 0
+    s = load(d / "agentA.yaml", AgentSettings)
+    assert isinstance(s.storage, PostgresStorage)
+    assert (s.storage.data_dir, s.storage.peer_host, s.storage.port, s.storage.os_user) == (
+        "/var/lib/postgresql/15/main",
+        "10.0.0.2",
+        5432,
+        "postgres",
+    )
+    assert main(["agent", "init", str(d), "--site", "B", *urls, "--storage", "postgres"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"kind": "mysql"}, "storage", "postgres"),
+        ({"data_dir": "relative/dir"}, "storage.postgres.data_dir", "absolute"),
+        ({"promote_timeout": 0}, "storage.postgres.promote_timeout", "greater than 0"),
+        ({"os_user": None}, "storage.postgres", "os_user"),
+    ],
+)
+def test_bad_postgres_settings_name_the_field(
+    tmp_path: Path, change: dict[str, Any], field: str, words: str
+) -> None:
+    """A bad ``storage`` block is refused with one line naming the field (as root, ``os_user`` is needed)."""
+    import os
+
+    import yaml
+
+    from quorum.live.settings import AgentSettings, SettingsError, load
+
+    if change.get("os_user", "") is None and os.geteuid() != 0:
+        change = {"port": 0}
+        field, words = "storage.postgres.port", "greater than or equal to 1"
+    storage = {"kind": "postgres", "data_dir": "/srv/pg", "peer_host": "10.0.0.2", "os_user": "postgres"}
+    cfg = {
+        "site": "A",
+        "quorum": {"policy": "static-preferred"},
+        "peer": {"url": "https://127.0.0.1:8445", "token": "x"},
+        "storage": {**storage, **change},
+    }
+    path = tmp_path / "agent.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(SettingsError) as e:
+        load(path, AgentSettings)
+    assert f"field '{field}" in str(e.value) and words in str(e.value), str(e.value)

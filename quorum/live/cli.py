@@ -82,7 +82,19 @@ def cmd_agent_init(args: argparse.Namespace) -> int:
     from quorum.live.init import agent_init
 
     out = agent_init(
-        Path(args.dir), args.site, args.pair, args.port, args.witness_url, args.peer_url, args.force
+        Path(args.dir),
+        args.site,
+        args.pair,
+        args.port,
+        args.witness_url,
+        args.peer_url,
+        args.force,
+        storage=args.storage,
+        pg_data_dir=args.pg_data_dir,
+        pg_port=args.pg_port,
+        pg_peer_host=args.pg_peer_host,
+        pg_peer_port=args.pg_peer_port,
+        pg_os_user=args.pg_os_user,
     )
     print(f"wrote {out}; start it: quorum agent run --config {out}")
     return 0
@@ -350,6 +362,14 @@ def register(sub: Any) -> None:
         "--peer-url", required=True, help="the other agent's endpoint, e.g. https://127.0.0.1:8445"
     )
     ai.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ai.add_argument(
+        "--storage", choices=["stand-in", "postgres"], default="stand-in", help="what the site protects"
+    )
+    ai.add_argument("--pg-data-dir", help="postgres: this site's data directory (absolute)")
+    ai.add_argument("--pg-port", type=int, default=5432, help="postgres: this site's server port (5432)")
+    ai.add_argument("--pg-peer-host", help="postgres: where this site reaches the peer site's server")
+    ai.add_argument("--pg-peer-port", type=int, default=5432, help="postgres: the peer's server port (5432)")
+    ai.add_argument("--pg-os-user", default="postgres", help="postgres: OS user of the server's tools")
     ai.set_defaults(func=cmd_agent_init)
 
     r = sub.add_parser("replay", help="replay an agent trace through the core and report differences")
