@@ -84,13 +84,15 @@ fuzz: $(TSTAMP)
 ## (bench/beside.py: schedules/s, driver runs/s, scenario runs/s and years/s of this tree beside
 ## BESIDE_REF, the main before the one world (issue 15), measured alternately in one run: ~3 minutes)
 BESIDE_REF ?= 69272ae
-bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
+bench: $(TSTAMP) postgres $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
 	$(BIN)/python -m sim.bench
 	$(BIN)/python bench/beside.py --ref $(BESIDE_REF)
 	$(BIN)/python -m sim.bench_availability --availsim4 $(BENCH_VENV)/bin/availsim4 \
 	  --bench-python $(BENCH_VENV)/bin/python
 	$(BIN)/python -m quorum.live.bench --trials 20
+	$(BIN)/python -m quorum.live.bench --storage postgres --trials 20
+	$(BIN)/python -m quorum.live.bench --pg-throughput --seconds 10
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
 	$(BIN)/python -m quorum.live.bench --memory --pairs 1000 --duration 600
