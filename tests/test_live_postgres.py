@@ -99,6 +99,10 @@ def test_split_brain_check_sees_interleaved_and_stale_commits() -> None:
     assert split_brain(both)["interleaved_runs"] == 1 and split_brain(both)["split_brain"]
     stale = [ack(1, "A", 1), ack(2, "B", 2), ack(3, "A", 1)]
     assert split_brain(stale)["stale_epoch_commits"] == 1
+    # one server's commits released by its own change of epoch (cut-link: waiting at epoch 1, acknowledged
+    # once the site serves alone at 2) are not stale
+    released = [ack(1, "A", 1), ack(2, "A", 2), ack(3, "A", 1), ack(4, "A", 2)]
+    assert split_brain(released)["split_brain"] is False
 
 
 def test_agent_init_writes_a_postgres_storage_block_that_loads(tmp_path: Path) -> None:

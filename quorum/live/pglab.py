@@ -14,8 +14,8 @@
 * **Checker.** ``check`` reads the final primary once the pair is healed and resynchronised: every
   acknowledged row missing there is a lost acknowledged commit. ``split_brain``: acknowledged
   commits of two servers interleave in time (an acknowledgement by one server after another had
-  begun acknowledging at a newer epoch, and before it stopped), or commits carrying an older epoch
-  were acknowledged after a newer epoch's first commit.
+  begun acknowledging, and before it stopped), or a server acknowledged a commit carrying an older
+  epoch after another server had acknowledged one at a newer epoch (a deposed primary's late commit).
 """
 
 from __future__ import annotations
@@ -336,12 +336,15 @@ def split_brain(acks: list[Ack]) -> dict[str, Any]:
         if site in seen and runs[i - 1][0] != site:
             interleaved += 1
         seen.add(site)
+    # one server's own commits stamped with its previous epoch (released by the very change of epoch)
+    # diverge from nothing; an older epoch acknowledged by one server after another server acknowledged
+    # a newer one is a deposed primary's late commit
     stale = 0
-    newest = 0
+    newest: dict[str, int] = {}
     for a in sorted(acks, key=lambda a: a.at):
-        if a.epoch < newest:
+        if any(e > a.epoch for s, e in newest.items() if s != a.site):
             stale += 1
-        newest = max(newest, a.epoch)
+        newest[a.site] = max(newest.get(a.site, 0), a.epoch)
     return {
         "split_brain": bool(interleaved or stale),
         "interleaved_runs": interleaved,
