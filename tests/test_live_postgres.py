@@ -166,3 +166,28 @@ def test_bad_postgres_settings_name_the_field(
     with pytest.raises(SettingsError) as e:
         load(path, AgentSettings)
     assert f"field '{field}" in str(e.value) and words in str(e.value), str(e.value)
+
+
+def test_agent_preflight_names_a_missing_data_directory_and_bin_dir(tmp_path: Path) -> None:
+    """Before it starts, an agent checks its server's files: a missing data directory or a ``bin_dir``
+    without the server's tools is a problem line naming the field."""
+    from quorum.live.settings import AgentSettings, preflight
+
+    cfg = {
+        "site": "A",
+        "quorum": {"policy": "static-preferred"},
+        "peer": {"url": "https://127.0.0.1:8445", "token": "x"},
+        "insecure_http": True,
+        "state_db": str(tmp_path / "site.db"),
+        "trace": str(tmp_path / "trace.jsonl"),
+        "storage": {
+            "kind": "postgres",
+            "data_dir": str(tmp_path / "nope"),
+            "bin_dir": str(tmp_path),
+            "peer_host": "10.0.0.2",
+            "os_user": "postgres",
+        },
+    }
+    problems = preflight(AgentSettings.model_validate(cfg))
+    assert any(p.startswith("storage.data_dir:") for p in problems), problems
+    assert any(p.startswith("storage.bin_dir:") and "lacks initdb" in p for p in problems), problems

@@ -379,4 +379,13 @@ def preflight(settings: WitnessSettings | AgentSettings, insecure_http: bool = F
     _writable_db("trace", settings.trace, problems)
     if settings.peer_token_hash is not None and not TOKEN_HASH.match(settings.peer_token_hash):
         problems.append("peer_token_hash: not a hash from `quorum token create`")
+    if isinstance(settings.storage, PostgresStorage):
+        from quorum.live.pgserver import PgMissing, find_bin_dir
+
+        try:
+            find_bin_dir(settings.storage.bin_dir)
+        except PgMissing as e:
+            problems.append(f"storage.bin_dir: {e}")
+        if not Path(settings.storage.data_dir).is_dir():
+            problems.append(f"storage.data_dir: {settings.storage.data_dir!r} is not a directory")
     return problems
