@@ -191,3 +191,19 @@ def test_agent_preflight_names_a_missing_data_directory_and_bin_dir(tmp_path: Pa
     problems = preflight(AgentSettings.model_validate(cfg))
     assert any(p.startswith("storage.data_dir:") for p in problems), problems
     assert any(p.startswith("storage.bin_dir:") and "lacks initdb" in p for p in problems), problems
+
+
+def test_lab_without_postgresql_says_how_to_install_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No server binaries anywhere: ``quorum lab --storage postgres`` prints one line saying how to
+    install them and exits 2 (binaries that exist are never replaced by a guess: see find_bin_dir)."""
+    import quorum.live.pgserver as pgserver
+
+    monkeypatch.setattr(pgserver.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pgserver.glob, "glob", lambda pattern: [])
+    with pytest.raises(pgserver.PgMissing, match="apt-get install -y postgresql"):
+        pgserver.find_bin_dir()
+    assert main(["lab", "--storage", "postgres", "--fault", "kill-serving", "--json"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "apt-get install -y postgresql" in err[0]
