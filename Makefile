@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 JOBS   ?= 2
 
-.PHONY: demo test deep-test bench lint typecheck clean live-demo figures fuzz
+.PHONY: demo test deep-test bench lint typecheck clean live-demo figures fuzz postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,22 @@ $(STAMP): pyproject.toml | $(BIN)/python
 $(TSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
+
+## postgres: the PostgreSQL server binaries the live tests need (initdb, pg_ctl, pg_rewind, pg_basebackup),
+## found (PATH, pg_config --bindir, /usr/lib/postgresql/*/bin) or installed (apt-get, when root); as root the
+## servers run as the `postgres` OS user (created if missing). Nothing found and nothing installable: an error
+## (the PostgreSQL tests fail, they never skip).
+FIND_PG := $(BIN)/python -c "from quorum.live.pgserver import find_bin_dir; print(find_bin_dir())"
+postgres: $(TSTAMP)
+	@$(FIND_PG) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "PostgreSQL server binaries not found: apt-get install -y postgresql"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null; }; \
+	  fi; }
+	@$(FIND_PG) | sed 's/^/PostgreSQL binaries: /'
+	@if [ "$$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then useradd --system --no-create-home postgres; fi
 
 ## demo: `quorum check` on a safe and an unsafe policy, then the reference scenario (summary + plot).
 demo: $(STAMP)
@@ -38,14 +54,14 @@ typecheck: $(TSTAMP)
 
 ## test: lint, types, and the whole test suite with the fast hypothesis profile (derandomized: the
 ## same examples every run).
-test: $(TSTAMP) lint typecheck
+test: $(TSTAMP) lint typecheck postgres
 	HYPOTHESIS_PROFILE=fast $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m "not deep"; \
 	  rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 ## deep-test: the long property runs (20,000 random schedules per configuration; the seed is printed,
 ## QUORUM_DEEP_SEED=S repeats it, QUORUM_DEEP_SCHEDULES=N shortens it); every counterexample found is
 ## saved to tests/regressions/, which `make test` replays.
-deep-test: $(TSTAMP)
+deep-test: $(TSTAMP) postgres
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider -m deep tests
 
 ## the bench venv: AvailSim4 2.2.1 (CERN) to compare the availability engine with; not a project dependency
@@ -70,7 +86,7 @@ fuzz: $(TSTAMP)
 BESIDE_REF ?= 69272ae
 ## bench/years_speed.py: the years engine beside main before the bulk engine (issue 20 item 4), in one run
 YEARS_REF ?= eb39b59
-bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
+bench: $(TSTAMP) postgres $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python -m quorum.bench
 	$(BIN)/python bench/years_speed.py --beside $(YEARS_REF)
 	$(BIN)/python bench/rare.py
@@ -78,6 +94,8 @@ bench: $(STAMP) $(BENCH_VENV)/bin/availsim4
 	$(BIN)/python bench/availability.py --availsim4 $(BENCH_VENV)/bin/availsim4 \
 	  --bench-python $(BENCH_VENV)/bin/python
 	$(BIN)/python -m quorum.live.bench --trials 20
+	$(BIN)/python -m quorum.live.bench --storage postgres --trials 20
+	$(BIN)/python -m quorum.live.bench --pg-throughput --seconds 10
 	$(BIN)/python -m quorum.live.bench --loss 0.2 --trials 20
 	$(BIN)/python -m quorum.live.bench --throughput
 	$(BIN)/python -m quorum.live.bench --memory --pairs 1000 --duration 600

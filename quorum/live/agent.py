@@ -41,8 +41,6 @@ from quorum.core import (
     MirrorWriteFailed,
     PersistSite,
     PromotionChecked,
-    ResyncDone,
-    ResyncFailed,
     Role,
     RoleChanged,
     Send,
@@ -62,6 +60,7 @@ from quorum.live.models import (
     WitnessRequestModel,
 )
 from quorum.live.settings import AgentSettings, Endpoint
+from quorum.live.storage import StandInAdapter, StorageAdapter
 from quorum.live.store import SiteStore
 from quorum.live.trace import TraceWriter
 
@@ -128,6 +127,14 @@ class Agent:
         self._last_status: dict[str, Any] | None = None
         self.health: dict[str, str] = {}
         self.failure: str | None = None  # why the agent stopped by itself (a listener that failed)
+        self.storage_problem: str | None = None  # what the storage adapter last reported failing
+        self.backend: StorageAdapter
+        if settings.storage.kind == "postgres":
+            from quorum.live.storage_pg import PostgresAdapter
+
+            self.backend = PostgresAdapter(settings.storage, self.cfg, self.machine, self._storage_report)
+        else:
+            self.backend = StandInAdapter(self._resync_hook if settings.hooks.resync is not None else None)
 
     # ---- the loop ----------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -156,6 +163,7 @@ class Agent:
             listener,
             asyncio.create_task(self._journal_loop()),
             asyncio.create_task(self._health_loop()),
+            asyncio.create_task(self.backend.run()),
         ]
         if self.s.storage_url:
             bg.append(asyncio.create_task(self._write_loop()))
@@ -177,6 +185,7 @@ class Agent:
             await asyncio.gather(*bg, *self.tasks, return_exceptions=True)
             for c in (*([self.witness] if self.witness else []), *self.peers, self.storage):
                 await c.aclose()
+            await self.backend.close()
             self.trace.close()
 
     async def step(self, event: Input | None) -> None:
@@ -185,6 +194,7 @@ class Agent:
         acts = self.machine.handle_timer(now) if event is None else self.machine.handle(now, event)
         self.trace.call(now, event, acts)
         await self.perform(acts)
+        self.backend.tick(time.monotonic())
         self.write_status()
 
     async def perform(self, acts: list[Action]) -> None:
@@ -205,6 +215,7 @@ class Agent:
                 if a.data_loss:
                     detail["data_loss"] = True
                 self.store.journal("role", a.epoch, detail)
+                await self.backend.role_changed(a)
                 await self._hook(hook_for(a.old, a.new), a)
             elif isinstance(a, StartResync):
                 self._spawn(self._resync(a))
@@ -318,10 +329,7 @@ class Agent:
                 bad = {k: v for k, v in res.items() if v != "ok"}
                 self.store.journal("health", self.machine.epoch, {"failing": bad} if bad else {"all": "ok"})
                 self.health = res
-                detail = "; ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
-                if (not bad) != self.machine.healthy or detail != self.machine.health_detail:
-                    await self.queue.put(SiteHealth(not bad, detail))
-                self._last_status = None
+                self._push_health()
                 self.write_status()
             await asyncio.sleep(self.s.health.interval)
 
@@ -375,13 +383,32 @@ class Agent:
         await self.queue.put(PromotionChecked(a.epoch, rc == 0, detail))
 
     async def _resync(self, a: StartResync) -> None:
-        """Run the resync hook; without one, storage replicates by itself and the copy is equal now."""
-        if self.s.hooks.resync is None:
-            await self.queue.put(ResyncDone(a.epoch))
-            return
+        """The storage resynchronises the peer; its outcome (``ResyncDone`` / ``ResyncFailed``) goes to the core."""
+        await self.queue.put(await self.backend.resync(a))
+
+    async def _resync_hook(self, a: StartResync) -> int | None:
+        """The stand-in's resync: the ``resync`` hook's exit status (None: timed out)."""
+        assert self.s.hooks.resync is not None
         env = {"QUORUM_SRC": a.src.value, "QUORUM_DST": a.dst.value, "QUORUM_EPOCH": str(a.epoch)}
         rc, _ = await self._run(self.s.hooks.resync, env)
-        await self.queue.put(ResyncDone(a.epoch) if rc == 0 else ResyncFailed(a.epoch))
+        return rc
+
+    def _storage_report(self, problem: str | None) -> None:
+        """The storage adapter reports a failure (or its end): a health entry, and ``SiteHealth`` at once."""
+        if problem == self.storage_problem:
+            return
+        self.storage_problem = problem
+        self.store.journal("storage", self.machine.epoch, {"problem": problem} if problem else {"all": "ok"})
+        self._push_health()
+
+    def _push_health(self) -> None:
+        bad = {k: v for k, v in self.health.items() if v != "ok"}
+        if self.storage_problem is not None:
+            bad["storage"] = self.storage_problem
+        detail = "; ".join(f"{k}: {v}" for k, v in sorted(bad.items()))
+        if (not bad) != self.machine.healthy or detail != self.machine.health_detail:
+            self.queue.put_nowait(SiteHealth(not bad, detail))
+        self._last_status = None
 
     async def _write_loop(self) -> None:
         """Lab workload: a write every ``write_interval`` under the core's current write authority."""
@@ -425,6 +452,8 @@ class Agent:
             "journal_unsent": unsent,
             "journal_sent": sent,
             "health": self.health,
+            "storage": {"kind": self.s.storage.kind, "problem": self.storage_problem}
+            | ({"server": getattr(self.backend, "state", None)} if self.s.storage.kind == "postgres" else {}),
             "promotion_blocked": m.promotion_blocked(),
             "config": {
                 "fingerprint": m.fingerprint,
@@ -441,7 +470,15 @@ class Agent:
         st = self.status()
         key = {
             k: st[k]
-            for k in ("role", "epoch", "peer_up", "witness_up", "journal_unsent", "promotion_blocked")
+            for k in (
+                "role",
+                "epoch",
+                "peer_up",
+                "witness_up",
+                "journal_unsent",
+                "promotion_blocked",
+                "storage",
+            )
         }
         if key == self._last_status:
             return

@@ -5,6 +5,14 @@ Each mode prints one JSON line with its figures, its target and whether the targ
 * default (``--trials 20``): failover time after kill -9 of the serving agent, a fresh lab
   (``quorum.live.lab``) per trial with the lab timings (heartbeat 0.2 s, detection 0.8 s, lease 2 s);
   p50, p99, max. Target: p99 under 3 s.
+* ``--storage postgres --trials 20``: the same kill -9 of the serving agent with two real PostgreSQL
+  servers (``quorum.live.pglab``, lab timings) and a workload committing through whichever site
+  serves: the agents' failover time (p50, p99), the longest gap between acknowledged commits, the
+  acknowledged commits lost (target 0) and unsafe trials (split brain or replay differences, target 0).
+  Target: p99 under 5 s.
+* ``--pg-throughput --seconds 10``: commits per second of one back-to-back writer on that pair,
+  mirrored (synchronous to the standby through the lab's proxy) then alone (the link cut, the
+  preferred site granted a solo epoch): what synchronous mirroring costs.
 * ``--loss 0.2 --trials 20 --window 15``: a fresh lab per trial, 20 % packet loss on every link
   (site↔site and sites↔witness, TCP retransmission delays: see ``quorum.live.proxy``) for
   ``--window`` seconds, nobody killed, each trial with its own seed (``--seed``, ``--seed`` + 1, ...);
@@ -33,6 +41,7 @@ import functools
 import importlib
 import json
 import os
+import shutil
 import ssl
 import statistics
 import subprocess
@@ -68,6 +77,92 @@ def failover(trials: int = 20, fault: str = "kill-serving") -> dict[str, Any]:
         "unsafe_trials": bad,
         "target": "p99 < 3 s",
         "target_met": p99 is not None and p99 < 3.0 and len(times) == trials and bad == 0,
+    }
+
+
+# ---- PostgreSQL: failover after kill -9, and what synchronous mirroring costs --------------------------
+def pg_failover(trials: int = 20, fault: str = "kill-serving") -> dict[str, Any]:
+    """``trials`` fresh PostgreSQL labs (lab timings), one ``fault`` each: the agents' failover time, the
+    longest gap between acknowledged commits the workload saw, and the safety outcomes of every trial."""
+    from quorum.live.pglab import run_pg_lab
+
+    times: list[float] = []
+    gaps: list[float] = []
+    acked = lost = unsafe = not_resynced = 0
+    errors: list[str] = []
+    for _ in range(trials):
+        work = Path(tempfile.mkdtemp(prefix="quorum-pg-bench-"))
+        try:
+            r = run_pg_lab(fault, work, verbose=False)
+        except (TimeoutError, RuntimeError) as e:  # the trial's files are kept for a look
+            errors.append(f"{e} (files in {work})")
+            continue
+        shutil.rmtree(work, ignore_errors=True)
+        st = r["storage"]
+        if r["failover_s"] is not None:
+            times.append(float(r["failover_s"]))
+        if st.get("longest_commit_gap_s") is not None:
+            gaps.append(float(st["longest_commit_gap_s"]))
+        acked += int(st["acknowledged_commits"])
+        lost += int(st["lost_acknowledged_commits"]) if st["lost_acknowledged_commits"] is not None else 1
+        unsafe += int(bool(r["split_brain"]) or r["replay_differences"] > 0)
+        not_resynced += int(not st["resynced"])
+
+    def pct(xs: list[float], q: float) -> float | None:
+        xs = sorted(xs)
+        return round(xs[min(len(xs) - 1, int(q * len(xs)))], 3) if xs else None
+
+    return {
+        "bench": "failover-postgres",
+        "fault": fault,
+        "trials": trials,
+        "failovers": len(times),
+        "p50_s": pct(times, 0.5),
+        "p99_s": pct(times, 0.99),
+        "max_s": pct(times, 1.0),
+        "commit_gap_p50_s": pct(gaps, 0.5),
+        "commit_gap_p99_s": pct(gaps, 0.99),
+        "acknowledged_commits": acked,
+        "lost_acknowledged_commits": lost,
+        "unsafe_trials": unsafe,
+        "not_resynchronised": not_resynced,
+        "errors": errors,
+        "target": "p99 < 5 s, 0 lost, 0 split brain",
+        "target_met": (p := pct(times, 0.99)) is not None
+        and p < 5.0
+        and lost == 0
+        and unsafe == 0
+        and not errors
+        and len(times) == trials,
+    }
+
+
+def pg_throughput(seconds: float = 10.0, writers: int = 1) -> dict[str, Any]:
+    """Commits per second of ``writers`` back-to-back writers on the lab's PostgreSQL pair: mirrored
+    (synchronous through the lab's proxy), then alone (the link cut: A granted a solo epoch)."""
+    from quorum.live.lab import Lab, apply_fault
+    from quorum.live.pglab import Workload
+
+    lab = Lab(storage="postgres")
+    try:
+        lab.start(timeout=90)
+        lab.workload = Workload(lab.pg, writers, pause=0.0)
+        lab.workload.start()
+        lab.settle(1.0)
+        mirrored = lab.workload.rate(seconds)
+        apply_fault(lab, "cut-link")
+        lab.settle(1.0)
+        alone = lab.workload.rate(seconds)
+        lab.workload.stop()
+    finally:
+        lab.cleanup()
+    return {
+        "bench": "postgres-throughput",
+        "writers": writers,
+        "seconds": seconds,
+        "commits_per_s_mirrored": round(mirrored, 1),
+        "commits_per_s_alone": round(alone, 1),
+        "mirroring_cost": f"{(1 - mirrored / alone) * 100:.0f} %" if alone else None,
     }
 
 
@@ -445,6 +540,11 @@ def main() -> None:
     mode.add_argument("--loss", type=float, metavar="P", help="false failovers under packet loss P (0.2)")
     mode.add_argument("--throughput", action="store_true", help="witness heartbeats/s beside a bare endpoint")
     mode.add_argument("--memory", action="store_true", help="witness RSS serving --pairs for --duration")
+    mode.add_argument(
+        "--pg-throughput", action="store_true", help="PostgreSQL commits/s mirrored vs alone (--seconds each)"
+    )
+    ap.add_argument("--storage", choices=["stand-in", "postgres"], default="stand-in", help="failover mode")
+    ap.add_argument("--writers", type=int, default=1, help="--pg-throughput: writers (1)")
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--fault", default="kill-serving", help="failover mode: the lab fault (kill-serving)")
     ap.add_argument("--window", type=float, default=15.0, help="--loss: seconds of loss per trial (15)")
@@ -462,6 +562,8 @@ def main() -> None:
         out = lossy(args.trials, args.loss, args.window, args.seed)
     elif args.throughput:
         out = throughput(args.seconds, cpu=args.cpu)
+    elif args.pg_throughput:
+        out = pg_throughput(args.seconds, args.writers)
     elif args.memory:
         out = memory(
             args.pairs,
@@ -470,6 +572,8 @@ def main() -> None:
             sample_every=args.sample_every,
             progress=lambda s: print(s, file=sys.stderr, flush=True),
         )
+    elif args.storage == "postgres":
+        out = pg_failover(args.trials, args.fault)
     else:
         out = failover(args.trials, args.fault)
     print(json.dumps(out), flush=True)

@@ -82,7 +82,19 @@ def cmd_agent_init(args: argparse.Namespace) -> int:
     from quorum.live.init import agent_init
 
     out = agent_init(
-        Path(args.dir), args.site, args.pair, args.port, args.witness_url, args.peer_url, args.force
+        Path(args.dir),
+        args.site,
+        args.pair,
+        args.port,
+        args.witness_url,
+        args.peer_url,
+        args.force,
+        storage=args.storage,
+        pg_data_dir=args.pg_data_dir,
+        pg_port=args.pg_port,
+        pg_peer_host=args.pg_peer_host,
+        pg_peer_port=args.pg_peer_port,
+        pg_os_user=args.pg_os_user,
     )
     print(f"wrote {out}; start it: quorum agent run --config {out}")
     return 0
@@ -271,12 +283,26 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 def _lab(args: argparse.Namespace) -> int:
     from quorum.inputs import number
-    from quorum.live.lab import FAULTS, run_lab
+    from quorum.live.lab import FAULTS, TOLERANT_TIMINGS, run_lab
 
     number("--loss", args.loss, ge=0.0, lt=1.0)
     number("--window", args.window, gt=0.0, le=3600.0)
-    if args.fault not in FAULTS:
-        raise UsageError(f"--fault must be one of {', '.join(FAULTS)} (got {args.fault!r})")
+    if args.storage == "postgres":
+        from quorum.live.pglab import PG_FAULTS
+        from quorum.live.pgserver import PgMissing, find_bin_dir
+
+        try:
+            find_bin_dir()
+        except PgMissing as e:
+            print(f"quorum lab: {e}", file=sys.stderr)
+            return 2
+        faults: tuple[str, ...] = PG_FAULTS
+    else:
+        faults = tuple(f for f in FAULTS if f != "kill-postgres")
+    if args.fault not in faults:
+        raise UsageError(
+            f"--fault must be one of {', '.join(faults)} with --storage {args.storage} (got {args.fault!r})"
+        )
     result = run_lab(
         args.fault,
         workdir=Path(args.workdir) if args.workdir else None,
@@ -284,12 +310,16 @@ def _lab(args: argparse.Namespace) -> int:
         loss=args.loss,
         loss_window=args.window,
         seed=args.seed,
+        storage=args.storage,
+        quorum=TOLERANT_TIMINGS if args.timings == "tolerant" else None,
     )
     if args.json:
         from quorum.inputs import dumps
 
         print(dumps(result))
-    return 0 if not result["split_brain"] and result["stale_writes_accepted"] == 0 else 1
+    lost = result["storage"].get("lost_acknowledged_commits", 0)
+    ok = not result["split_brain"] and result["stale_writes_accepted"] == 0 and lost == 0
+    return 0 if ok else 1
 
 
 def _operator_args(p: argparse.ArgumentParser) -> None:
@@ -332,6 +362,14 @@ def register(sub: Any) -> None:
         "--peer-url", required=True, help="the other agent's endpoint, e.g. https://127.0.0.1:8445"
     )
     ai.add_argument("--force", action="store_true", help="overwrite an existing file")
+    ai.add_argument(
+        "--storage", choices=["stand-in", "postgres"], default="stand-in", help="what the site protects"
+    )
+    ai.add_argument("--pg-data-dir", help="postgres: this site's data directory (absolute)")
+    ai.add_argument("--pg-port", type=int, default=5432, help="postgres: this site's server port (5432)")
+    ai.add_argument("--pg-peer-host", help="postgres: where this site reaches the peer site's server")
+    ai.add_argument("--pg-peer-port", type=int, default=5432, help="postgres: the peer's server port (5432)")
+    ai.add_argument("--pg-os-user", default="postgres", help="postgres: OS user of the server's tools")
     ai.set_defaults(func=cmd_agent_init)
 
     r = sub.add_parser("replay", help="replay an agent trace through the core and report differences")
@@ -391,6 +429,19 @@ def register(sub: Any) -> None:
     lab.add_argument("--loss", type=float, default=0.2, help="lossy-link: packet loss on every link (0.2)")
     lab.add_argument("--window", type=float, default=30.0, help="lossy-link: seconds of loss (30)")
     lab.add_argument("--seed", type=int, default=0, help="lossy-link: seed of the loss draws (0)")
+    lab.add_argument(
+        "--storage",
+        choices=["stand-in", "postgres"],
+        default="stand-in",
+        help="what the pair protects: the stand-in (default) or two real PostgreSQL servers",
+    )
+    lab.add_argument(
+        "--timings",
+        choices=["lab", "tolerant"],
+        default="lab",
+        help="lab: heartbeat 0.2 s, detection 0.8 s, lease 2 s (default); tolerant: detection 2.6 s,"
+        " lease 3 s, for a starved machine (what the tests use)",
+    )
     lab.add_argument("--json", action="store_true")
     lab.add_argument("--workdir", help="keep the lab's files here (default: a temporary directory)")
     lab.set_defaults(func=cmd_lab)

@@ -87,6 +87,35 @@ pairs:
     return [cfg, certs / "ca.pem", tokens]
 
 
+def storage_block(
+    storage: str, data_dir: str | None, pg_port: int, peer_host: str | None, peer_port: int, os_user: str
+) -> str:
+    """The ``storage:`` block of an agent's file (``--storage stand-in`` or ``postgres``)."""
+    if storage == "stand-in":
+        return "storage:                       # what this site protects (README, Live controller)\n  kind: stand-in\n"
+    if storage != "postgres":
+        raise InputError(f"--storage must be stand-in or postgres (got {storage!r})")
+    if not data_dir or not Path(data_dir).is_absolute():
+        raise InputError("--storage postgres needs --pg-data-dir, the server's absolute data directory")
+    if not peer_host:
+        raise InputError("--storage postgres needs --pg-peer-host, where this site reaches the peer's server")
+    for flag, p in (("--pg-port", pg_port), ("--pg-peer-port", peer_port)):
+        if not 1 <= p <= 65535:
+            raise InputError(f"{flag} must be in 1..65535 (got {p})")
+    return f"""storage:                       # PostgreSQL (README, "Protecting PostgreSQL")
+  kind: postgres
+  data_dir: {data_dir}   # this site's server; postgresql.conf gets include_if_exists = 'quorum.conf'
+  port: {pg_port}                   # where the agent reaches it (host: 127.0.0.1)
+  peer_host: {peer_host}   # the peer site's server: replication, pg_rewind, base backup
+  peer_port: {peer_port}
+  user: postgres               # a superuser role (CHECKPOINT on the peer, pg_rewind)
+  os_user: {os_user}             # pg_ctl / pg_rewind run as this OS user when the agent runs as root
+  libpq: {{}}                    # more connection parameters, e.g. {{sslmode: require, passfile: /etc/quorum/pgpass}}
+  promote_timeout: 10.0        # a promote slower than this is a failure (logged, site unhealthy)
+  watchdog: true               # a separate process stops the server at the agent's deadline
+"""
+
+
 def agent_init(
     directory: Path,
     site: str,
@@ -95,8 +124,15 @@ def agent_init(
     witness_url: str,
     peer_url: str,
     force: bool = False,
+    storage: str = "stand-in",
+    pg_data_dir: str | None = None,
+    pg_port: int = 5432,
+    pg_peer_host: str | None = None,
+    pg_peer_port: int = 5432,
+    pg_os_user: str = "postgres",
 ) -> Path:
     peer = "B" if site == "A" else "A"
+    block = storage_block(storage, pg_data_dir, pg_port, pg_peer_host, pg_peer_port, pg_os_user)
     for flag, url in (("--witness-url", witness_url), ("--peer-url", peer_url)):
         try:
             check_url(url)
@@ -141,7 +177,7 @@ hooks:                         # shell commands run on role changes (QUORUM_* en
   timeout: 10.0
 health:                        # local checks; an unhealthy site never contends
   interval: 5.0
-""",
+{block}""",
         0o644,
         force,
     )

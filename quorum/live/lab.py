@@ -31,6 +31,7 @@ from quorum.live.trace import replay
 
 FAULTS = (
     "kill-serving",
+    "kill-postgres",
     "cut-link",
     "cut-witness",
     "pause-serving",
@@ -75,6 +76,7 @@ class Lab:
         witness_env: dict[str, str] | None = None,
         agent_quorum: dict[str, dict[str, Any]] | None = None,
         no_witness: tuple[str, ...] = (),
+        storage: str = "stand-in",
     ) -> None:
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory(prefix="quorum-lab-")
         self.dir = Path(workdir) if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
@@ -97,6 +99,11 @@ class Lab:
         self.loss_window = loss_window
         self.fault_at: float | None = None  # time.monotonic() when the fault was applied
         self.witness_env = dict(witness_env or {})  # extra environment of the witness process
+        if storage not in ("stand-in", "postgres"):
+            raise ValueError(f"storage must be 'stand-in' or 'postgres' (got {storage!r})")
+        self.storage = storage
+        self.pg: Any = None  # quorum.live.pglab.PgPair when storage is postgres
+        self.workload: Any = None  # quorum.live.pglab.Workload, started by the caller
         self._closed = False
 
     # ---- set-up ------------------------------------------------------------------------------------
@@ -117,6 +124,11 @@ class Lab:
             "B": self.proxy.add("B-A", self.agent_port["A"]),
         }
         tls = {"cert": str(certs["server"]), "key": str(certs["server_key"])}
+        if self.storage == "postgres":
+            from quorum.live.pglab import PgPair
+
+            self.pg = PgPair(self.proxy)
+            self.pg.setup(timeout)
         wcfg = {
             "host": "127.0.0.1",
             "port": self.witness_port,
@@ -152,6 +164,9 @@ class Lab:
                 "write_interval": 0.05,
                 "trust_env": False,
             }
+            if self.pg is not None:
+                del acfg["storage_url"]
+                acfg["storage"] = self.pg.storage_settings(s)
             if s in self.no_witness:
                 del acfg["witness"]
             (self.dir / f"agent{s}.yaml").write_text(yaml.safe_dump(acfg))
@@ -314,8 +329,21 @@ class Lab:
         os.kill(self.procs[name].pid, signal.SIGCONT)
         self.note(name, "SIGCONT")
 
+    @property
+    def links(self) -> tuple[str, ...]:
+        """Every directed link of the lab (with PostgreSQL: the replication links ``pg-A``, ``pg-B`` too)."""
+        return LINKS + (("pg-A", "pg-B") if self.pg is not None else ())
+
+    def _with_pg(self, links: tuple[str, ...]) -> list[str]:
+        """``links`` and the replication links they carry: "A-B" (A to B) carries A's connections to
+        B's server (``pg-B``), "B-A" B's to A's (``pg-A``: B's standby streams from A through it)."""
+        out = list(links)
+        if self.pg is not None:
+            out += [f"pg-{x[-1]}" for x in links if x in ("A-B", "B-A")]
+        return out
+
     def cut(self, *links: str, up: bool = False) -> None:
-        for link in links:
+        for link in self._with_pg(links):
             self.proxy.set(link, up)
         if {"A-B", "B-A"} & set(links):
             self.stub.link_up = up
@@ -326,7 +354,7 @@ class Lab:
 
     def lossy(self, p: float, *links: str) -> None:
         """Lose packets with probability ``p`` on ``links`` (0 heals): TCP retransmission delays."""
-        for i, link in enumerate(links):
+        for i, link in enumerate(self._with_pg(links)):
             self.proxy.set_loss(link, p, seed=self.seed * 1000 + i)
         self.note("net", f"loss {p:.0%} on " + " ".join(links) if p else "no loss on " + " ".join(links))
 
@@ -403,6 +431,8 @@ class Lab:
         if self._closed:
             return
         self._closed = True
+        if self.workload is not None:
+            self.workload.stop(wait=0.5)
         for p in self.procs.values():
             if p.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
@@ -416,6 +446,8 @@ class Lab:
                 p.wait(5)
         self.proxy.close()
         self.stub.close()
+        if self.pg is not None:
+            self.pg.close(keep_logs=self.dir)
 
     def cleanup(self) -> None:
         self.close()
@@ -435,6 +467,13 @@ def apply_fault(lab: Lab, fault: str) -> float | None:
         t = time.time()
         lab.kill("A")
         return _wait_solo(lab, "B", long) - t
+    if fault == "kill-postgres":
+        if lab.pg is None:
+            raise ValueError("kill-postgres needs the PostgreSQL lab (--storage postgres)")
+        pid = lab.pg.kill_server("A")
+        lab.note("A", f"kill -9 of the server (postmaster {pid})")
+        lab.settle(2 * float(lab.quorum["lease_duration"]))
+        return None
     if fault == "cut-link":
         t = time.time()
         lab.cut("A-B", "B-A")
@@ -483,6 +522,7 @@ def run_lab(
     loss_window: float = 30.0,
     seed: int = 0,
     quorum: dict[str, Any] | None = None,
+    storage: str = "stand-in",
 ) -> dict[str, Any]:
     """One fresh lab, one fault; a dict of outcomes (``failover_s``, split brain, role changes, ...).
 
@@ -491,6 +531,14 @@ def run_lab(
     change, or a site serving alone or fenced), and ``role_changes`` lists every role change the
     agents' traces show, freezes included.
     """
+    if storage == "postgres":
+        from quorum.live.pglab import run_pg_lab
+
+        return run_pg_lab(
+            fault, workdir, verbose, loss=loss, loss_window=loss_window, seed=seed, quorum=quorum
+        )
+    if fault == "kill-postgres":
+        raise ValueError("kill-postgres needs the PostgreSQL lab (--storage postgres)")
     lab = Lab(workdir, quorum=quorum, seed=seed, loss=loss, loss_window=loss_window)
     try:
         lab.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -137,6 +137,64 @@ class Hooks(_Strict):
     timeout: Float = Field(default=10.0, gt=0)
 
 
+class StandInStorage(_Strict):
+    """The lab's stand-in for mirrored storage (``quorum.live.storage``): resync by the ``resync`` hook."""
+
+    kind: Literal["stand-in"] = "stand-in"
+
+
+class PostgresStorage(_Strict):
+    """A PostgreSQL server at this site, replicating synchronously with the peer site's server
+    (``quorum.live.storage_pg``: what each of the core's actions does to it)."""
+
+    kind: Literal["postgres"]
+    data_dir: str = Field(description="the server's data directory (PGDATA)")
+    bin_dir: str | None = Field(
+        default=None, description="directory of pg_ctl, pg_rewind...; default: found (PATH, pg_config)"
+    )
+    host: str = Field(default="127.0.0.1", description="where the agent reaches its own server")
+    port: Int = Field(default=5432, ge=1, le=65535)
+    peer_host: str = Field(description="where this site reaches the peer site's server (replication)")
+    peer_port: Int = Field(default=5432, ge=1, le=65535)
+    user: str = Field(default="postgres", description="database role (superuser: CHECKPOINT, pg_rewind)")
+    dbname: str = "postgres"
+    libpq: dict[str, str] = Field(
+        default_factory=dict, description="more libpq parameters for every connection (sslmode, passfile...)"
+    )
+    os_user: str | None = Field(
+        default=None,
+        description="run pg_ctl/pg_rewind as this OS user (required when the agent runs as root)",
+    )
+    log_file: str | None = Field(default=None, description="server log (pg_ctl -l); default DATA_DIR.log")
+    promote_timeout: Float = Field(default=10.0, gt=0)
+    start_timeout: Float = Field(default=30.0, gt=0)
+    rewind_timeout: Float = Field(default=300.0, gt=0)
+    resync_timeout: Float = Field(default=300.0, gt=0, description="standby catch-up, then ResyncFailed")
+    check_interval: Float = Field(default=0.25, gt=0, description="seconds between checks of the server")
+    watchdog: Bool = Field(
+        default=True,
+        description="a separate process stops the server at the agent's deadline unless the agent renews it",
+    )
+    watchdog_s: Float | None = Field(
+        default=None, gt=0, description="the deadline while not solo (default: quorum.lease_duration)"
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        if not Path(v).is_absolute():
+            raise ValueError(f"data_dir {v!r} must be an absolute path")
+        return v
+
+    @model_validator(mode="after")
+    def _root_needs_os_user(self) -> PostgresStorage:
+        if self.os_user is None and hasattr(os, "geteuid") and os.geteuid() == 0:
+            raise ValueError(
+                "the agent runs as root and PostgreSQL's tools refuse root: give os_user (e.g. postgres)"
+            )
+        return self
+
+
 class AgentSettings(_Strict):
     site: Site
     pair: str = "default"
@@ -157,6 +215,11 @@ class AgentSettings(_Strict):
     status_file: str | None = None
     hooks: Hooks = Field(default_factory=Hooks)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    storage: StandInStorage | PostgresStorage = Field(
+        default_factory=StandInStorage,
+        discriminator="kind",
+        description="what the site protects: 'stand-in' (lab) or 'postgres'",
+    )
     storage_url: str | None = Field(default=None, description="lab: epoch-checking storage stub")
     write_interval: Float = Field(default=0.1, gt=0)
     journal_max_age_days: Float = Field(default=90.0, gt=0)
@@ -316,4 +379,13 @@ def preflight(settings: WitnessSettings | AgentSettings, insecure_http: bool = F
     _writable_db("trace", settings.trace, problems)
     if settings.peer_token_hash is not None and not TOKEN_HASH.match(settings.peer_token_hash):
         problems.append("peer_token_hash: not a hash from `quorum token create`")
+    if isinstance(settings.storage, PostgresStorage):
+        from quorum.live.pgserver import PgMissing, find_bin_dir
+
+        try:
+            find_bin_dir(settings.storage.bin_dir)
+        except PgMissing as e:
+            problems.append(f"storage.bin_dir: {e}")
+        if not Path(settings.storage.data_dir).is_dir():
+            problems.append(f"storage.data_dir: {settings.storage.data_dir!r} is not a directory")
     return problems

@@ -1,4 +1,8 @@
-"""An epoch-checking storage stub for the lab: two copies, each with a fence (the highest epoch it saw).
+"""What the agent calls on the storage it protects (``StorageAdapter``) and the stand-in: the agent's
+side (``StandInAdapter``) and the lab's epoch-checking stub (``StorageStub``); PostgreSQL is the other
+implementation of the interface (``quorum.live.storage_pg``).
+
+The stub: an epoch-checking storage stub for the lab: two copies, each with a fence (the highest epoch it saw).
 
 ``POST /write`` with ``{"site", "epoch", "mirrored", "seq", "boot"}``. A mirrored write needs the
 inter-site link and the peer copy; if either is down it stalls (503: not acknowledged). A write whose
@@ -13,8 +17,53 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
+
+from quorum.core import ResyncDone, ResyncFailed, RoleChanged, StartResync
+
+
+class StorageAdapter(Protocol):
+    """The storage integration of one agent. The agent calls ``role_changed`` for every role change
+    (before the role's hook), ``resync`` for every ``StartResync`` (its answer goes back to the core),
+    ``tick`` after every call of the core, runs ``run`` in the background and ``close`` at the end."""
+
+    async def role_changed(self, a: RoleChanged) -> None: ...
+
+    async def resync(self, a: StartResync) -> ResyncDone | ResyncFailed: ...
+
+    def tick(self, now: float) -> None: ...
+
+    async def run(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class StandInAdapter:
+    """The stand-in: storage replicates by itself; a resync is the ``resync`` hook's exit status (no
+    hook: done at once). Role changes act through the hooks only."""
+
+    def __init__(self, resync_hook: Callable[[StartResync], Awaitable[int | None]] | None) -> None:
+        self.resync_hook = resync_hook
+
+    async def role_changed(self, a: RoleChanged) -> None:
+        return None
+
+    async def resync(self, a: StartResync) -> ResyncDone | ResyncFailed:
+        if self.resync_hook is None:
+            return ResyncDone(a.epoch)
+        rc = await self.resync_hook(a)
+        return ResyncDone(a.epoch) if rc == 0 else ResyncFailed(a.epoch)
+
+    def tick(self, now: float) -> None:
+        return None
+
+    async def run(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 class StorageStub:
