@@ -43,68 +43,20 @@ def test_the_schedule_file_example_replays(tmp_path: Path) -> None:
 def test_the_two_site_walkthrough_works(tmp_path: Path, monkeypatch: Any) -> None:
     """The README's set-up block, run as written (free ports in place of 8443-8445): init commands,
     a witness and two agents as real processes, then `quorum status` sees both sites mirrored."""
-    import json
-    import os
-    import shlex
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
+    from tests.readme_setup import ReadmeSetup
 
-    from quorum.cli import main
-
-    text = README.read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```sh\n(.*?)```", text, flags=re.S) if "quorum witness init" in b)
-    ports = {}
-    for p in ("8443", "8444", "8445"):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            ports[p] = str(s.getsockname()[1])
     monkeypatch.chdir(tmp_path)
-    procs: list[subprocess.Popen[bytes]] = []
-    status: list[str] = []
+    setup = ReadmeSetup()
     try:
-        for line in block.strip().splitlines():
-            for old, new in ports.items():
-                line = line.replace(old, new)
-            argv = shlex.split(line.removesuffix("&").strip())
-            assert argv[0] == "quorum"
-            if line.endswith("&"):
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "quorum.cli", *argv[1:]],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        start_new_session=True,
-                    )
-                )
-            elif argv[1] == "status":
-                status = [*argv[1:], "--json"]
-            else:
-                assert main(argv[1:]) == 0, line
-        assert status, "the walkthrough ends with quorum status"
-        end = time.time() + 60
-        seen: dict[str, Any] = {}
-        while time.time() < end:
-            out = subprocess.run(
-                [sys.executable, "-m", "quorum.cli", *status], capture_output=True, text=True, check=False
-            )
-            if out.returncode == 0:
-                seen = json.loads(out.stdout)
-                if {s: v["role"] for s, v in seen["sites"].items()} == {"A": "mirrored", "B": "mirrored"}:
-                    break
-            time.sleep(0.5)
-        assert seen and seen["pair"] == "prod" and seen["durable"]["epoch"] == 1, seen
-        assert {s: v["role"] for s, v in seen["sites"].items()} == {"A": "mirrored", "B": "mirrored"}
-        assert all(p.poll() is None for p in procs), "a process of the walkthrough stopped"
+        setup.run()
+        mirrored = {"A": "mirrored", "B": "mirrored"}
+
+        def both_mirrored() -> dict[str, Any]:
+            seen = setup.status()
+            return seen if seen and {s: v["role"] for s, v in seen["sites"].items()} == mirrored else {}
+
+        seen = setup.wait_for("both sites mirrored", both_mirrored)
+        assert seen["pair"] == "prod" and seen["durable"]["epoch"] == 1, seen
+        assert all(p.poll() is None for p in setup.procs.values()), "a process of the walkthrough stopped"
     finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(5)
+        setup.close()

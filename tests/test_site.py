@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from quorum.core import (
     TRANSITIONS,
     Mode,
     PeerHeartbeat,
+    PersistSite,
+    Policy,
     QuorumConfig,
     Role,
     RoleChanged,
@@ -139,3 +143,23 @@ def test_static_preferred_non_preferred_site_never_serves_alone() -> None:
 
 def _fields(hb: PeerHeartbeat) -> dict[str, object]:
     return {k: getattr(hb, k) for k in hb.__dataclass_fields__}
+
+
+def test_the_peers_configuration_guard_outlives_a_restart() -> None:
+    """Issue 22 item 1: a site that heard its peer run other rules does not serve alone beside it,
+    and that guard is durable. A restarted on its old state under ``both-continue``, cut off from its
+    peer, stays out (before the fix the guard lived in memory: A self-promoted to epoch 2); a state
+    that never heard the peer self-promotes as ``both-continue`` says."""
+    pair = QuorumConfig()
+    m = SiteMachine(pair, Site.A, 0.0)
+    hb = PeerHeartbeat(Site.B, 0, 1, 1, Role.MIRRORED, True, Site.A, config=pair.fingerprint())
+    acts = m.handle(0.5, hb)
+    saved = [a.state for a in acts if isinstance(a, PersistSite)]
+    assert saved and saved[-1].peer_config == pair.fingerprint()
+    unsafe = QuorumConfig(policy=Policy.BOTH_CONTINUE)
+    for durable, serves in ((saved[-1], False), (replace(saved[-1], peer_config=None), True)):
+        r = SiteMachine(unsafe, Site.A, 100.0, durable)
+        got = [x for t in range(100, 130) for x in roles(r.handle_timer(float(t)))]
+        assert ((Role.STARTING, Role.SOLO) in got) is serves, (durable, got)
+        if not serves:
+            assert "peer runs configuration" in str(r.promotion_blocked())

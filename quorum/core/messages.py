@@ -237,6 +237,9 @@ class SiteDurable:
     boot: int = 0  # incarnation counter, incremented at every restart
     holder: Site | None = None  # who holds ``epoch`` alone, as far as the site knows
     accepted_config: str | None = None  # the fingerprint the witness last accepted (answered)
+    # the fingerprint the peer's heartbeats last carried: a restarted site keeps the guard "my peer
+    # runs other rules, so I do not serve alone beside it" before it hears its peer again
+    peer_config: str | None = None
 
 
 # ---- actions ---------------------------------------------------------------------------------------

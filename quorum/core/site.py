@@ -133,7 +133,7 @@ class SiteMachine:
         self.fingerprint = config.fingerprint()
         self.accepted_config = d.accepted_config
         self.config_refused: str | None = None
-        self.peer_config: str | None = None
+        self.peer_config: str | None = d.peer_config  # durable: the guard outlives a restart
         # promotion gate: local health and the pre-promote check (``pre_promote_check``)
         self.healthy = True
         self.health_detail = ""
@@ -228,6 +228,7 @@ class SiteMachine:
             boot=self.boot,
             holder=self.epoch_holder,
             accepted_config=self.accepted_config,
+            peer_config=self.peer_config,
         )
 
     # ---- rules ----------------------------------------------------------------------------------------
@@ -388,8 +389,9 @@ class SiteMachine:
         if hb.src is not self.peer or (hb.boot, hb.seq) <= self.peer_seq:
             return  # duplicate or reordered: carries no news
         self.peer_seq = (hb.boot, hb.seq)
-        if hb.config:
+        if hb.config and hb.config != self.peer_config:
             self.peer_config = hb.config
+            acts.append(PersistSite(self.site, self.durable()))
         if not self.peer_up:
             gap_ok = (
                 self.peer_last_rx is not None

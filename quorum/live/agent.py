@@ -41,6 +41,7 @@ from quorum.core import (
     MirrorWriteFailed,
     PersistSite,
     PromotionChecked,
+    QuorumConfig,
     Role,
     RoleChanged,
     Send,
@@ -65,6 +66,43 @@ from quorum.live.store import SiteStore
 from quorum.live.trace import TraceWriter
 
 log = logging.getLogger("quorum.agent")
+
+
+class SettingsChanged(Exception):
+    """The state database was run with other settings: refused until ``quorum agent reset``."""
+
+
+def run_settings(settings: AgentSettings, cfg: QuorumConfig) -> dict[str, Any]:
+    """What a site's state database must keep running with: its site, its pair, its safety settings."""
+    return {"site": settings.site.value, "pair": settings.pair, **cfg.safety_settings()}
+
+
+def changed_settings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``field: was X, now Y`` for every field that differs, sorted by field name."""
+    return [
+        f"{k}: was {old[k]!r}, now {new[k]!r}"
+        if k in old and k in new
+        else f"{k}: {'new' if k in new else 'gone'}"
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k) or (k in old) != (k in new)
+    ]
+
+
+def check_run_settings(store: SiteStore, settings: AgentSettings, cfg: QuorumConfig) -> None:
+    """Refuse to start on a state database that ran with other settings (``SettingsChanged``): a site
+    restarted on other rules could serve alone beside its peer at the same epoch. The first start
+    records them."""
+    new = run_settings(settings, cfg)
+    old = store.run_settings()
+    if old is None:
+        store.set_run_settings(new)
+        return
+    diffs = changed_settings(old, new)
+    if diffs:
+        raise SettingsChanged(
+            f"state_db {settings.state_db!r} ran with other settings ({'; '.join(diffs)}): a site restarted"
+            " on other rules can serve alone beside its peer, so the agent does not start"
+        )
 
 
 class AgentFailed(Exception):
@@ -102,6 +140,11 @@ class Agent:
         self.store = SiteStore(
             settings.state_db, settings.journal_max_age_days * 86400.0, settings.journal_max_rows
         )
+        try:
+            check_run_settings(self.store, settings, self.cfg)
+        except SettingsChanged:
+            self.store.close()
+            raise
         durable = self.store.load()
         now = time.monotonic()
         self.machine = SiteMachine(self.cfg, settings.site, now, durable)
@@ -187,6 +230,7 @@ class Agent:
                 await c.aclose()
             await self.backend.close()
             self.trace.close()
+            self.store.close()
 
     async def step(self, event: Input | None) -> None:
         """One call of the machine, traced, then its actions performed in order."""

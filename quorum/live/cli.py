@@ -51,8 +51,9 @@ def cmd_witness_serve(args: argparse.Namespace) -> int:
 def cmd_agent_run(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from quorum.live.agent import AgentFailed, run_agent
+    from quorum.live.agent import AgentFailed, SettingsChanged, run_agent
     from quorum.live.settings import AgentSettings
+    from quorum.live.store import StoreInUse
 
     s = _settings(args.config, AgentSettings)
     if args.insecure_http:
@@ -62,9 +63,67 @@ def cmd_agent_run(args: argparse.Namespace) -> int:
         run_agent(s)
     except sqlite3.DatabaseError as e:
         raise UsageError(f"{args.config}: state_db {s.state_db!r}: {e}") from None
+    except SettingsChanged as e:
+        raise UsageError(
+            f"{args.config}: {e}; if the change is meant, run: quorum agent reset --config {args.config}"
+        ) from None
+    except StoreInUse as e:
+        raise UsageError(f"{args.config}: state_db {e}") from None
     except AgentFailed as e:
         print(f"quorum: agent {s.site.value} stopped: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_agent_reset(args: argparse.Namespace) -> int:
+    """Accept the configuration file's settings on a site's state database (refused while its agent
+    runs). The peer's last fingerprint stays the guard unless ``--forget-peer``."""
+    import dataclasses
+    import sqlite3
+
+    from quorum.live.agent import changed_settings, run_settings
+    from quorum.live.settings import AgentSettings
+    from quorum.live.store import SiteStore, StoreInUse
+
+    s = _settings(args.config, AgentSettings)
+    if not Path(s.state_db).is_file():
+        raise UsageError(f"{args.config}: state_db {s.state_db!r} does not exist: nothing to reset")
+    try:
+        store = SiteStore(s.state_db)
+    except StoreInUse as e:
+        raise UsageError(f"{args.config}: state_db {e}") from None
+    except sqlite3.DatabaseError as e:
+        raise UsageError(f"{args.config}: state_db {s.state_db!r}: {e}") from None
+    try:
+        cfg = s.quorum
+        if s.hooks.pre_promote is not None:
+            cfg = cfg.model_copy(update={"pre_promote_check": True})
+        new = run_settings(s, cfg)
+        old = store.run_settings()
+        diffs = changed_settings(old, new) if old is not None else []
+        durable = store.load()
+        peer = durable.peer_config if durable is not None else None
+        store.set_run_settings(new)
+        if args.forget_peer and durable is not None and peer is not None:
+            store.save(dataclasses.replace(durable, peer_config=None))
+    finally:
+        store.close()
+    where = f"site {s.site.value}, state_db {s.state_db!r}"
+    if diffs:
+        print(f"{where}: now runs with the settings of {args.config}; changed: {'; '.join(diffs)}")
+    else:
+        print(f"{where}: already runs with the settings of {args.config}; nothing changed")
+    if peer is not None and peer != cfg.fingerprint():
+        if args.forget_peer:
+            print(
+                f"forgot the peer's last configuration {peer}: this site may serve alone without hearing it"
+            )
+        else:
+            print(
+                f"the peer was last heard on configuration {peer}, this site's is {cfg.fingerprint()}:"
+                " it does not serve alone until it hears its peer on the same settings (--forget-peer"
+                " drops that guard)"
+            )
     return 0
 
 
@@ -352,6 +411,19 @@ def register(sub: Any) -> None:
     ar.add_argument("--config", required=True, metavar="FILE")
     ar.add_argument("--insecure-http", action="store_true", help="plain HTTP (logged loudly)")
     ar.set_defaults(func=cmd_agent_run)
+    rs = asub.add_parser(
+        "reset",
+        help="accept a changed configuration on a site's state database (the agent refuses to start"
+        " on settings other than those it ran with)",
+    )
+    rs.add_argument("--config", required=True, metavar="FILE")
+    rs.add_argument(
+        "--forget-peer",
+        action="store_true",
+        help="also drop the peer's last configuration fingerprint (the guard that keeps a site from"
+        " serving alone beside a peer on other rules): only when the peer is gone for good",
+    )
+    rs.set_defaults(func=cmd_agent_reset)
     ai = asub.add_parser("init", help="write a commented agent configuration (after `quorum witness init`)")
     ai.add_argument("dir", metavar="DIR", help="the directory `quorum witness init` wrote")
     ai.add_argument("--site", required=True, choices=["A", "B"])

@@ -169,6 +169,8 @@ class Lab:
                 acfg["storage"] = self.pg.storage_settings(s)
             if s in self.no_witness:
                 del acfg["witness"]
+            if {**self.quorum, **self.agent_quorum.get(s, {})}.get("policy") == "both-continue":
+                acfg["accept_split_brain"] = True  # the lab's unsafe runs are demonstrations
             (self.dir / f"agent{s}.yaml").write_text(yaml.safe_dump(acfg))
         self.start_witness()
         self.wait_for(self.witness_ready, timeout, "witness ready")

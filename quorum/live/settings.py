@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from quorum.core import QuorumConfig, Site
-from quorum.core.config import Bool, Float, Int
+from quorum.core.config import Bool, Float, Int, Policy
 from quorum.live.health import HealthSettings
 
 
@@ -199,6 +199,12 @@ class AgentSettings(_Strict):
     site: Site
     pair: str = "default"
     quorum: QuorumConfig = Field(default_factory=QuorumConfig)
+    accept_split_brain: Bool = Field(
+        default=False,
+        validate_default=True,
+        description="the plain statement that runs policy both-continue, under which each site serves"
+        " alone when it loses its peer (split-brain); refused without it",
+    )
     witness: Endpoint | None = Field(
         default=None,
         validate_default=True,
@@ -231,6 +237,17 @@ class AgentSettings(_Strict):
         le=4,
         description="each peer heartbeat goes out on this many independent connections at once",
     )
+
+    @field_validator("accept_split_brain")
+    @classmethod
+    def _split_brain_stated(cls, accept: bool, info: ValidationInfo) -> bool:
+        quorum = info.data.get("quorum")
+        if isinstance(quorum, QuorumConfig) and quorum.policy is Policy.BOTH_CONTINUE and not accept:
+            raise ValueError(
+                "quorum.policy=both-continue lets each site serve alone when the sites lose each other"
+                " (split-brain); the agent runs it only with accept_split_brain: true in this file"
+            )
+        return accept
 
     @field_validator("witness")
     @classmethod

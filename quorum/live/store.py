@@ -6,7 +6,9 @@ Every database runs in WAL mode with ``synchronous=FULL``: a committed transacti
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -140,6 +142,33 @@ class WitnessStore:
             (pair, int(on), reason, time.time()),
         )
 
+    def split_claims(self, pair: str, epoch: int, site: str, grants: bool) -> list[str]:
+        """What contradicts ``site`` serving alone at ``epoch``: the other site's reports of serving
+        alone at it and, with ``grants``, the witness's grants of it to the other site, unless the
+        witness has since adopted ``site`` as its holder (a pre-elected winner's epoch: the core
+        accounts for those, or raises its own alarm)."""
+        claims = [
+            f"{a} reported serving alone at epoch {epoch}"
+            for (a,) in self.db.execute(
+                "SELECT DISTINCT actor FROM history WHERE pair=? AND kind='site-role' AND epoch=?"
+                " AND actor<>? AND reason LIKE '%new=solo, old=%'",
+                (pair, epoch, f"site {site}"),
+            ).fetchall()
+        ]
+        if not grants:
+            return claims
+        holders = {
+            str(h)
+            for (h,) in self.db.execute(
+                "SELECT DISTINCT holder FROM history WHERE pair=? AND kind='decision' AND mode='solo'"
+                " AND epoch=? AND holder IS NOT NULL",
+                (pair, epoch),
+            ).fetchall()
+        }
+        if site in holders:
+            return claims
+        return [f"the witness granted epoch {epoch} to site {h}" for h in sorted(holders)] + claims
+
     def maintenance_note(self, pair: str) -> dict[str, Any] | None:
         """The reason and wall-clock time of the last maintenance change (whether maintenance is on is
         the witness machine's durable state, not this table's)."""
@@ -147,16 +176,36 @@ class WitnessStore:
         return None if row is None else {"reason": row[0], "at": row[1]}
 
 
+class StoreInUse(Exception):
+    """Another process (a running agent) holds the site's state database."""
+
+
 class SiteStore:
-    """A site's durable state and its event journal (buffer for the witness, bounded by age and size)."""
+    """A site's durable state and its event journal (buffer for the witness, bounded by age and size).
+
+    One process at a time: the store holds an exclusive lock on ``<state_db>.lock`` while it is open,
+    so a second agent (or ``quorum agent reset``) on the same state cannot run beside the first.
+    It also keeps the settings the site ran with (``run_settings``): its safety settings, its site
+    and its pair, so that a start on other settings is refused (``quorum agent reset`` accepts them).
+    """
 
     def __init__(self, path: Path | str, max_age: float = 90 * 86400.0, max_rows: int = 100_000) -> None:
+        self._lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock)
+            raise StoreInUse(
+                f"{path} is in use by another process (a running agent?): stop it first"
+            ) from None
         self.db = connect(path)
         self.max_age = max_age
         self.max_rows = max_rows
         self.db.executescript(
             """
             CREATE TABLE IF NOT EXISTS site_state (k INTEGER PRIMARY KEY CHECK (k = 0), state TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS run_settings (
+                k INTEGER PRIMARY KEY CHECK (k = 0), settings TEXT NOT NULL, at REAL NOT NULL);
             CREATE TABLE IF NOT EXISTS journal (
                 id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT UNIQUE NOT NULL, at REAL NOT NULL,
                 kind TEXT NOT NULL, epoch INTEGER NOT NULL, detail TEXT NOT NULL,
@@ -176,6 +225,26 @@ class SiteStore:
         self.db.execute(
             "INSERT INTO site_state(k, state) VALUES(0, ?) ON CONFLICT(k) DO UPDATE SET state=excluded.state",
             (json.dumps(encode(state)),),
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        os.close(self._lock)  # closing the descriptor releases the lock
+
+    def run_settings(self) -> dict[str, Any] | None:
+        """The settings the site last ran with (``None``: never recorded)."""
+        row = self.db.execute("SELECT settings FROM run_settings WHERE k=0").fetchone()
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        assert isinstance(value, dict)
+        return value
+
+    def set_run_settings(self, settings: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO run_settings(k, settings, at) VALUES(0, ?, ?) ON CONFLICT(k) DO UPDATE"
+            " SET settings=excluded.settings, at=excluded.at",
+            (json.dumps(settings, sort_keys=True), time.time()),
         )
 
     def journal(self, kind: str, epoch: int, detail: dict[str, Any]) -> str:

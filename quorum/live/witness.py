@@ -37,6 +37,7 @@ from quorum.core import (
     Decision,
     Input,
     Maintenance,
+    Mode,
     OperatorResult,
     PersistWitness,
     Send,
@@ -217,6 +218,9 @@ class WitnessService:
                 elif isinstance(a, Decision):
                     self.metrics.decisions += 1
                     self.store.record_decision(p.name, a)
+                    if a.mode is Mode.SOLO and a.holder is not None:
+                        what = f"the witness gave epoch {a.epoch} to site {a.holder}"
+                        self.split_alarm(p, a.holder.value, a.epoch, what, grants=False)
                 elif isinstance(a, Alarm):
                     # a claim the witness refused to believe: an audit line and a log line, nothing else
                     self.metrics.alarms += 1
@@ -225,6 +229,19 @@ class WitnessService:
         if self.stop_after_grant is not None and persisted:
             self._maybe_stop_after_grant(acts)
         return acts
+
+    def split_alarm(self, p: Pair, site: str, epoch: int, what: str, grants: bool) -> None:
+        """An alarm when ``site`` serving alone at ``epoch`` (``what``) meets a claim of the other
+        site to the same epoch: the witness's grant of it, or the other site's report of serving
+        alone at it. Two sites alone at one epoch is a split-brain no epoch fence can tell apart.
+        Recorded once per site and epoch (the audit line's uid)."""
+        claims = self.store.split_claims(p.name, epoch, site, grants)
+        if not claims:
+            return
+        detail = f"SPLIT-BRAIN at epoch {epoch}: {what}, but {'; '.join(claims)}"
+        if self.store.record(p.name, "alarm", "witness", detail, epoch=epoch, uid=f"split:{site}:{epoch}"):
+            self.metrics.alarms += 1
+            log.error("pair %s: ALARM: %s", p.name, detail)
 
     def _maybe_stop_after_grant(self, acts: list[Action]) -> None:
         """The test-only hook of ``STOP_AFTER_GRANT_ENV``: committed, reply not sent: stop here."""
@@ -519,6 +536,12 @@ def create_app(settings: WitnessSettings) -> FastAPI:
                 uid=ev.uid,
             ):
                 new += 1
+                if ev.kind == "role" and ev.detail.get("new") == "solo":
+                    # a pre-elected winner mints the epoch the witness may have granted (untaken) to
+                    # the other site: the core judges that claim on the site's next request
+                    grants = not str(ev.detail.get("reason", "")).startswith("pre-elected")
+                    what = f"site {body.site.value} reports serving alone"
+                    svc.split_alarm(p, body.site.value, ev.epoch, what, grants)
             else:
                 dup += 1
         return new, dup
