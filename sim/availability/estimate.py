@@ -635,7 +635,9 @@ def _report(
     )
     if control and ex is not None and ex.approximation:
         method += f" (exact mean with {ex.approximation})"
-    u = mean_interval(z, conf, method, 1.0 / h)
+    # an unavailability lies in [0, 1]: its interval is clipped there, so the downtime a year derived from
+    # it never has a lower bound below zero, nor the availability an upper bound above one
+    u = mean_interval(z, conf, method + " (clipped to [0, 1])", 1.0 / h, bounds=(0.0, 1.0))
     assert u.mean is not None
     figs: dict[str, Figure] = {"unavailability": u}
     figs["availability"] = Figure(
@@ -721,9 +723,6 @@ def _report(
             "difference": diff,
             "detection_and_failover_per_year_s": gap.to_dict(),
             "detection_and_failover_unavailability": (gap.mean or 0.0) / YEAR,
-            "share_of_difference_from_detection_and_failover": (
-                _num((gap.mean or 0.0) / YEAR / diff) if diff != 0 else None
-            ),
         }
     figs["data_at_risk_split_brain_bytes_per_year"] = mean_interval(
         np.array([r.split_brain_bytes for r in reps]) / rep_years,
