@@ -29,7 +29,7 @@ def test_replicate_interval_is_the_estimators_interval() -> None:
 
 def test_one_quantile_helper_in_the_simulator() -> None:
     """No module of sim/ takes a quantile of its own (stats.t.ppf, a normal 1.96, NormalDist().inv_cdf)
-    for an interval: every interval goes through estimate.t_quantile. (prior.py plans a budget, not an
+    for an interval: every interval goes through quantile.t_quantile. (prior.py plans a budget, not an
     interval: its normal quantile sizes the number of events needed and is the one exception.)"""
     own = re.compile(r"stats\.t\.ppf|stats\.norm\.ppf|\b1\.96\b|\.inv_cdf\(")
     found = []
@@ -38,7 +38,7 @@ def test_one_quantile_helper_in_the_simulator() -> None:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if own.search(line) and not line.lstrip().startswith("#"):
                 found.append(f"{rel}:{n}: {line.strip()}")
-    allowed = {"sim/availability/estimate.py", "sim/availability/prior.py"}
+    allowed = {"sim/availability/quantile.py", "sim/availability/prior.py"}
     assert [f for f in found if f.split(":")[0] not in allowed] == []
 
 

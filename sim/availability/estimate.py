@@ -43,6 +43,7 @@ from scipy import stats
 
 from sim.availability.executors import Executor, LocalExecutor
 from sim.availability.prior import Prior, Requirement
+from sim.availability.quantile import t_quantile
 from sim.story import scenario as S
 from sim.years.engine import YEAR, Years
 
@@ -233,12 +234,6 @@ class AvailabilityReport:
 
 
 # ---- statistics -------------------------------------------------------------------------------------
-def t_quantile(confidence: float, df: int) -> float:
-    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (``scipy.stats.t``); the one
-    quantile rule of every interval the simulator prints."""
-    return float(stats.t.ppf(0.5 + confidence / 2.0, max(df, 1)))
-
-
 def binomial_cdf(n: int, q: float) -> np.ndarray:
     """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``)."""
     out: np.ndarray = stats.binom.cdf(np.arange(n + 1), n, q)

@@ -70,7 +70,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy import special
 
-from sim.availability.estimate import t_quantile
+from sim.availability.quantile import t_quantile
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
 from sim.years.laws import draw, draw_length_biased, mean_down
