@@ -14,6 +14,8 @@ import pytest
 
 from quorum.live.lab import TOLERANT_TIMINGS, Lab
 
+CLI = [sys.executable, "-m", "quorum.cli"]
+
 
 def _stop(p: subprocess.Popen[bytes], sig: int) -> int:
     p.send_signal(sig)
@@ -72,3 +74,30 @@ def test_check_expect_violated_exits_0_on_the_unsafe_baseline() -> None:
     args = ["check", "--schedules", "50", "--seed", "1", "--quiet", "--expect", "violated"]
     assert main([*args, "--policy", "both-continue"]) == 0
     assert main([*args, "--policy", "witness-preferred"]) == 1
+
+
+def test_bad_scheduler_address_is_one_line_and_nothing_after() -> None:
+    """`--scheduler notanaddress`: the one-line error, exit 2, and no Client.__del__ traceback after it."""
+    r = subprocess.run(
+        [
+            *CLI,
+            "sim",
+            "compare",
+            "scenarios/tiers-mixed.yaml",
+            "--executor",
+            "dask",
+            "--scheduler",
+            "notanaddress",
+            "--max-years",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "quorum: error: cannot reach the Dask scheduler at 'notanaddress': missing port number in address"
+        " 'notanaddress'"
+    ]
