@@ -46,12 +46,16 @@ def test_witness_and_agents_stop_cleanly(tmp_path: Path, sig: int) -> None:
 def test_lab_stops_cleanly(tmp_path: Path, sig: int) -> None:
     """`quorum lab` stopped while its pair starts: one line, exit 0, no traceback."""
     p = subprocess.Popen(
-        [sys.executable, "-m", "quorum.cli", "lab", "--fault", "kill-serving"],
+        [*CLI, "lab", "--fault", "kill-serving", "--workdir", str(tmp_path / "lab")],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    time.sleep(3)  # the lab is starting its processes (not a timing assertion: any moment will do)
+    # signalled once the lab has begun (it writes its directory after its handlers are installed)
+    deadline = time.monotonic() + 60
+    while not any(tmp_path.iterdir()) and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1)
     code = _stop(p, sig)
     out, err = p.communicate(timeout=10)
     text = err.decode() + out.decode()
