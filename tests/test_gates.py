@@ -6,6 +6,8 @@ tests explore them among the other faults (``unhealthy``, ``veto`` and ``mainten
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from quorum.core import (
     CheckPromotion,
     Decision,
@@ -159,3 +161,17 @@ def test_a_stale_check_answer_is_ignored() -> None:
     m.handle_timer(cfg.detection_timeout + 0.01)
     m.handle(5.0, PromotionChecked(7, True))  # not the epoch asked for
     assert m.promotion_blocked() == "pre-promote check pending"
+
+
+def test_pre_commit_runs_the_checks_of_make_test() -> None:
+    """.pre-commit-config.yaml: local hooks (no network) calling the venv's ruff check, ruff format
+    --check and mypy --strict, as make test does."""
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = yaml.safe_load((root / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [h for r in cfg["repos"] for h in r["hooks"]]
+    assert all(r["repo"] == "local" for r in cfg["repos"])
+    entries = [h["entry"] for h in hooks]
+    for needed in (".venv/bin/ruff check", ".venv/bin/ruff format --check", ".venv/bin/mypy --strict"):
+        assert any(e.startswith(needed) for e in entries), needed

@@ -220,7 +220,11 @@ class Agent:
                     event = None
                 await self.step(event)
         finally:
+            # the peer endpoint shuts down by itself once told to (cancelling it mid-lifespan made uvicorn
+            # log a CancelledError traceback on every SIGTERM); cancelled only if it does not within 5 s
             server.should_exit = True
+            if not listener.done():
+                await asyncio.wait([listener], timeout=5.0)
             for t in bg:
                 t.cancel()
             for t in list(self.tasks):
@@ -560,6 +564,7 @@ def run_agent(settings: AgentSettings) -> None:
     asyncio.run(main())
     if agent is not None and agent.failure is not None:
         raise AgentFailed(agent.failure)
+    log.info("agent %s stopped", settings.site.value)
 
 
 _ = WitnessReply  # re-exported type used in annotations of replies

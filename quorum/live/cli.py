@@ -336,6 +336,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
     old = signal.signal(signal.SIGTERM, terminated)
     try:
         return _lab(args)
+    except KeyboardInterrupt:  # SIGTERM or SIGINT: a stop asked for, not a failure (the cleanup has run)
+        print("quorum lab: stopped by a signal; its processes are stopped", file=sys.stderr)
+        return 0
     finally:
         signal.signal(signal.SIGTERM, old)
 

@@ -10,6 +10,8 @@ event loop serialises them, so the machine needs no lock.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -638,5 +640,25 @@ def serve(settings: WitnessSettings) -> None:
         len(settings.pairs),
         pairs,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", **kwargs)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+            **kwargs,
+        )
+    )
+    # SIGTERM and SIGINT stop the server gracefully and the process exits 0 (uvicorn's own handlers
+    # re-raise the signal after shutting down: the process died of SIGTERM, exit -15)
+    setattr(server, "capture_signals", contextlib.nullcontext)  # noqa: B010
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+
+    asyncio.run(main())
     log.info("witness stopped")

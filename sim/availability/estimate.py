@@ -43,6 +43,7 @@ from scipy import stats
 
 from sim.availability.executors import Executor, LocalExecutor
 from sim.availability.prior import Prior, Requirement
+from sim.availability.quantile import t_quantile
 from sim.story import scenario as S
 from sim.years.engine import YEAR, Years
 
@@ -233,12 +234,6 @@ class AvailabilityReport:
 
 
 # ---- statistics -------------------------------------------------------------------------------------
-def t_quantile(confidence: float, df: int) -> float:
-    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (``scipy.stats.t``); the one
-    quantile rule of every interval the simulator prints."""
-    return float(stats.t.ppf(0.5 + confidence / 2.0, max(df, 1)))
-
-
 def binomial_cdf(n: int, q: float) -> np.ndarray:
     """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``)."""
     out: np.ndarray = stats.binom.cdf(np.arange(n + 1), n, q)
@@ -635,7 +630,9 @@ def _report(
     )
     if control and ex is not None and ex.approximation:
         method += f" (exact mean with {ex.approximation})"
-    u = mean_interval(z, conf, method, 1.0 / h)
+    # an unavailability lies in [0, 1]: its interval is clipped there, so the downtime a year derived from
+    # it never has a lower bound below zero, nor the availability an upper bound above one
+    u = mean_interval(z, conf, method + " (clipped to [0, 1])", 1.0 / h, bounds=(0.0, 1.0))
     assert u.mean is not None
     figs: dict[str, Figure] = {"unavailability": u}
     figs["availability"] = Figure(
@@ -721,9 +718,6 @@ def _report(
             "difference": diff,
             "detection_and_failover_per_year_s": gap.to_dict(),
             "detection_and_failover_unavailability": (gap.mean or 0.0) / YEAR,
-            "share_of_difference_from_detection_and_failover": (
-                _num((gap.mean or 0.0) / YEAR / diff) if diff != 0 else None
-            ),
         }
     figs["data_at_risk_split_brain_bytes_per_year"] = mean_interval(
         np.array([r.split_brain_bytes for r in reps]) / rep_years,

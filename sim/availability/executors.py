@@ -79,6 +79,14 @@ class DaskExecutor:
             raise ExecutorError(
                 "--executor dask needs the 'distributed' package: pip install 'quorum[dask]'"
             ) from None
+        from distributed.comm.addressing import parse_address, parse_host_port
+
+        try:
+            # a malformed address is refused before a Client exists: a Client whose constructor fails
+            # still runs its __del__, which waited 10 s and printed a traceback after the one-line error
+            parse_host_port(parse_address(address)[1])
+        except ValueError as e:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {address!r}: {e}") from None
         try:
             self.client: Any = Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError) as e:

@@ -68,8 +68,9 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from sim.availability.quantile import t_quantile
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
 from sim.years.laws import draw, draw_length_biased, mean_down
@@ -512,7 +513,7 @@ class ImportanceResult:
             return est, None, None
         resid = y - est * x
         se = float(resid.std(ddof=1)) / math.sqrt(self.n) / den
-        tq = float(stats.t.ppf(0.5 + confidence / 2.0, self.n - 1))
+        tq = t_quantile(confidence, self.n - 1)
         return est, max(0.0, est - tq * se), est + tq * se
 
     def ess(self, num: np.ndarray) -> float:

@@ -11,20 +11,12 @@ stopping rules.
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
 from sim.story import scenario as S
 
 YEAR = 365.25 * 86400.0
-
-
-def t95(dof: int) -> float:
-    """Two-sided 95 % Student t quantile for ``dof`` degrees of freedom (the rule of every interval)."""
-    from sim.availability.estimate import t_quantile
-
-    return t_quantile(0.95, dof)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +31,20 @@ class Figure:
 
 
 def interval(values: list[float], what: str, lo: float = 0.0, hi: float = math.inf) -> Figure:
-    """Student-t 95 % interval of the mean, clipped to the figure's range ``[lo, hi]``."""
+    """Student-t 95 % interval of the mean, clipped to the figure's range ``[lo, hi]``: the interval of
+    :func:`sim.availability.estimate.mean_interval` (the one rule of every interval); a single value has
+    no interval (the whole range)."""
+    import numpy as np
+
+    from sim.availability.estimate import mean_interval
+
     k = len(values)
-    mean = statistics.fmean(values)
-    half = t95(k - 1) * statistics.stdev(values) / math.sqrt(k) if k > 1 else math.inf
+    f = mean_interval(np.asarray(values, dtype=float), 0.95, what, bounds=(lo, hi))
+    assert f.mean is not None
     return Figure(
-        mean,
-        max(lo, mean - half),
-        min(hi, mean + half),
+        f.mean,
+        lo if f.low is None else f.low,
+        hi if f.high is None else f.high,
         f"Student t 95% over {k} independent replications of {what} (clipped to [{lo:g}, {hi:g}])",
     )
 

@@ -365,6 +365,17 @@ def _groups(events: list[tuple[float, str]], char_w: float) -> list[tuple[float,
     return out
 
 
+def split_spans(r: Runner, t1: float) -> list[tuple[float, float]]:
+    """The split-brain intervals as the checker measured them, in true time: each overlap of two solo
+    write authorities ``(start, end)``, an overlap still open at the end of the run cut at ``t1``."""
+    ck = r.checker
+    spans = list(ck.overlaps)
+    if ck._overlap is not None:  # still open: the closed overlaps all end before it starts
+        start = ck._overlap[0]
+        spans.append((start, start + ck.split_brain_s(start, t1)))
+    return [(a, min(b, t1)) for a, b in spans if a < t1]
+
+
 def figure(r: Runner, *, columns: int = COLUMNS, max_labels: int = 40) -> Figure:
     """The timeline of a run as a matplotlib figure (notebooks show it, ``plot`` saves it).
 
@@ -401,8 +412,9 @@ def figure(r: Runner, *, columns: int = COLUMNS, max_labels: int = 40) -> Figure
                 hatch="||||" if flicker else HATCH.get(st, ""),
                 alpha=0.45 if flicker else 1.0,
             )
-    # split-brain: across the service and site lanes, with its duration written on it
-    split = [(a, b) for a, b, st in ls[0].intervals if st.startswith("split")]
+    # split-brain: across the service and site lanes, with its duration written on it; drawn where the
+    # checker measured it (true time), not at the sampling ticks that saw it (up to a tick late)
+    split = split_spans(r, t1) or [(a, b) for a, b, st in ls[0].intervals if st.startswith("split")]
     sites_bottom = ls[4].y + ls[4].height
     for a, b in split:
         ax.add_patch(

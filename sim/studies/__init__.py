@@ -12,7 +12,10 @@ The top layer of the simulator: it may import every layer below. Entry points, b
   :func:`interval` (Student interval over replications);
 - the Tier presets: :data:`TIERS`, :func:`single_site`;
 - designs side by side: :func:`designs`, :func:`compare`, :func:`evaluate`; a field varied:
-  :func:`sweep`.
+  :func:`sweep`;
+- pictures: :func:`availability_nines` (availability against the Tier figures), :func:`audit` (what a
+  figure says that its figures do not: a bar on a log axis, labels over each other, an interval below
+  zero).
 """
 
 from sim.availability.ctmc import exact
@@ -24,6 +27,7 @@ from sim.story.runner import Runner, run_scenario
 from sim.story.scenario import Expect, Scenario, faults_from_schedule, load_scenario, parse_scenario
 from sim.studies.compare import compare, designs
 from sim.studies.evaluate import evaluate
+from sim.studies.figures import audit, availability_nines
 from sim.studies.sweep import sweep
 from sim.years.engine import run_years
 from sim.years.tiers import TIERS, single_site
@@ -35,6 +39,8 @@ __all__ = [
     "LocalExecutor",
     "Runner",
     "Scenario",
+    "audit",
+    "availability_nines",
     "compare",
     "designs",
     "estimate",
