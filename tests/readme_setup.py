@@ -1,4 +1,4 @@
-"""The README's two-site set-up block, run as written with free ports in place of 8443-8445: the
+"""The two-site set-up block of the operations guide (docs/live.md, linked from the README), run as written with free ports in place of 8443-8445: the
 ``init`` commands in this process, the witness and the agents as real processes (``quorum.cli``)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "live.md"
 
 
 def free_port() -> str:
@@ -28,7 +28,7 @@ class ReadmeSetup:
     """Run from the directory the test chose (``monkeypatch.chdir``); ``close()`` stops every process."""
 
     def __init__(self) -> None:
-        text = README.read_text(encoding="utf-8")
+        text = GUIDE.read_text(encoding="utf-8")
         self.block = next(
             b for b in re.findall(r"```sh\n(.*?)```", text, flags=re.S) if "quorum witness init" in b
         )

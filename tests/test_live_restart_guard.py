@@ -1,6 +1,6 @@
 """Issue 22 item 1: a site restarted on a changed configuration must not serve alone beside its peer.
 
-The attack, from the README's set-up with real processes: the pair runs mirrored; agent A stops; B
+The attack, from the set-up of the operations guide (docs/live.md) with real processes: the pair runs mirrored; agent A stops; B
 serves alone through the witness (epoch 2); A is started again on its old state database with
 ``policy: both-continue``, no witness, cut off from B. Before the fix A went solo at epoch 2 beside B,
 and the witness later recorded A's journalled "solo at epoch 2" beside its own grant without an alarm.

@@ -1,4 +1,4 @@
-"""The README's examples run as written (docs that match the code)."""
+"""The examples of the README and the documentation pages run as written (docs that match the code)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in PAGES)
 
 
 def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    return re.findall(r"```python\n(.*?)```", _text(), flags=re.S)
 
 
 def test_the_own_property_test_example_runs(tmp_path: Path) -> None:
@@ -31,7 +36,7 @@ def test_the_own_property_test_example_runs(tmp_path: Path) -> None:
 def test_the_schedule_file_example_replays(tmp_path: Path) -> None:
     from quorum.testing.explore import replay
 
-    text = README.read_text(encoding="utf-8")
+    text = _text()
     example = re.search(r'```json\n(\{"config".*?)```', text, flags=re.S)
     assert example is not None
     f = tmp_path / "example.json"
@@ -41,7 +46,7 @@ def test_the_schedule_file_example_replays(tmp_path: Path) -> None:
 
 
 def test_the_two_site_walkthrough_works(tmp_path: Path, monkeypatch: Any) -> None:
-    """The README's set-up block, run as written (free ports in place of 8443-8445): init commands,
+    """The set-up block of the operations guide (docs/live.md), run as written (free ports in place of 8443-8445): init commands,
     a witness and two agents as real processes, then `quorum status` sees both sites mirrored."""
     from tests.readme_setup import ReadmeSetup
 

@@ -264,7 +264,7 @@ def _call(args: argparse.Namespace, method: str, path: str, **kw: Any) -> Any:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    st = _call(args, "GET", "/v1/state", params={"pair": args.pair})
+    st = _call(args, "GET", "/v1/state", params=_pair(args))
     if args.json:
         print(json.dumps(st))
         return 0
@@ -287,7 +287,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    h = _call(args, "GET", "/v1/history", params={"pair": args.pair, "limit": args.limit})
+    h = _call(args, "GET", "/v1/history", params={**_pair(args), "limit": args.limit})
     if args.json:
         print(json.dumps(h))
         return 0
@@ -303,7 +303,7 @@ def _operator_result(res: dict[str, Any]) -> int:
 
 
 def cmd_switchover(args: argparse.Namespace) -> int:
-    body = {"pair": args.pair, "to": args.to, "dry_run": args.dry_run}
+    body = {**_pair(args), "to": args.to, "dry_run": args.dry_run}
     return _operator_result(_call(args, "POST", "/v1/switchover", json=body))
 
 
@@ -311,7 +311,7 @@ def cmd_takeover(args: argparse.Namespace) -> int:
     if not args.accept_data_loss:
         raise UsageError("a forced takeover needs --accept-data-loss")
     body = {
-        "pair": args.pair,
+        **_pair(args),
         "to": args.to,
         "accept_data_loss": True,
         "fence_confirmed": args.fence_confirmed,
@@ -320,7 +320,7 @@ def cmd_takeover(args: argparse.Namespace) -> int:
 
 
 def cmd_maintenance(args: argparse.Namespace) -> int:
-    body = {"pair": args.pair, "on": args.state == "on", "reason": args.reason}
+    body = {**_pair(args), "on": args.state == "on", "reason": args.reason}
     return _operator_result(_call(args, "PUT", "/v1/maintenance", json=body))
 
 
@@ -389,7 +389,12 @@ def _operator_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", help="operator token (or QUORUM_TOKEN)")
     p.add_argument("--token-file", help="file holding the operator token")
     p.add_argument("--ca", help="CA certificate that signed the witness's (or QUORUM_CA)")
-    p.add_argument("--pair", default="default", help="site pair name (default)")
+    p.add_argument("--pair", help="site pair name (default: the pair the operator token belongs to)")
+
+
+def _pair(args: argparse.Namespace) -> dict[str, str]:
+    """The ``pair`` field of a request: given, or left out (the witness takes the token's pair)."""
+    return {} if args.pair is None else {"pair": args.pair}
 
 
 def register(sub: Any) -> None:

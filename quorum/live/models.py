@@ -28,6 +28,14 @@ FINGERPRINT = r"^[0-9a-f]{16}$"  # ``QuorumConfig.fingerprint()``
 # above it a request is a 400 naming the field, never a 500 after a half-saved change.
 MAX_INT = 2**53 - 1
 PAIR = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+# an operator request without a pair speaks for the pair of its token (each token names one pair)
+TOKEN_PAIR = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9_.-]+$",
+    description="the site pair (default: the pair the operator's token belongs to)",
+)
 
 
 class _Body(BaseModel):
@@ -141,7 +149,7 @@ class EventsReply(_Body):
 
 
 class SwitchoverBody(_Body):
-    pair: str = PAIR
+    pair: str | None = TOKEN_PAIR
     to: Site
     dry_run: bool = False
 
@@ -152,7 +160,7 @@ class SwitchoverBody(_Body):
 class FailoverBody(_Body):
     """Forced takeover: ``accept_data_loss`` and ``fence_confirmed`` are the operator's statements."""
 
-    pair: str = PAIR
+    pair: str | None = TOKEN_PAIR
     to: Site
     accept_data_loss: bool = False
     fence_confirmed: bool = False
@@ -162,7 +170,7 @@ class FailoverBody(_Body):
 
 
 class MaintenanceBody(_Body):
-    pair: str = PAIR
+    pair: str | None = TOKEN_PAIR
     on: bool
     reason: str = Field(min_length=1, max_length=500)
 

@@ -565,25 +565,27 @@ def create_app(settings: WitnessSettings) -> FastAPI:
     @app.post("/v1/switchover", response_model=OperatorReply, responses=AUTHED)
     async def switchover(body: SwitchoverBody, who: CallerDep) -> OperatorReply:
         what = f"switchover to {body.to.value}" + (" (dry run)" if body.dry_run else "")
-        return operate(body.pair, who, body.to_core(), what)
+        return operate(body.pair or who.pair, who, body.to_core(), what)
 
     @app.post("/v1/failover", response_model=OperatorReply, responses=AUTHED)
     async def failover(body: FailoverBody, who: CallerDep) -> OperatorReply:
         what = f"FORCED TAKEOVER by {body.to.value} (accept_data_loss={body.accept_data_loss})"
-        return operate(body.pair, who, body.to_core(), what)
+        return operate(body.pair or who.pair, who, body.to_core(), what)
 
     @app.put("/v1/maintenance", response_model=OperatorReply, responses=AUTHED)
     async def maintenance(body: MaintenanceBody, who: CallerDep) -> OperatorReply:
         state = "on" if body.on else "off"
-        return operate(body.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
+        return operate(body.pair or who.pair, who, Maintenance(body.on, body.reason), f"maintenance {state}")
 
     @app.get("/v1/state", responses=AUTHED)
-    async def state(who: CallerDep, pair: str = "default") -> dict[str, Any]:
+    async def state(who: CallerDep, pair: str | None = None) -> dict[str, Any]:
+        pair = pair or who.pair  # without a pair: the one the token belongs to
         known(pair)
         return svc.state(svc.pair_for(who, pair, ("operator", "A", "B")))
 
     @app.get("/v1/history", responses=AUTHED)
-    async def history(who: CallerDep, pair: str = "default", limit: int = 200) -> dict[str, Any]:
+    async def history(who: CallerDep, pair: str | None = None, limit: int = 200) -> dict[str, Any]:
+        pair = pair or who.pair
         known(pair)
         svc.pair_for(who, pair, ("operator", "A", "B"))
         return {"pair": pair, "history": svc.store.history(pair, max(1, min(limit, 10_000)))}

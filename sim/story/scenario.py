@@ -31,7 +31,7 @@ class _M(BaseModel):
 
 class SiteSpec(_M):
     tier: Literal["I", "II", "III", "IV"] | None = Field(
-        default=None, description="Tier preset of the site's infrastructure laws in years mode (sim/tiers.py)"
+        default=None, description="Tier preset of the site's infrastructure laws in years mode (sim/years/tiers.py)"
     )
     hosts: int = Field(default=4, ge=1)
     vms: int = Field(default=50, ge=0)
@@ -99,7 +99,7 @@ class Topology(_M):
     sites: dict[SiteName, SiteSpec] = Field(default_factory=_two_sites)
     witness_site: str = Field(default="C", description="name of the third location hosting the witness")
     witness_tier: Literal["I", "II", "III", "IV"] | None = Field(
-        default=None, description="Tier preset of the witness site's infrastructure laws (sim/tiers.py)"
+        default=None, description="Tier preset of the witness site's infrastructure laws (sim/years/tiers.py)"
     )
     links: tuple[LinkSpec, ...] = (
         LinkSpec(name="ab", between=("A", "B"), paths=2),
@@ -332,7 +332,7 @@ PERIOD_S = {"day": 86400.0, "week": 7 * 86400.0, "month": 28 * 86400.0}  # month
 
 
 class MaintenanceWindow(_M):
-    """A recurring planned window (sim/calendar.py): switchover away, site down, rejoin and resync."""
+    """A recurring planned window (sim/years/calendar.py): switchover away, site down, rejoin and resync."""
 
     site: SiteName
     every: Literal["day", "week", "month"] = "month"
@@ -356,7 +356,7 @@ class MaintenanceWindow(_M):
 
 
 class Backups(_M):
-    """Daily incrementals, weekly fulls, monthly fulls kept longer (sim/backups.py)."""
+    """Daily incrementals, weekly fulls, monthly fulls kept longer (sim/years/backups.py)."""
 
     at: str = Field(default="01:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM (UTC)")
     incremental: bool = Field(default=True, description="a daily incremental on the days without a full")
@@ -436,7 +436,7 @@ class Scenario(_M):
     )
     expect: Expect = Field(default_factory=Expect)
     maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="planned windows (years mode)")
-    backups: Backups | None = Field(default=None, description="backup scheme (years mode, sim/backups.py)")
+    backups: Backups | None = Field(default=None, description="backup scheme (years mode, sim/years/backups.py)")
     corruption: Corruption | None = Field(default=None, description="logical corruption law (years mode)")
     years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
 

@@ -123,6 +123,6 @@ def table_text() -> str:
         )
     rows.append(
         "source: Uptime Institute Tier classification (as quoted by the source document); MTTR split is "
-        "an assumption (sim/tiers.py), only MTTR/(MTBF+MTTR) is the Tier figure"
+        "an assumption (sim/years/tiers.py), only MTTR/(MTBF+MTTR) is the Tier figure"
     )
     return "\n".join(rows)
