@@ -18,6 +18,7 @@ fails when the page no longer matches it. Long outputs are trimmed here, by the 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -96,9 +97,26 @@ def _fence(text: str, lang: str = "text") -> None:
     cog.outl("```")
 
 
-def block(*cmds: str, status: int = 0, files: dict[str, str] | None = None, head: int | None = None) -> None:
-    """One fenced block: each command's ``$`` line and output, a blank line between commands."""
-    _fence("\n\n".join(trim(run(c, status, files), head) for c in cmds))
+# a wall-clock reading ("0.27 s", "1.5 s wall") varies from run to run: the generator prints it as "T s"
+_TIMING = re.compile(r"\b\d+(?:\.\d+)? s\b(?=[),]| wall| CPU|$)")
+
+
+def mask_times(text: str) -> str:
+    return _TIMING.sub("T s", text)
+
+
+def block(
+    *cmds: str,
+    status: int = 0,
+    files: dict[str, str] | None = None,
+    head: int | None = None,
+    times: bool = False,
+) -> None:
+    """One fenced block: each command's ``$`` line and output, a blank line between commands. With
+    ``times``, wall-clock readings are shown as ``T s`` (they differ at every run)."""
+    outs = [run(c, status, files) for c in cmds]
+    text = "\n\n".join(trim(mask_times(o) if times else o, head) for o in outs)
+    _fence(text)
 
 
 def recorded(name: str, head: int | None = None, keep: list[int] | None = None) -> None:
