@@ -31,7 +31,8 @@ class _M(BaseModel):
 
 class SiteSpec(_M):
     tier: Literal["I", "II", "III", "IV"] | None = Field(
-        default=None, description="Tier preset of the site's infrastructure laws in years mode (sim/years/tiers.py)"
+        default=None,
+        description="Tier preset of the site's infrastructure laws in years mode (sim/years/tiers.py)",
     )
     hosts: int = Field(default=4, ge=1)
     vms: int = Field(default=50, ge=0)
@@ -436,7 +437,9 @@ class Scenario(_M):
     )
     expect: Expect = Field(default_factory=Expect)
     maintenance: tuple[MaintenanceWindow, ...] = Field(default=(), description="planned windows (years mode)")
-    backups: Backups | None = Field(default=None, description="backup scheme (years mode, sim/years/backups.py)")
+    backups: Backups | None = Field(
+        default=None, description="backup scheme (years mode, sim/years/backups.py)"
+    )
     corruption: Corruption | None = Field(default=None, description="logical corruption law (years mode)")
     years_expect: YearsExpect | None = Field(default=None, description="figures a years run must show")
 
