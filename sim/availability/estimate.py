@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from sim.availability.executors import Executor, LocalExecutor
 from sim.availability.prior import Prior, Requirement
@@ -234,13 +234,16 @@ class AvailabilityReport:
 
 # ---- statistics -------------------------------------------------------------------------------------
 def t_quantile(confidence: float, df: int) -> float:
-    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (``scipy.stats.t``); the one
+    """Two-sided Student t quantile ``t`` with ``P(|T| < t) = confidence`` (``scipy.special.stdtrit``, the
+    function ``scipy.stats.t.ppf`` calls, without the second it takes to import ``scipy.stats``); the one
     quantile rule of every interval the simulator prints."""
-    return float(stats.t.ppf(0.5 + confidence / 2.0, max(df, 1)))
+    return float(special.stdtrit(max(df, 1), 0.5 + confidence / 2.0))
 
 
 def binomial_cdf(n: int, q: float) -> np.ndarray:
-    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``)."""
+    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``, imported when first needed)."""
+    from scipy import stats
+
     out: np.ndarray = stats.binom.cdf(np.arange(n + 1), n, q)
     return out
 
@@ -377,7 +380,9 @@ def estimate(
                 f" (about {expected:.3g} expected within {cap_years:g})"
             )
     if estimator == "importance":
-        return _estimate_importance(sc, precision, confidence, seed, progress, pr, need, notes, exact)
+        return _estimate_importance(
+            sc, precision, confidence, seed, progress, pr, need, notes, exact, executor
+        )
     rep_years = min(replication_years, cap_years / min_replications)
     max_reps = max(2, math.floor(cap_years / rep_years + 1e-9))
     ex: ExactResult | None = None
@@ -509,8 +514,10 @@ def _estimate_importance(
     need: int,
     notes: list[str],
     with_exact: bool,
+    executor: Executor | None = None,
 ) -> AvailabilityReport:
-    """``--estimator importance``: :mod:`sim.availability.importance`, in this process."""
+    """``--estimator importance``: :mod:`sim.availability.importance`; the episodes in this process, the
+    episode shapes they meet for the first time on ``executor`` (default: here)."""
     from sim.availability import importance as imp
 
     t0 = time.perf_counter()
@@ -520,7 +527,9 @@ def _estimate_importance(
             progress(Progress(n, 0.0, rel, precision, time.perf_counter() - t0, None))
 
     try:
-        res, reached, rel = imp.run(sc, seed=seed, precision=precision, confidence=confidence, progress=tick)
+        res, reached, rel = imp.run(
+            sc, seed=seed, precision=precision, confidence=confidence, progress=tick, executor=executor
+        )
     except imp.NotSupportedError as e:
         raise RequestError(str(e)) from None
     method = imp.describe(res.design)
