@@ -73,7 +73,7 @@ from scipy import special
 
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
-from sim.years.laws import draw, draw_length_biased, mean_down
+from sim.years.laws import draw, draw_moment_biased, mean_down, second_moment
 from sim.years.structure import rule
 
 BIAS = 0.5  # total probability of a biased failure over a horizon of one reference down time
@@ -374,12 +374,15 @@ def simulate_episode(
             if law is None:
                 pending[c] = m
             elif first and biased and law.kind != "fixed":
-                # the starter's repair from the defensive mixture (f + length-biased f) / 2: an overlap's
-                # weight x downtime grows like the square of that repair (a second failure is as likely
-                # as the repair is long, and the overlap is as long), so the long repairs are drawn more
-                # often; weight f / mixture = 1 / (1/2 + x / 2 E[X]) <= 2
-                x = draw_length_biased(law, rng) if rng.random() < 0.5 else draw(law, rng)
-                weight /= 0.5 + 0.5 * x / law.mean
+                # the starter's repair from the defensive mixture (f + x f / E[X] + x^2 f / E[X^2]) / 3:
+                # an overlap's weight x downtime grows like the square of that repair (a second failure
+                # is as likely as the repair is long, and the overlap is as long), so the long repairs
+                # are drawn in proportion to that square; weight f / mixture
+                # = 1 / (1/3 + x / 3 E[X] + x^2 / 3 E[X^2]) <= 3, and weight x x^2 stays bounded
+                u = rng.random()
+                kth = 0 if u < 1.0 / 3.0 else (1 if u < 2.0 / 3.0 else 2)
+                x = draw(law, rng) if kth == 0 else draw_moment_biased(law, kth, rng)
+                weight /= (1.0 + x / law.mean + x * x / second_moment(law)) / 3.0
                 pending[c] = x
             else:
                 pending[c] = draw(law, rng)
@@ -528,6 +531,7 @@ class ImportanceResult:
     violations: int = 0
     starter: list[int] = field(default_factory=list)  # the unit that began each episode
     start_ratio: list[float] = field(default_factory=list)  # its true over proposed probability
+    shapes_decided: int = 0  # episode shapes the message-level runner decided in this run
 
     def ratio(self, num: np.ndarray, confidence: float) -> tuple[float, float | None, float | None]:
         """``E[W num] / (1/Λ + E[W L])`` with its delta-method interval."""
@@ -606,6 +610,7 @@ def run(
     min_episodes: int = MIN_EPISODES,
     executor: Any = None,
     adapt: bool = True,
+    store: Any = None,
 ) -> tuple[ImportanceResult, bool, float | None]:
     """Episodes in batches of :data:`BATCH` (batch ``i`` from its own stream
     ``SeedSequence(seed, spawn_key=(i,))``) until the unavailability's relative half-width is at most
@@ -622,6 +627,8 @@ def run(
     Returns the result, whether the precision was reached, and the last relative half-width."""
     d = design(sc)
     acct = _Accountant(sc)
+    if store is not None:
+        store.attach(acct.years)
     res = ImportanceResult(d)
     q0 = default_start_q(d, bias)
     start_q: tuple[float, ...] | None = None  # None: the default proposal, drawn as it always was
@@ -671,6 +678,9 @@ def run(
             start_q = adapted_start_q(
                 d, q0, np.asarray(res.starter, dtype=np.intp), resid, np.asarray(res.start_ratio)
             )
+    res.shapes_decided = acct.years.shapes_decided
+    if store is not None:
+        store.save()
     return res, reached, rel
 
 

@@ -75,6 +75,23 @@ def draw_length_biased(law: S.Law, rng: random.Random) -> float:
     return rng.lognormvariate(mu + sigma * sigma, sigma)
 
 
+def draw_moment_biased(law: S.Law, k: int, rng: random.Random) -> float:
+    """One draw from the ``k``-th moment-biased law of ``law`` (density ``x^k f(x) / E[X^k]``; ``k = 1``:
+    the length-biased law): exponential -> Gamma(k + 1, mean); Weibull (scale s, shape c) ->
+    ``s G^(1/c)``, G ~ Gamma(1 + k/c); lognormal (mu, sigma) -> lognormal(mu + k sigma^2, sigma)."""
+    if law.kind == "fixed":
+        return law.mean
+    if law.kind == "exponential":
+        return rng.gammavariate(k + 1.0, law.mean)
+    if law.kind == "weibull":
+        c = law.shape
+        scale = law.mean / math.gamma(1.0 + 1.0 / c)
+        return float(scale * rng.gammavariate(1.0 + k / c, 1.0) ** (1.0 / c))
+    sigma = law.shape
+    mu = math.log(law.mean) - sigma * sigma / 2.0
+    return rng.lognormvariate(mu + k * sigma * sigma, sigma)
+
+
 def draw_residual(law: S.Law, rng: random.Random) -> float:
     """One draw from the equilibrium residual life of ``law`` (the time left in a phase of law ``law``
     observed at a random time)."""
