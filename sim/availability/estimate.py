@@ -337,12 +337,15 @@ def estimate(
     min_replications: int = 20,
     exact: bool = False,
     start: str = "steady",
+    shape_cache: str | None = None,
 ) -> AvailabilityReport:
     """Estimate the availability of ``sc`` to ``precision`` (relative half-width of the unavailability's
     interval) at ``confidence``. ``exact``: also solve the exact model and compare (raises
     :class:`sim.availability.ctmc.NotExactError` when the scenario has none). ``start``: replications
     start in the stationary regime (``steady``) or with brand-new components (``new``: the years after
-    commissioning). Raises :class:`RequestError` for a malformed request.
+    commissioning). ``shape_cache``: a directory where the importance estimator keeps the episode shapes
+    the message-level runner decided (:class:`sim.years.shapes.ShapeStore`; same figures, fewer shapes to
+    decide again). Raises :class:`RequestError` for a malformed request.
 
     Precision is declared only when the estimate rests on observed events that carry it: where the prior
     (:mod:`sim.availability.prior`) says structural outages (overlaps) could carry a material share of U,
@@ -381,7 +384,7 @@ def estimate(
             )
     if estimator == "importance":
         return _estimate_importance(
-            sc, precision, confidence, seed, progress, pr, need, notes, exact, executor
+            sc, precision, confidence, seed, progress, pr, need, notes, exact, executor, shape_cache
         )
     rep_years = min(replication_years, cap_years / min_replications)
     max_reps = max(2, math.floor(cap_years / rep_years + 1e-9))
@@ -515,11 +518,14 @@ def _estimate_importance(
     notes: list[str],
     with_exact: bool,
     executor: Executor | None = None,
+    shape_cache: str | None = None,
 ) -> AvailabilityReport:
     """``--estimator importance``: :mod:`sim.availability.importance`; the episodes in this process, the
     episode shapes they meet for the first time on ``executor`` (default: here)."""
     from sim.availability import importance as imp
+    from sim.years.shapes import ShapeStore
 
+    store = ShapeStore(shape_cache) if shape_cache is not None else None
     t0 = time.perf_counter()
 
     def tick(n: int, rel: float | None) -> None:
@@ -528,7 +534,13 @@ def _estimate_importance(
 
     try:
         res, reached, rel = imp.run(
-            sc, seed=seed, precision=precision, confidence=confidence, progress=tick, executor=executor
+            sc,
+            seed=seed,
+            precision=precision,
+            confidence=confidence,
+            progress=tick,
+            executor=executor,
+            store=store,
         )
     except imp.NotSupportedError as e:
         raise RequestError(str(e)) from None
@@ -583,6 +595,7 @@ def _estimate_importance(
         "overlap_episodes_with_downtime": res.overlaps_with_downtime,
         "effective_contributions": ess,
         "needed_effective_contributions": imp.MIN_ESS,
+        "episode_shapes_decided": res.shapes_decided,
         "prior": pr.to_dict() if pr is not None else None,
     }
     rep.notes.extend(notes)
@@ -590,6 +603,11 @@ def _estimate_importance(
         f"{res.n} episodes, {res.overlaps} with an overlap ({res.overlaps_with_downtime} with downtime);"
         f" effective number of weighted contributions {ess:.0f}"
     )
+    if store is not None:
+        rep.notes.append(
+            f"episode shapes: {store.loaded} read from {store.dir}, {res.shapes_decided} decided by the"
+            " message-level runner in this run (and saved there)"
+        )
     if res.violations:
         rep.notes.append(f"{res.violations} episode(s) broke a property of quorum.testing (S1-S3, L1)")
     if not reached:

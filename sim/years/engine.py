@@ -429,6 +429,7 @@ class Years:
         self.bandwidth, self.write_rate, self.users = st.bandwidth, st.write_rate, st.users
         # called with (key, open at horizon, entry) for every shape this object decides (a disk store)
         self.on_new_shape: Callable[[Key, bool, _Entry], None] | None = None
+        self.shapes_decided = 0  # episode shapes this object had the message-level runner decide
         # called with (time, down set) each time the structure goes from serving to not (an outage)
         self.on_outage: Callable[[float, frozenset[str]], None] | None = None
 
@@ -574,6 +575,7 @@ class Years:
         e = _CACHE.get(ck)
         if e is None:
             e = self._shape(key, is_open)
+            self.shapes_decided += 1
             if len(_CACHE) > _CACHE_LIMIT:
                 _CACHE.clear()
             _CACHE[ck] = e
@@ -625,6 +627,7 @@ class Years:
             _CACHE[(self.fingerprint, k, False)] = e
             if self.on_new_shape is not None:
                 self.on_new_shape(k, False, e)
+        self.shapes_decided += len(todo)
         return len(todo)
 
     def _shape(self, key: Key, is_open: bool) -> _Entry:
