@@ -130,20 +130,20 @@ class _Task:
 
 class _Classifying(Years):
     """A years replication that also classifies each structural outage (the structure going from serving
-    to not) by the minimal cut its down set contains (:meth:`sim.availability.prior.Prior.classify`).
-    It watches the engine's one hook for a change of the down set; the figures are the engine's own."""
+    to not) by the minimal cut its down set contains (:meth:`sim.availability.prior.Prior.classify`),
+    through the engine's public per-outage callback ``on_outage``; the figures are the engine's own."""
 
     def __init__(self, task: _Task, seed: np.random.SeedSequence) -> None:
         super().__init__(task.sc, task.years, seed, start=task.regime)
         self.classes = task.prior
         self.by_cut: dict[str, int] = {}
+        if self.classes is not None:
+            self.on_outage = self._classify
 
-    def _change(self, new: frozenset[str]) -> None:
-        was = self.struct_serving
-        super()._change(new)
-        if was and not self.struct_serving and self.classes is not None:
-            key = self.classes.classify(new)
-            self.by_cut[key] = self.by_cut.get(key, 0) + 1
+    def _classify(self, _at: float, down: frozenset[str]) -> None:
+        assert self.classes is not None
+        key = self.classes.classify(down)
+        self.by_cut[key] = self.by_cut.get(key, 0) + 1
 
 
 def replicate(task: _Task) -> list[Rep]:

@@ -30,10 +30,16 @@ failures: a failure that leaves every cut out of reach is not pushed) fails in `
 probability ``min(0.9, p (H - a) / T) / n`` (``n`` such units, ``p`` = :data:`BIAS`, ``T`` the longest mean
 down time of what is down: the proposal grows with the horizon as the true probability does, so a
 path's weight hardly depends on the horizon), at a uniform point, and survives to ``H`` otherwise; the
-other units keep their true probability. Two more proposals: the starter is drawn half by its true
-probability and half uniformly among the units that begin a minimal cut, and the starter's repair
-half from its law and half from the length-biased law (an overlap's weighted downtime grows like the
-square of that repair: a second failure is as likely as the repair is long, and the overlap as long).
+other units keep their true probability. Two more proposals. The starter: in the first batch half by
+its true probability and half uniformly among the units that begin a minimal cut; from then on
+adapted (:func:`adapted_start_q`): a quarter of that, three quarters in proportion to ``p_k sqrt(M_k)``,
+``M_k`` the mean square of the weighted residuals of the episodes unit ``k`` began so far (the
+allocation that minimises the estimator's second moment; a proposal depends only on earlier batches,
+so the estimate stays unbiased: adaptive importance sampling, Oh and Berger 1992). The starter's
+repair: a third from its law, a third from the length-biased law ``x f(x) / E[X]`` and a third from
+``x^2 f(x) / E[X^2]`` (an overlap's weighted downtime grows like the square of that repair: a second
+failure is as likely as the repair is long, and the overlap as long; the mixture's weight, at most 3,
+cancels that square).
 The path's likelihood ratio multiplies, for each decision, the true conditional probability (a failure
 at ``x``: ``f(x)/S(a)``; survival: ``S(H)/S(a)``, with ``S`` the equilibrium survival for a life under way
 at the episode's start and the failure law's for one begun by a repair during it; the starter's and its
@@ -65,7 +71,6 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -73,7 +78,18 @@ from scipy import special
 
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
-from sim.years.laws import draw, draw_moment_biased, mean_down, second_moment
+from sim.years.laws import (
+    density,
+    draw,
+    draw_moment_biased,
+    eq_density,
+    eq_survival,
+    mean_down,
+    second_moment,
+    survival,
+)
+
+__all__ = ["density", "eq_density", "eq_survival", "survival"]  # the laws' functions, from sim.years.laws
 from sim.years.structure import rule
 
 BIAS = 0.5  # total probability of a biased failure over a horizon of one reference down time
@@ -83,71 +99,10 @@ MIN_ESS = 30.0  # effective number of weighted contributions before precision ma
 BATCH = 500  # episodes per batch between stopping checks
 MIN_EPISODES = 2000  # episodes before the first stopping check
 DEFAULT_MAX_EPISODES = 4_000_000
-_PHI = NormalDist()
 
 
 class NotSupportedError(ValueError):
     """The design has something the episode estimator does not model (named in the message)."""
-
-
-# ---- the laws' survival functions ---------------------------------------------------------------------
-def _params(law: S.Law) -> tuple[float, float]:
-    if law.kind == "weibull":
-        return law.mean / math.gamma(1.0 + 1.0 / law.shape), law.shape
-    if law.kind == "lognormal":
-        return math.log(law.mean) - law.shape * law.shape / 2.0, law.shape
-    return law.mean, 1.0
-
-
-def survival(law: S.Law, x: float) -> float:
-    """``P(X > x)`` for a fresh life of law ``law``."""
-    if x <= 0:
-        return 1.0
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean)
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return math.exp(-((x / s) ** k))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        return 1.0 - _PHI.cdf((math.log(x) - mu) / sigma)
-    return 1.0 if x < law.mean else 0.0
-
-
-def density(law: S.Law, x: float) -> float:
-    """Density of a fresh life at ``x`` (a fixed law has none: callers never bias it)."""
-    if x <= 0:
-        return 0.0 if law.kind != "exponential" else 1.0 / law.mean
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean) / law.mean
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return float((k / s) * (x / s) ** (k - 1.0) * math.exp(-((x / s) ** k)))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        z = (math.log(x) - mu) / sigma
-        return math.exp(-0.5 * z * z) / (x * sigma * math.sqrt(2.0 * math.pi))
-    raise ValueError("a fixed law has no density")
-
-
-def eq_survival(law: S.Law, x: float) -> float:
-    """``P(R > x)`` for the equilibrium residual life ``R`` (density ``S(x)/mean``)."""
-    if x <= 0:
-        return 1.0
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean)
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return float(special.gammaincc(1.0 / k, (x / s) ** k))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        tail = law.mean * (1.0 - _PHI.cdf((math.log(x) - mu - sigma * sigma) / sigma))
-        return max(0.0, (tail - x * survival(law, x)) / law.mean)
-    return max(0.0, 1.0 - x / law.mean)
-
-
-def eq_density(law: S.Law, x: float) -> float:
-    return survival(law, x) / law.mean
 
 
 # ---- the units of a design ------------------------------------------------------------------------------
@@ -694,6 +649,7 @@ def describe(d: Design) -> str:
     """The method string of the importance estimator."""
     base = (
         f"importance: episodes from the all-up state with balanced failure biasing (p = {BIAS:g}),"
+        " adapted starter proposal,"
         " likelihood ratios of the laws' (equilibrium) survival functions; U = E[W D] / (1/Λ + E[W L]),"
         " delta-method interval, Student t"
     )
