@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         warm = ("--shape-cache", str(store)) if args.estimator == "importance" else ()
         if warm:
             dt, d = _ours("--seed", "99", *est, *warm)
-            print(f"shape store filled by an untimed-for-the-ratio run with seed 99: {dt:.2f} s wall")
+            print(f"shape store filled by a run with seed 99 (not in the ratios): {dt:.2f} s wall")
         for i in range(args.runs):  # alternating, a new seed per run
             for phase, extra, ts, cs in (("cold", (), ours_t, ours_c), ("warm", warm, warm_t, warm_c)):
                 if phase == "warm" and not warm:
