@@ -152,6 +152,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
             progress=None if b.disable else (lambda p: _show(b, p)),
             exact=args.exact,
             start=args.start,
+            shape_cache=args.shape_cache,
         )
     except (RequestError, NotExactError, ExecutorError) as e:
         raise UsageError(str(e)) from None
@@ -516,6 +517,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--shape-cache",
+        metavar="DIR",
+        default=None,
+        help="importance: keep the episode shapes the message-level runner decided in DIR, one file per"
+        " model and code version (same figures; later runs decide only new shapes)",
+    )
     p.set_defaults(func=cmd_availability)
     p = ss.add_parser("tiers", help="the Tier presets: availability, downtime, failure and repair laws")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -39,7 +39,8 @@ RECORDED: dict[str, tuple[str, int]] = {
     "bench-rare": ("python bench/rare.py", 0),
     "bench-years-speed": ("python bench/years_speed.py --beside eb39b59", 0),
     "bench-availability": (
-        "python bench/availability.py --availsim4 .venv-bench/bin/availsim4 --bench-python .venv-bench/bin/python",
+        "python bench/availability.py --availsim4 .venv-bench/bin/availsim4 --bench-python .venv-bench/bin/python"
+        " --reference-max-years 20000",
         0,
     ),
     "bench-availability-rare": (

@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.availability.executors import Executor, LocalExecutor
 from sim.availability.prior import Prior, Requirement
@@ -131,20 +130,20 @@ class _Task:
 
 class _Classifying(Years):
     """A years replication that also classifies each structural outage (the structure going from serving
-    to not) by the minimal cut its down set contains (:meth:`sim.availability.prior.Prior.classify`).
-    It watches the engine's one hook for a change of the down set; the figures are the engine's own."""
+    to not) by the minimal cut its down set contains (:meth:`sim.availability.prior.Prior.classify`),
+    through the engine's public per-outage callback ``on_outage``; the figures are the engine's own."""
 
     def __init__(self, task: _Task, seed: np.random.SeedSequence) -> None:
         super().__init__(task.sc, task.years, seed, start=task.regime)
         self.classes = task.prior
         self.by_cut: dict[str, int] = {}
+        if self.classes is not None:
+            self.on_outage = self._classify
 
-    def _change(self, new: frozenset[str]) -> None:
-        was = self.struct_serving
-        super()._change(new)
-        if was and not self.struct_serving and self.classes is not None:
-            key = self.classes.classify(new)
-            self.by_cut[key] = self.by_cut.get(key, 0) + 1
+    def _classify(self, _at: float, down: frozenset[str]) -> None:
+        assert self.classes is not None
+        key = self.classes.classify(down)
+        self.by_cut[key] = self.by_cut.get(key, 0) + 1
 
 
 def replicate(task: _Task) -> list[Rep]:
@@ -235,7 +234,9 @@ class AvailabilityReport:
 
 # ---- statistics -------------------------------------------------------------------------------------
 def binomial_cdf(n: int, q: float) -> np.ndarray:
-    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``)."""
+    """``P(Bin(n, q) <= k)`` for ``k = 0..n`` (``scipy.stats.binom``, imported when first needed)."""
+    from scipy import stats
+
     out: np.ndarray = stats.binom.cdf(np.arange(n + 1), n, q)
     return out
 
@@ -329,12 +330,15 @@ def estimate(
     min_replications: int = 20,
     exact: bool = False,
     start: str = "steady",
+    shape_cache: str | None = None,
 ) -> AvailabilityReport:
     """Estimate the availability of ``sc`` to ``precision`` (relative half-width of the unavailability's
     interval) at ``confidence``. ``exact``: also solve the exact model and compare (raises
     :class:`sim.availability.ctmc.NotExactError` when the scenario has none). ``start``: replications
     start in the stationary regime (``steady``) or with brand-new components (``new``: the years after
-    commissioning). Raises :class:`RequestError` for a malformed request.
+    commissioning). ``shape_cache``: a directory where the importance estimator keeps the episode shapes
+    the message-level runner decided (:class:`sim.years.shapes.ShapeStore`; same figures, fewer shapes to
+    decide again). Raises :class:`RequestError` for a malformed request.
 
     Precision is declared only when the estimate rests on observed events that carry it: where the prior
     (:mod:`sim.availability.prior`) says structural outages (overlaps) could carry a material share of U,
@@ -372,7 +376,9 @@ def estimate(
                 f" (about {expected:.3g} expected within {cap_years:g})"
             )
     if estimator == "importance":
-        return _estimate_importance(sc, precision, confidence, seed, progress, pr, need, notes, exact)
+        return _estimate_importance(
+            sc, precision, confidence, seed, progress, pr, need, notes, exact, executor, shape_cache
+        )
     rep_years = min(replication_years, cap_years / min_replications)
     max_reps = max(2, math.floor(cap_years / rep_years + 1e-9))
     ex: ExactResult | None = None
@@ -504,10 +510,15 @@ def _estimate_importance(
     need: int,
     notes: list[str],
     with_exact: bool,
+    executor: Executor | None = None,
+    shape_cache: str | None = None,
 ) -> AvailabilityReport:
-    """``--estimator importance``: :mod:`sim.availability.importance`, in this process."""
+    """``--estimator importance``: :mod:`sim.availability.importance`; the episodes in this process, the
+    episode shapes they meet for the first time on ``executor`` (default: here)."""
     from sim.availability import importance as imp
+    from sim.years.shapes import ShapeStore
 
+    store = ShapeStore(shape_cache) if shape_cache is not None else None
     t0 = time.perf_counter()
 
     def tick(n: int, rel: float | None) -> None:
@@ -515,7 +526,15 @@ def _estimate_importance(
             progress(Progress(n, 0.0, rel, precision, time.perf_counter() - t0, None))
 
     try:
-        res, reached, rel = imp.run(sc, seed=seed, precision=precision, confidence=confidence, progress=tick)
+        res, reached, rel = imp.run(
+            sc,
+            seed=seed,
+            precision=precision,
+            confidence=confidence,
+            progress=tick,
+            executor=executor,
+            store=store,
+        )
     except imp.NotSupportedError as e:
         raise RequestError(str(e)) from None
     method = imp.describe(res.design)
@@ -569,6 +588,7 @@ def _estimate_importance(
         "overlap_episodes_with_downtime": res.overlaps_with_downtime,
         "effective_contributions": ess,
         "needed_effective_contributions": imp.MIN_ESS,
+        "episode_shapes_decided": res.shapes_decided,
         "prior": pr.to_dict() if pr is not None else None,
     }
     rep.notes.extend(notes)
@@ -576,6 +596,11 @@ def _estimate_importance(
         f"{res.n} episodes, {res.overlaps} with an overlap ({res.overlaps_with_downtime} with downtime);"
         f" effective number of weighted contributions {ess:.0f}"
     )
+    if store is not None:
+        rep.notes.append(
+            f"episode shapes: {store.loaded} read from {store.dir}, {res.shapes_decided} decided by the"
+            " message-level runner in this run (and saved there)"
+        )
     if res.violations:
         rep.notes.append(f"{res.violations} episode(s) broke a property of quorum.testing (S1-S3, L1)")
     if not reached:

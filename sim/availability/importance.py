@@ -30,10 +30,16 @@ failures: a failure that leaves every cut out of reach is not pushed) fails in `
 probability ``min(0.9, p (H - a) / T) / n`` (``n`` such units, ``p`` = :data:`BIAS`, ``T`` the longest mean
 down time of what is down: the proposal grows with the horizon as the true probability does, so a
 path's weight hardly depends on the horizon), at a uniform point, and survives to ``H`` otherwise; the
-other units keep their true probability. Two more proposals: the starter is drawn half by its true
-probability and half uniformly among the units that begin a minimal cut, and the starter's repair
-half from its law and half from the length-biased law (an overlap's weighted downtime grows like the
-square of that repair: a second failure is as likely as the repair is long, and the overlap as long).
+other units keep their true probability. Two more proposals. The starter: in the first batch half by
+its true probability and half uniformly among the units that begin a minimal cut; from then on
+adapted (:func:`adapted_start_q`): a quarter of that, three quarters in proportion to ``p_k sqrt(M_k)``,
+``M_k`` the mean square of the weighted residuals of the episodes unit ``k`` began so far (the
+allocation that minimises the estimator's second moment; a proposal depends only on earlier batches,
+so the estimate stays unbiased: adaptive importance sampling, Oh and Berger 1992). The starter's
+repair: a third from its law, a third from the length-biased law ``x f(x) / E[X]`` and a third from
+``x^2 f(x) / E[X^2]`` (an overlap's weighted downtime grows like the square of that repair: a second
+failure is as likely as the repair is long, and the overlap as long; the mixture's weight, at most 3,
+cancels that square).
 The path's likelihood ratio multiplies, for each decision, the true conditional probability (a failure
 at ``x``: ``f(x)/S(a)``; survival: ``S(H)/S(a)``, with ``S`` the equilibrium survival for a life under way
 at the episode's start and the failure law's for one begun by a repair during it; the starter's and its
@@ -65,88 +71,38 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from statistics import NormalDist
+from typing import Any
 
 import numpy as np
-from scipy import special
 
 from sim.availability.quantile import t_quantile
 from sim.story import scenario as S
 from sim.years.engine import Years, YearsResult
-from sim.years.laws import draw, draw_length_biased, mean_down
+from sim.years.laws import (
+    density,
+    draw,
+    draw_moment_biased,
+    eq_density,
+    eq_survival,
+    mean_down,
+    second_moment,
+    survival,
+)
+
+__all__ = ["density", "eq_density", "eq_survival", "survival"]  # the laws' functions, from sim.years.laws
 from sim.years.structure import rule
 
 BIAS = 0.5  # total probability of a biased failure over a horizon of one reference down time
 BIAS_CAP = 0.9  # the most a long horizon may raise that total probability to
+ADAPT_KEEP = 0.25  # share of the default starter proposal kept in an adapted one (weights at most 4x)
 MIN_ESS = 30.0  # effective number of weighted contributions before precision may be declared
 BATCH = 500  # episodes per batch between stopping checks
 MIN_EPISODES = 2000  # episodes before the first stopping check
 DEFAULT_MAX_EPISODES = 4_000_000
-_PHI = NormalDist()
 
 
 class NotSupportedError(ValueError):
     """The design has something the episode estimator does not model (named in the message)."""
-
-
-# ---- the laws' survival functions ---------------------------------------------------------------------
-def _params(law: S.Law) -> tuple[float, float]:
-    if law.kind == "weibull":
-        return law.mean / math.gamma(1.0 + 1.0 / law.shape), law.shape
-    if law.kind == "lognormal":
-        return math.log(law.mean) - law.shape * law.shape / 2.0, law.shape
-    return law.mean, 1.0
-
-
-def survival(law: S.Law, x: float) -> float:
-    """``P(X > x)`` for a fresh life of law ``law``."""
-    if x <= 0:
-        return 1.0
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean)
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return math.exp(-((x / s) ** k))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        return 1.0 - _PHI.cdf((math.log(x) - mu) / sigma)
-    return 1.0 if x < law.mean else 0.0
-
-
-def density(law: S.Law, x: float) -> float:
-    """Density of a fresh life at ``x`` (a fixed law has none: callers never bias it)."""
-    if x <= 0:
-        return 0.0 if law.kind != "exponential" else 1.0 / law.mean
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean) / law.mean
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return float((k / s) * (x / s) ** (k - 1.0) * math.exp(-((x / s) ** k)))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        z = (math.log(x) - mu) / sigma
-        return math.exp(-0.5 * z * z) / (x * sigma * math.sqrt(2.0 * math.pi))
-    raise ValueError("a fixed law has no density")
-
-
-def eq_survival(law: S.Law, x: float) -> float:
-    """``P(R > x)`` for the equilibrium residual life ``R`` (density ``S(x)/mean``)."""
-    if x <= 0:
-        return 1.0
-    if law.kind == "exponential":
-        return math.exp(-x / law.mean)
-    if law.kind == "weibull":
-        s, k = _params(law)
-        return float(special.gammaincc(1.0 / k, (x / s) ** k))
-    if law.kind == "lognormal":
-        mu, sigma = _params(law)
-        tail = law.mean * (1.0 - _PHI.cdf((math.log(x) - mu - sigma * sigma) / sigma))
-        return max(0.0, (tail - x * survival(law, x)) / law.mean)
-    return max(0.0, 1.0 - x / law.mean)
-
-
-def eq_density(law: S.Law, x: float) -> float:
-    return survival(law, x) / law.mean
 
 
 # ---- the units of a design ------------------------------------------------------------------------------
@@ -299,31 +255,45 @@ class Episode:
     weight: float
     length: float
     failures: int  # failures in the episode (1: a lone failure; more: an overlap)
+    starter: int = 0  # index of the unit that began it
+    start_ratio: float = 1.0  # the starter's true over proposed probability (a factor of ``weight``)
 
 
-def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episode:
-    """One episode from the all-up state under balanced failure biasing (``bias=0``: the true law,
-    weight 1)."""
-    sc = d.sc
-    m = sc.monitoring_interval
-    # the starter: half the time by its true probability, half uniformly among the units that begin a
-    # minimal cut (a rarely failing unit, a site, often starts the episodes that matter; a unit that
-    # cannot begin one within d.order failures starts only its own, true, share); weight = true / proposed
-    weight = 1.0
+def default_start_q(d: Design, bias: float = BIAS) -> tuple[float, ...]:
+    """The starter proposal before anything is known: half the true probability, half uniform among the
+    units that begin a minimal cut (the true law when ``bias`` is 0)."""
     mix = 0.5 if bias > 0.0 else 0.0
     useful = d.starters
-    k = useful[rng.randrange(len(useful))] if rng.random() < mix else None
-    if k is None:
-        u = rng.random()
-        acc = 0.0
-        k = len(d.units) - 1
-        for i, p in enumerate(d.start_p):
-            acc += p
-            if u < acc:
-                k = i
-                break
+    return tuple(
+        (1.0 - mix) * p + (mix / len(useful) if k in useful else 0.0) for k, p in enumerate(d.start_p)
+    )
+
+
+def simulate_episode(
+    d: Design, rng: random.Random, bias: float = BIAS, start_q: tuple[float, ...] | None = None
+) -> Episode:
+    """One episode from the all-up state under balanced failure biasing (``bias=0``: the true law,
+    weight 1). ``start_q``: the probability of proposing each unit as the starter (default
+    :func:`default_start_q`); the weight carries the true over the proposed probability."""
+    sc = d.sc
+    m = sc.monitoring_interval
+    weight = 1.0
+    if start_q is None:
+        # the starter: half the time by its true probability, half uniformly among the units that begin a
+        # minimal cut (a rarely failing unit, a site, often starts the episodes that matter; a unit that
+        # cannot begin one within d.order failures starts only its own, true, share)
+        mix = 0.5 if bias > 0.0 else 0.0
+        useful = d.starters
+        k = useful[rng.randrange(len(useful))] if rng.random() < mix else None
+        if k is None:
+            k = _pick(d.start_p, rng.random())
+        q_k = (1.0 - mix) * d.start_p[k] + (mix / len(useful) if k in useful else 0.0)
+    else:
+        k = _pick(start_q, rng.random())
+        q_k = start_q[k]
     starter = d.units[k]
-    weight *= d.start_p[k] / ((1.0 - mix) * d.start_p[k] + (mix / len(useful) if k in useful else 0.0))
+    start_ratio = d.start_p[k] / q_k  # weight = true / proposed
+    weight *= start_ratio
     lives: dict[str, _Life] = {
         unit.name: _Life(unit, 0.0, True, 0.0)
         for unit in d.units
@@ -359,12 +329,15 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
             if law is None:
                 pending[c] = m
             elif first and biased and law.kind != "fixed":
-                # the starter's repair from the defensive mixture (f + length-biased f) / 2: an overlap's
-                # weight x downtime grows like the square of that repair (a second failure is as likely
-                # as the repair is long, and the overlap is as long), so the long repairs are drawn more
-                # often; weight f / mixture = 1 / (1/2 + x / 2 E[X]) <= 2
-                x = draw_length_biased(law, rng) if rng.random() < 0.5 else draw(law, rng)
-                weight /= 0.5 + 0.5 * x / law.mean
+                # the starter's repair from the defensive mixture (f + x f / E[X] + x^2 f / E[X^2]) / 3:
+                # an overlap's weight x downtime grows like the square of that repair (a second failure
+                # is as likely as the repair is long, and the overlap is as long), so the long repairs
+                # are drawn in proportion to that square; weight f / mixture
+                # = 1 / (1/3 + x / 3 E[X] + x^2 / 3 E[X^2]) <= 3, and weight x x^2 stays bounded
+                u = rng.random()
+                kth = 0 if u < 1.0 / 3.0 else (1 if u < 2.0 / 3.0 else 2)
+                x = draw(law, rng) if kth == 0 else draw_moment_biased(law, kth, rng)
+                weight /= (1.0 + x / law.mean + x * x / second_moment(law)) / 3.0
                 pending[c] = x
             else:
                 pending[c] = draw(law, rng)
@@ -482,7 +455,17 @@ def simulate_episode(d: Design, rng: random.Random, bias: float = BIAS) -> Episo
                 intervals[-1] = (ds, intervals[-1][1] + t1 - t0)
             else:
                 intervals.append((ds, t1 - t0))
-    return Episode(intervals, weight, now, failures)
+    return Episode(intervals, weight, now, failures, k, start_ratio)
+
+
+def _pick(probs: tuple[float, ...], u: float) -> int:
+    """The index ``u`` (uniform in [0, 1)) falls on in the cumulative ``probs``."""
+    acc = 0.0
+    for i, p in enumerate(probs):
+        acc += p
+        if u < acc:
+            return i
+    return len(probs) - 1
 
 
 # ---- the estimator ----------------------------------------------------------------------------------------
@@ -501,6 +484,9 @@ class ImportanceResult:
     causes: dict[str, list[float]] = field(default_factory=dict)
     split_brain_bytes: list[float] = field(default_factory=list)
     violations: int = 0
+    starter: list[int] = field(default_factory=list)  # the unit that began each episode
+    start_ratio: list[float] = field(default_factory=list)  # its true over proposed probability
+    shapes_decided: int = 0  # episode shapes the message-level runner decided in this run
 
     def ratio(self, num: np.ndarray, confidence: float) -> tuple[float, float | None, float | None]:
         """``E[W num] / (1/Λ + E[W L])`` with its delta-method interval."""
@@ -546,6 +532,27 @@ class _Accountant:
         return out
 
 
+def adapted_start_q(
+    d: Design, q0: tuple[float, ...], starters: np.ndarray, resid: np.ndarray, ratios: np.ndarray
+) -> tuple[float, ...]:
+    """The starter proposal for the next batch, from the episodes so far: the defensive mixture
+    ``ADAPT_KEEP q0 + (1 - ADAPT_KEEP) q*`` with ``q*_k`` proportional to ``p_k sqrt(M_k)``, ``M_k`` the mean
+    square of the episodes begun by unit ``k`` with their starter factor taken out (their ratio residual
+    ``W D - U W L`` over ``p_k / q_k``). ``q*`` minimises the second moment ``sum_k p_k^2 M_k / q_k``
+    of the weighted residuals (Neyman's allocation, here over starters); the ``q0`` share keeps every
+    starter's weight within ``1/ADAPT_KEEP`` of the default proposal's, so a unit whose episodes have
+    shown no downtime yet is still proposed."""
+    z = resid / ratios
+    n = np.bincount(starters, minlength=len(d.units)).astype(float)
+    m2 = np.bincount(starters, weights=z * z, minlength=len(d.units))
+    root = np.where(n > 0, np.sqrt(np.divide(m2, n, out=np.zeros_like(m2), where=n > 0)), 0.0)
+    opt = np.asarray(d.start_p) * root
+    total = float(opt.sum())
+    if not total > 0.0 or not math.isfinite(total):
+        return q0
+    return tuple(ADAPT_KEEP * q + (1.0 - ADAPT_KEEP) * float(o) / total for q, o in zip(q0, opt, strict=True))
+
+
 def run(
     sc: S.Scenario,
     *,
@@ -556,35 +563,54 @@ def run(
     bias: float = BIAS,
     progress: Callable[[int, float | None], None] | None = None,
     min_episodes: int = MIN_EPISODES,
+    executor: Any = None,
+    adapt: bool = True,
+    store: Any = None,
 ) -> tuple[ImportanceResult, bool, float | None]:
     """Episodes in batches of :data:`BATCH` (batch ``i`` from its own stream
     ``SeedSequence(seed, spawn_key=(i,))``) until the unavailability's relative half-width is at most
     ``precision`` with at least :data:`MIN_ESS` effective contributions (checked from ``min_episodes`` on),
     or ``max_episodes`` are spent.
+
+    ``adapt``: from the second batch on, the starter proposal of batch ``i`` is
+    :func:`adapted_start_q` of batches ``0 .. i-1`` (adaptive importance sampling, Oh and Berger 1992:
+    each episode's weight is its own proposal's likelihood ratio, and a proposal depends only on earlier
+    batches, so every weighted episode has the true mean given the past and the estimate stays
+    unbiased; the defensive share keeps the weights bounded). ``executor``: the episode shapes a batch
+    meets for the first time are decided there (:meth:`sim.years.engine.Years.prefetch`) before the
+    batch is accounted; the figures do not depend on it.
     Returns the result, whether the precision was reached, and the last relative half-width."""
     d = design(sc)
     acct = _Accountant(sc)
+    if store is not None:
+        store.attach(acct.years)
     res = ImportanceResult(d)
+    q0 = default_start_q(d, bias)
+    start_q: tuple[float, ...] | None = None  # None: the default proposal, drawn as it always was
     batch = 0
     rel: float | None = None
     reached = False
     while res.n < max_episodes:
         state = np.random.SeedSequence(seed, spawn_key=(batch,)).generate_state(2)
         rng = random.Random(int(state[0]) << 32 | int(state[1]))
-        for _ in range(min(BATCH, max_episodes - res.n)):
-            ep = simulate_episode(d, rng, bias)
+        eps = [simulate_episode(d, rng, bias, start_q) for _ in range(min(BATCH, max_episodes - res.n))]
+        acct.years.prefetch([ep.intervals for ep in eps], executor)
+        for ep in eps:
             r = acct.account(ep.intervals) if ep.intervals else None
             res.n += 1
             res.w.append(ep.weight)
+            res.starter.append(ep.starter)
+            res.start_ratio.append(ep.start_ratio)
             res.length.append(ep.length)
             res.down.append(r.downtime_s if r is not None else 0.0)
             res.struct.append(acct.structural(ep.intervals))
-            by_cause = getattr(r, "downtime_by_cause_s", {}) if r is not None else {}
-            for k in set(res.causes) | set(by_cause):
-                res.causes.setdefault(k, [0.0] * (res.n - 1)).append(float(by_cause.get(k, 0.0)))
-            res.split_brain_bytes.append(
-                float(getattr(r, "split_brain_bytes", 0.0)) if r is not None else 0.0
-            )
+            by_cause = r.downtime_by_cause_s if r is not None else {}
+            if by_cause.keys() - res.causes.keys():
+                for k in by_cause.keys() - res.causes.keys():
+                    res.causes[k] = [0.0] * (res.n - 1)
+            for k, xs in res.causes.items():
+                xs.append(float(by_cause.get(k, 0.0)))
+            res.split_brain_bytes.append(r.split_brain_bytes if r is not None else 0.0)
             if r is not None and r.violation_episodes:
                 res.violations += 1
             if ep.failures > 1:
@@ -592,14 +618,24 @@ def run(
                 if res.down[-1] > 0:
                     res.overlaps_with_downtime += 1
         batch += 1
-        est, _lo, hi = res.ratio(np.asarray(res.down), confidence)
+        down = np.asarray(res.down)
+        est, _lo, hi = res.ratio(down, confidence)
         rel = (hi - est) / est if hi is not None and est > 0 else None
-        ess = res.ess(np.asarray(res.down))
+        ess = res.ess(down)
         if progress is not None:
             progress(res.n, rel)
         if res.n >= min_episodes and rel is not None and rel <= precision and ess >= MIN_ESS:
             reached = True
             break
+        if adapt and bias > 0.0:
+            w = np.asarray(res.w)
+            resid = w * down - est * w * np.asarray(res.length)
+            start_q = adapted_start_q(
+                d, q0, np.asarray(res.starter, dtype=np.intp), resid, np.asarray(res.start_ratio)
+            )
+    res.shapes_decided = acct.years.shapes_decided
+    if store is not None:
+        store.save()
     return res, reached, rel
 
 
@@ -613,6 +649,7 @@ def describe(d: Design) -> str:
     """The method string of the importance estimator."""
     base = (
         f"importance: episodes from the all-up state with balanced failure biasing (p = {BIAS:g}),"
+        " adapted starter proposal,"
         " likelihood ratios of the laws' (equilibrium) survival functions; U = E[W D] / (1/Λ + E[W L]),"
         " delta-method interval, Student t"
     )

@@ -427,6 +427,11 @@ class Years:
         self.keys: set[Key] = set()
         self.fingerprint = _fingerprint_of(sc, stop_when_steady)
         self.bandwidth, self.write_rate, self.users = st.bandwidth, st.write_rate, st.users
+        # called with (key, open at horizon, entry) for every shape this object decides (a disk store)
+        self.on_new_shape: Callable[[Key, bool, _Entry], None] | None = None
+        self.shapes_decided = 0  # episode shapes this object had the message-level runner decide
+        # called with (time, down set) each time the structure goes from serving to not (an outage)
+        self.on_outage: Callable[[float, frozenset[str]], None] | None = None
 
     def expected_events(self) -> float:
         """Failures, shocks and maintenance windows the run is expected to draw over its horizon."""
@@ -541,6 +546,8 @@ class Years:
         self.struct_serving, self.current = self.serves(new, self.current)
         if was and not self.struct_serving:
             self.r.structural_outages += 1
+            if self.on_outage is not None:
+                self.on_outage(now, new)
         self.episode.append((now, new))
         if not new:
             self._close_episode(None)
@@ -567,34 +574,88 @@ class Years:
         ck = (self.fingerprint, key, is_open)
         e = _CACHE.get(ck)
         if e is None:
-            outs = self._simulate(key, recovery=not is_open)
-            planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
-            causes = _causes(intervals, self.serves, planned, is_open)
-            comps = [comp for _ds, comp in key] + ([] if is_open else [0.0])
-            e = _Entry(
-                outs=tuple(outs),
-                comps=tuple(comps),
-                window_runs=tuple(
-                    tuple((x, y, why) for x, y in o.down_runs)
-                    for o, (why, _) in zip(outs, causes, strict=True)
-                ),
-                tail_cause=tuple(
-                    None if o.serving_at_end else tail for o, (_, tail) in zip(outs, causes, strict=True)
-                ),
-                planned=planned,
-                bytes_move=any(o.copy_events or o.accruing_at_end for o in outs),
-                null=not planned
-                and all(
-                    not (o.down_runs or o.violations or o.copy_events or o.accruing_at_end)
-                    and o.serving_at_end
-                    and not (o.split_in_window or o.split_at_end or o.one_copy_in_window or o.one_copy_at_end)
-                    and not (o.failovers or o.solo_entries)
-                    for o in outs
-                ),
-            )
+            e = self._shape(key, is_open)
+            self.shapes_decided += 1
             if len(_CACHE) > _CACHE_LIMIT:
                 _CACHE.clear()
             _CACHE[ck] = e
+            if self.on_new_shape is not None:
+                self.on_new_shape(key, is_open, e)
+        return e
+
+    def prefetch(self, episodes: list[list[tuple[frozenset[str], float]]], executor: Any = None) -> int:
+        """Decide, on ``executor`` (:mod:`sim.availability.executors`; None: here), every episode shape of
+        ``episodes`` (closed episodes given by their real intervals) not yet in the cache, and cache them;
+        returns how many were new. The cache then answers :meth:`replay` for each of them: the outcomes
+        are the same whichever process decided them (a shape's outcome is a function of the scenario and
+        the shape alone), so a seed gives the same figures with any executor and worker count."""
+        w = self.window
+        t0 = self.r.horizon_s
+        todo: list[Key] = []
+        seen: set[Key] = set()
+        for intervals in episodes:
+            if not intervals:
+                continue
+            # the key exactly as replay() makes it: lengths as differences of the accumulated times
+            times = [t0]
+            for _ds, real in intervals:
+                times.append(times[-1] + real)
+            key = tuple(
+                (ds, b - a if b - a < w else w)
+                for (ds, _r), a, b in zip(intervals, times, times[1:], strict=False)
+            )
+            if key in seen or (self.fingerprint, key, False) in _CACHE:
+                continue
+            seen.add(key)
+            todo.append(key)
+        if not todo:
+            return 0
+        workers = 1 if executor is None else max(1, int(getattr(executor, "workers", 1)))
+        if workers == 1 or len(todo) < 2:
+            entries = [self._shape(k, False) for k in todo]
+        else:
+            chunks = [todo[i::workers] for i in range(workers)]  # round robin: balanced, order kept below
+            tasks = [(self.sc, self.stop_when_steady, tuple(c)) for c in chunks if c]
+            done = list(executor.map(_shapes_task, tasks))
+            by_key = {
+                k: e for chunk, es in zip(chunks, done, strict=False) for k, e in zip(chunk, es, strict=True)
+            }
+            entries = [by_key[k] for k in todo]
+        for k, e in zip(todo, entries, strict=True):
+            if len(_CACHE) > _CACHE_LIMIT:
+                _CACHE.clear()
+            _CACHE[(self.fingerprint, k, False)] = e
+            if self.on_new_shape is not None:
+                self.on_new_shape(k, False, e)
+        self.shapes_decided += len(todo)
+        return len(todo)
+
+    def _shape(self, key: Key, is_open: bool) -> _Entry:
+        """Decide one episode shape with the message-level runner, and what its accounting needs."""
+        outs = self._simulate(key, recovery=not is_open)
+        planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
+        causes = _causes(list(key), self.serves, planned, is_open)
+        comps = [comp for _ds, comp in key] + ([] if is_open else [0.0])
+        e = _Entry(
+            outs=tuple(outs),
+            comps=tuple(comps),
+            window_runs=tuple(
+                tuple((x, y, why) for x, y in o.down_runs) for o, (why, _) in zip(outs, causes, strict=True)
+            ),
+            tail_cause=tuple(
+                None if o.serving_at_end else tail for o, (_, tail) in zip(outs, causes, strict=True)
+            ),
+            planned=planned,
+            bytes_move=any(o.copy_events or o.accruing_at_end for o in outs),
+            null=not planned
+            and all(
+                not (o.down_runs or o.violations or o.copy_events or o.accruing_at_end)
+                and o.serving_at_end
+                and not (o.split_in_window or o.split_at_end or o.one_copy_in_window or o.one_copy_at_end)
+                and not (o.failovers or o.solo_entries)
+                for o in outs
+            ),
+        )
         return e
 
     def _close_episode(self, horizon: float | None, end: float | None = None) -> None:
@@ -967,6 +1028,13 @@ class Years:
             },
             "expect": [],
         }
+
+
+def _shapes_task(task: tuple[S.Scenario, bool, tuple[Key, ...]]) -> list[_Entry]:
+    """Decide episode shapes in a worker (module level: executors pickle it)."""
+    sc, steady, keys = task
+    y = Years(sc, 1.0, 0, stop_when_steady=steady)
+    return [y._shape(k, False) for k in keys]
 
 
 def run_replication(

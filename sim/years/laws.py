@@ -9,11 +9,24 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
 
 from sim.story import scenario as S
+
+_PHI = NormalDist()
+
+
+def _params(law: S.Law) -> tuple[float, float]:
+    """Weibull: (scale, shape k); lognormal: (mu, sigma) of ln X; others: (mean, 1). Every kind is
+    parametrised by its mean, so these are derived once here for every function of this module."""
+    if law.kind == "weibull":
+        return law.mean / math.gamma(1.0 + 1.0 / law.shape), law.shape
+    if law.kind == "lognormal":
+        return math.log(law.mean) - law.shape * law.shape / 2.0, law.shape
+    return law.mean, 1.0
 
 
 def draw(law: S.Law, rng: random.Random) -> float:
@@ -23,11 +36,9 @@ def draw(law: S.Law, rng: random.Random) -> float:
     if law.kind == "exponential":
         return rng.expovariate(1.0 / law.mean)
     if law.kind == "weibull":
-        k = law.shape
-        scale = law.mean / math.gamma(1.0 + 1.0 / k)
+        scale, k = _params(law)
         return rng.weibullvariate(scale, k)
-    sigma = law.shape  # lognormal with the given mean
-    mu = math.log(law.mean) - sigma * sigma / 2.0
+    mu, sigma = _params(law)  # lognormal with the given mean
     return rng.lognormvariate(mu, sigma)
 
 
@@ -49,8 +60,7 @@ def second_moment(law: S.Law) -> float:
     if law.kind == "exponential":
         return 2.0 * m * m
     if law.kind == "weibull":
-        k = law.shape
-        scale = m / math.gamma(1.0 + 1.0 / k)
+        scale, k = _params(law)
         return scale * scale * math.gamma(1.0 + 2.0 / k)
     return m * m * math.exp(law.shape * law.shape)  # lognormal: E[X^2] = E[X]^2 exp(sigma^2)
 
@@ -67,12 +77,25 @@ def draw_length_biased(law: S.Law, rng: random.Random) -> float:
     if law.kind == "exponential":
         return rng.gammavariate(2.0, law.mean)
     if law.kind == "weibull":
-        k = law.shape
-        scale = law.mean / math.gamma(1.0 + 1.0 / k)
+        scale, k = _params(law)
         return float(scale * rng.gammavariate(1.0 + 1.0 / k, 1.0) ** (1.0 / k))
-    sigma = law.shape
-    mu = math.log(law.mean) - sigma * sigma / 2.0
+    mu, sigma = _params(law)
     return rng.lognormvariate(mu + sigma * sigma, sigma)
+
+
+def draw_moment_biased(law: S.Law, k: int, rng: random.Random) -> float:
+    """One draw from the ``k``-th moment-biased law of ``law`` (density ``x^k f(x) / E[X^k]``; ``k = 1``:
+    the length-biased law): exponential -> Gamma(k + 1, mean); Weibull (scale s, shape c) ->
+    ``s G^(1/c)``, G ~ Gamma(1 + k/c); lognormal (mu, sigma) -> lognormal(mu + k sigma^2, sigma)."""
+    if law.kind == "fixed":
+        return law.mean
+    if law.kind == "exponential":
+        return rng.gammavariate(k + 1.0, law.mean)
+    if law.kind == "weibull":
+        scale, c = _params(law)
+        return float(scale * rng.gammavariate(1.0 + k / c, 1.0) ** (1.0 / c))
+    mu, sigma = _params(law)
+    return rng.lognormvariate(mu + k * sigma * sigma, sigma)
 
 
 def draw_residual(law: S.Law, rng: random.Random) -> float:
@@ -119,10 +142,10 @@ def draw_many(law: S.Law, n: int, gen: np.random.Generator) -> npt.NDArray[np.fl
     if law.kind == "exponential":
         return gen.exponential(law.mean, n)
     if law.kind == "weibull":
-        k = law.shape
-        return (law.mean / math.gamma(1.0 + 1.0 / k)) * gen.weibull(k, n)
-    sigma = law.shape
-    return gen.lognormal(math.log(law.mean) - sigma * sigma / 2.0, sigma, n)
+        scale, k = _params(law)
+        return scale * gen.weibull(k, n)
+    mu, sigma = _params(law)
+    return gen.lognormal(mu, sigma, n)
 
 
 def uniform_many(high: float, n: int, gen: np.random.Generator) -> npt.NDArray[np.float64]:
@@ -138,11 +161,9 @@ def draw_length_biased_many(law: S.Law, n: int, gen: np.random.Generator) -> npt
     if law.kind == "exponential":
         return gen.gamma(2.0, law.mean, n)
     if law.kind == "weibull":
-        k = law.shape
-        scale = law.mean / math.gamma(1.0 + 1.0 / k)
+        scale, k = _params(law)
         return scale * gen.gamma(1.0 + 1.0 / k, 1.0, n) ** (1.0 / k)
-    sigma = law.shape
-    mu = math.log(law.mean) - sigma * sigma / 2.0
+    mu, sigma = _params(law)
     return gen.lognormal(mu + sigma * sigma, sigma, n)
 
 
@@ -189,3 +210,62 @@ class Stream:
             i = 0
         self._i = i + 1
         return self._buf[i]
+
+
+# ---- survival functions and densities (the importance estimator's likelihood ratios) ------------------
+def survival(law: S.Law, x: float) -> float:
+    """``P(X > x)`` for a fresh life of law ``law``."""
+    if x <= 0:
+        return 1.0
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean)
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return math.exp(-((x / s) ** k))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        return 1.0 - _PHI.cdf((math.log(x) - mu) / sigma)
+    return 1.0 if x < law.mean else 0.0
+
+
+def density(law: S.Law, x: float) -> float:
+    """Density of a fresh life at ``x`` (a fixed law has none: callers never bias it)."""
+    if x <= 0:
+        return 0.0 if law.kind != "exponential" else 1.0 / law.mean
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean) / law.mean
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return float((k / s) * (x / s) ** (k - 1.0) * math.exp(-((x / s) ** k)))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        z = (math.log(x) - mu) / sigma
+        return math.exp(-0.5 * z * z) / (x * sigma * math.sqrt(2.0 * math.pi))
+    raise ValueError("a fixed law has no density")
+
+
+def eq_survival(law: S.Law, x: float) -> float:
+    """``P(R > x)`` for the equilibrium residual life ``R`` (density ``S(x)/mean``)."""
+    if x <= 0:
+        return 1.0
+    if law.kind == "exponential":
+        return math.exp(-x / law.mean)
+    if law.kind == "weibull":
+        s, k = _params(law)
+        return float(_gammaincc(1.0 / k, (x / s) ** k))
+    if law.kind == "lognormal":
+        mu, sigma = _params(law)
+        tail = law.mean * (1.0 - _PHI.cdf((math.log(x) - mu - sigma * sigma) / sigma))
+        return max(0.0, (tail - x * survival(law, x)) / law.mean)
+    return max(0.0, 1.0 - x / law.mean)
+
+
+def eq_density(law: S.Law, x: float) -> float:
+    return survival(law, x) / law.mean
+
+
+def _gammaincc(a: float, x: float) -> float:
+    """The regularized upper incomplete gamma function (``scipy.special``, imported when first needed)."""
+    from scipy import special
+
+    return float(special.gammaincc(a, x))
