@@ -17,7 +17,10 @@ from pydantic import ValidationError
 
 from quorum.core.config import Policy, QuorumConfig
 from quorum.core.policies import POLICIES
-from quorum.inputs import UsageError, dumps, load_yaml, read_text, show
+from quorum.inputs import ArgumentParser, UsageError, dumps, int_flag, load_yaml, read_text, show
+
+MAX_SCHEDULES = 100_000  # `quorum check --schedules`: minutes to hours, never "until killed"
+MAX_STEPS = 50  # faults per schedule
 
 PROPERTY_NAMES = {
     "S1": "no split-brain",
@@ -103,10 +106,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         Path(args.config) if args.config else None,
         {"policy": args.policy},
     )
-    if args.schedules < 1:
-        raise UsageError(f"--schedules must be at least 1 (got {args.schedules})")
-    if not 1 <= args.max_steps <= 50:
-        raise UsageError(f"--max-steps must be between 1 and 50 (got {args.max_steps})")
     if args.save:
         save_path = Path(args.save)
         if not save_path.parent.is_dir():
@@ -187,7 +186,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="quorum",
         description="Dual-site quorum: check split-brain safety of a policy, simulate, run live.",
     )
@@ -204,9 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="arbitration policy (default: witness-preferred, or the configuration file's)",
     )
     check.add_argument("--config", metavar="FILE", help="YAML/JSON file of configuration fields")
-    check.add_argument("--schedules", type=int, default=500, metavar="N", help="schedules to explore (500)")
+    check.add_argument(
+        "--schedules",
+        type=int_flag(1, MAX_SCHEDULES),
+        default=500,
+        metavar="N",
+        help=f"schedules to explore, 1 to {MAX_SCHEDULES:,} (500)",
+    )
     check.add_argument("--seed", type=int, default=0, metavar="S", help="exploration seed (0)")
-    check.add_argument("--max-steps", type=int, default=8, metavar="K", help="faults per schedule (8)")
+    check.add_argument(
+        "--max-steps",
+        type=int_flag(1, MAX_STEPS),
+        default=8,
+        metavar="K",
+        help=f"faults per schedule, 1 to {MAX_STEPS} (8)",
+    )
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument("--save", metavar="FILE", help="write the counterexample schedule, for --replay")
     check.add_argument("--replay", metavar="FILE", help="replay a saved schedule with a full timeline")
@@ -270,7 +281,11 @@ class _PipeSafe:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:  # argparse's own errors (``--seed x``): one line too
+        print(f"quorum: error: {e}", file=sys.stderr)
+        return 2
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -105,10 +106,9 @@ def run_cli(argv: list[str], bound: float) -> tuple[str, str]:
             code = main(argv)
     except Hang as e:
         return "hang", f"{argv}: {e}"
-    except SystemExit as e:  # argparse: usage error, exit 2
-        code = e.code if isinstance(e.code, int) else 2
-        if code != 2:
-            return "traceback", f"{argv}: SystemExit({e.code})"
+    except SystemExit as e:  # argparse's --help (exit 0); its errors are one line like every other
+        if e.code not in (0, None):
+            return "traceback", f"{argv}: SystemExit({e.code}): {err.getvalue()[:200]!r}"
         return "ok", ""
     except BaseException as e:
         return "traceback", f"{argv}: {type(e).__name__}: {e}"
@@ -184,8 +184,20 @@ def scenario_documents(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
+# hostile encodings of a document (issue 16, then issue 22: control characters, a plain list past the
+# node bound, a file past the size bound; "fifo" is a named pipe in place of the file)
+ENCODINGS = ["binary", "deep", "bomb", "truncated", "nul", "bel", "big-list", "huge", "fifo"]
+
+
 def _render(doc: dict[str, Any], how: str) -> bytes:
     text = yaml.safe_dump(doc, allow_unicode=True)
+    if how in ("nul", "bel"):
+        cut = len(text) // 2
+        return (text[:cut] + ("\x00" if how == "nul" else "\x07") + text[cut:]).encode()
+    if how == "big-list":  # no alias: 110,000 plain items (past MAX_NODES, under MAX_YAML_CHARS)
+        return (text + "x:\n" + "- 1\n" * 110_000).encode()
+    if how == "huge":  # a plain 4 MB list (took 43 s and 1.5 GB before issue 22)
+        return (text + "x:\n" + "- 1\n" * 1_048_576).encode()
     if how == "binary":
         return b"\xff\xfe\x00" + text.encode()
     if how == "deep":
@@ -200,7 +212,9 @@ def _render(doc: dict[str, Any], how: str) -> bytes:
 
 
 def fuzz_scenarios(tally: Tally, examples: int, bound: float, seed: int | None = 0) -> None:
-    """`quorum sim validate` and, for files that validate, `quorum sim run --json` (short runs only)."""
+    """`quorum sim validate|run`, `quorum check --config` and, for hostile encodings (control characters,
+    a FIFO, past the size or node bound, binary, deep, alias bomb, truncated), `sim availability`,
+    `witness serve` and `agent run` too."""
     tmp = Path(tempfile.mkdtemp(prefix="quorum-fuzz-"))
 
     @settings(
@@ -213,13 +227,20 @@ def fuzz_scenarios(tally: Tally, examples: int, bound: float, seed: int | None =
     )
     @given(
         scenario_documents(),
-        st.sampled_from(["yaml"] * 6 + ["binary", "deep", "bomb", "truncated"]),
-        st.sampled_from(["validate", "run", "years", "check"]),
+        st.sampled_from(["yaml"] * 6 + ENCODINGS),
+        st.sampled_from(["validate", "run", "years", "check", "availability", "witness", "agent"]),
     )
     def case(doc: dict[str, Any], how: str, what: str) -> None:
+        if how == "yaml" and what in ("availability", "witness", "agent"):
+            what = "validate"  # these read the same edge; run only on hostile encodings (never serve)
         path = tmp / "s.yaml"
+        if path.exists() or path.is_symlink():
+            path.unlink()
         try:
-            path.write_bytes(_render(doc, how))
+            if how == "fifo":
+                os.mkfifo(path)  # opening it for reading would wait for a writer: must be refused
+            else:
+                path.write_bytes(_render(doc, how))
         except (ValueError, yaml.YAMLError):
             return  # not representable (e.g. a NaN key); nothing to feed
         if what == "validate":
@@ -228,6 +249,10 @@ def fuzz_scenarios(tally: Tally, examples: int, bound: float, seed: int | None =
             argv = ["sim", "run", str(path), "--json", "--plot", str(tmp / "p.png")]
         elif what == "years":
             argv = ["sim", "run", str(path), "--json", "--years", "0.001"]
+        elif what == "availability":
+            argv = ["sim", "availability", str(path), "--max-years", "1", "--workers", "1"]
+        elif what in ("witness", "agent"):
+            argv = [what, "serve" if what == "witness" else "run", "--config", str(path)]
         else:
             argv = ["check", "--config", str(path), "--schedules", "2", "--quiet"]
         outcome, detail = run_cli(argv, bound)
@@ -241,8 +266,24 @@ def fuzz_flags(tally: Tally, examples: int, bound: float, seed: int | None = 0) 
     tmp = Path(tempfile.mkdtemp(prefix="quorum-fuzz-"))
     ok = tmp / "ok.yaml"
     ok.write_text("name: ok\nduration: 30\n")
+    missing = str(tmp / "missing.yaml")
     text = st.one_of(
-        st.sampled_from(["nan", "inf", "-inf", "1e12", "-5", "0", "1e-300", "x", "", "1e309", "--"]),
+        st.sampled_from(
+            [
+                "nan",
+                "inf",
+                "-inf",
+                "1e12",
+                "-5",
+                "0",
+                "1e-300",
+                "x",
+                "",
+                "1e309",
+                "--",
+                "99999999999999999999",
+            ]
+        ),
         st.floats().map(repr),
         st.integers(-(2**70), 2**70).map(str),
     )
@@ -254,17 +295,40 @@ def fuzz_flags(tally: Tally, examples: int, bound: float, seed: int | None = 0) 
         derandomize=seed is not None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(text, st.sampled_from(["years", "window", "loss", "schedules", "max-steps", "plot"]))
+    @given(
+        text,
+        st.sampled_from(
+            [
+                "years",
+                "window",
+                "loss",
+                "schedules",
+                "max-steps",
+                "plot",
+                "seed",
+                "precision",
+                "workers",
+                "compare-workers",
+                "confidence",
+            ]
+        ),
+    )
     def case(value: str, flag: str) -> None:
-        if flag == "years":
+        if flag in ("schedules", "max-steps", "seed"):
+            # a missing --config stops the command once its flags are parsed: a valid count is not run
+            # (--schedules 99999999999999999999 ran until killed before issue 22)
+            argv = ["check", f"--{flag}={value}", "--config", missing, "--quiet"]
+        elif flag in ("precision", "workers", "confidence"):
+            argv = ["sim", "availability", missing, f"--{flag}={value}"]
+        elif flag == "compare-workers":
+            argv = ["sim", "compare", missing, f"--workers={value}", "--out", str(tmp)]
+        elif flag == "years":
             argv = ["sim", "run", str(ok), "--json", f"--years={value}"]
         elif flag in ("window", "loss"):
             # --fault none-such: the lab refuses before starting anything when the numbers are fine
             argv = ["lab", "--fault", "none-such", f"--{flag}={value}"]
         elif flag == "plot":
             argv = ["sim", "run", str(ok), "--json", "--plot", str(tmp / f"p{value}")]
-        else:
-            argv = ["check", f"--{flag}={value}", "--schedules=1", "--quiet"]
         tally.add(*run_cli(argv, bound))
 
     case()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from quorum.inputs import InputError, dumps, number
+from quorum.inputs import InputError, dumps, float_flag, int_flag, number
 from sim.story.scenario import Scenario, ScenarioError, json_schema, load_scenario
 
 MAX_YEARS = 7000.0  # sim.years.engine.MAX_YEARS: the calendar of a years run ends in 9999
@@ -293,8 +293,6 @@ def _engine_kw(args: argparse.Namespace) -> dict[str, Any]:
     """Options shared by compare and sweep (the availability engine's)."""
     from quorum.inputs import UsageError
 
-    if not 0 < args.precision < 1:
-        raise UsageError(f"--precision must be in (0, 1) (got {args.precision})")
     if args.max_years is not None:
         number("--max-years", args.max_years, gt=0, le=1e9)
     if not 0 < args.sla < 1:
@@ -424,19 +422,39 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine_args(p: Any) -> None:
+def _precision_arg(p: Any, help: str) -> None:
+    from sim.availability.estimate import MIN_PRECISION
+
     p.add_argument(
-        "--precision", type=float, default=0.1, help="relative half-width of the unavailability (engine)"
+        "--precision",
+        type=float_flag(MIN_PRECISION, 1.0),
+        default=0.1,
+        help=f"{help}, from {MIN_PRECISION:g} to 1 (0.1)",
     )
+
+
+def _workers_arg(p: Any) -> None:
+    from sim.availability.executors import max_workers, usable_cores
+
+    p.add_argument(
+        "--workers",
+        type=int_flag(1, max_workers()),
+        default=None,
+        metavar="N",
+        help=f"local processes, 1 to twice the usable cores ({max_workers()} here; default: all"
+        f" {usable_cores()} cores)",
+    )
+
+
+def _engine_args(p: Any) -> None:
+    _precision_arg(p, "relative half-width of the unavailability (engine)")
     p.add_argument(
         "--max-years", type=float, default=None, metavar="Y", help="simulated years cap per design (engine)"
     )
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--sla", type=float, default=0.98, help="monthly availability promised (default 0.98)")
     p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="local processes (default: all cores)"
-    )
+    _workers_arg(p)
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", metavar="DIR", help="directory of the CSV/JSON/PNG (default out/)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -485,15 +503,13 @@ def register(sub: Any) -> None:
         help="availability with confidence: independent replications until a precision is reached",
     )
     p.add_argument("file")
-    p.add_argument("--precision", type=float, default=0.1, help="relative half-width to reach (0.1)")
+    _precision_arg(p, "relative half-width of the unavailability to reach")
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level (0.95)")
     p.add_argument("--max-years", type=float, default=None, metavar="N", help="stop after N simulated years")
     p.add_argument(
         "--seed", type=int, default=0, metavar="S", help="replication i uses SeedSequence(S).spawn child i"
     )
-    p.add_argument(
-        "--workers", type=int, default=None, metavar="K", help="local processes (default: all cores)"
-    )
+    _workers_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="PATH", help="write one row per replication")
     p.add_argument("--sla", type=float, default=0.98, help="monthly availability target (0.98)")

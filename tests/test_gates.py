@@ -175,3 +175,39 @@ def test_pre_commit_runs_the_checks_of_make_test() -> None:
     entries = [h["entry"] for h in hooks]
     for needed in (".venv/bin/ruff check", ".venv/bin/ruff format --check", ".venv/bin/mypy --strict"):
         assert any(e.startswith(needed) for e in entries), needed
+
+
+def test_status_says_what_a_site_does_when_its_peer_runs_other_rules() -> None:
+    """Issue 22 item 4: B had heard A's heartbeats carrying another configuration, so its status said
+    ``promotion_blocked: peer runs configuration ...``, yet when A went silent B asked the witness to
+    serve alone and won: that guard only binds a policy without a witness (whose witness judges the
+    configuration otherwise). The status now derives from the same gate the decision uses."""
+    from quorum.core import PeerHeartbeat
+
+    cfg = QuorumConfig()
+    other = QuorumConfig(lease_duration=20, lease_margin=6).fingerprint()
+    b = SiteMachine(cfg, Site.B, 0.0)
+    w = WitnessMachine(cfg, 0.0)
+    for i in range(1, 4):
+        hb = PeerHeartbeat(Site.A, 1, i, b.epoch, Role.MIRRORED, True, Site.A, config=other)
+        b.handle(float(i), hb)
+    asked: list[WitnessRequest] = []
+    won = False
+    t = 4.0
+    while t < 40.0 and not won:
+        for a in b.handle_timer(t):
+            if isinstance(a, Send) and isinstance(a.message, WitnessRequest):
+                asked.append(a.message)
+                for r in replies(w.handle(t, a.message)):
+                    b.handle(t, r)
+                    won = won or r.verdict is Verdict.GRANT_SOLO
+        t += 0.5
+    solo_asks = [r for r in asked if r.want is Want.SOLO]
+    assert solo_asks and won and b.role is Role.SOLO  # what the site did: contend, and win
+    assert b.promotion_blocked() is None  # what its status says now (before: "peer runs configuration")
+    # a policy without a witness is where the peer's rules do block: status and decision agree there too
+    s = SiteMachine(QuorumConfig(policy="static-preferred"), Site.A, 0.0)
+    s.handle(1.0, PeerHeartbeat(Site.B, 1, 1, s.epoch, Role.MIRRORED, True, Site.A, config=other))
+    assert "peer runs configuration" in str(s.promotion_blocked())
+    s.handle_timer(30.0)
+    assert s.role is not Role.SOLO

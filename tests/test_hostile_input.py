@@ -150,3 +150,104 @@ def test_fuzzers_find_no_traceback_hang_or_500(name: str, examples: int) -> None
     FUZZERS[name](tally, examples, HANG_BOUND, 0)
     assert sum(tally.counts.values()) >= examples // 2
     assert tally.bad == 0, tally.examples
+
+
+# ---- issue 22, item 3: what a second attack still broke ------------------------------------------------
+HOSTILE_22 = {
+    "nul": b"name: x\x00y\nduration: 30\n",
+    "bel": b"name: x\nduration: 30\x07\n",
+    "big-list": b"name: x\nfaults:\n" + b"- 1\n" * 110_000,  # no alias, past the node bound
+    "huge": b"name: x\nfaults:\n" + b"- 1\n" * 1_048_576,  # a plain 4 MB list, past the size bound
+}
+NEEDLES_22 = {
+    "nul": "U+0000",
+    "bel": "U+0007",
+    "big-list": "more than 100,000 YAML nodes",
+    "huge": "larger than 2,097,152 characters",
+    "fifo": "FIFO",
+}
+FILE_COMMANDS_22 = [
+    "sim validate FILE",
+    "sim run FILE --no-plot",
+    "sim availability FILE --workers 1",
+    "check --config FILE",
+    "witness serve --config FILE",
+    "agent run --config FILE",
+]
+
+
+@pytest.mark.parametrize("kind", sorted(NEEDLES_22))
+@pytest.mark.parametrize("command", FILE_COMMANDS_22)
+def test_control_characters_fifos_and_big_documents_are_one_line(
+    kind: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """NUL/BEL in a YAML file (a traceback), a FIFO (a hang), a plain list of 110,000 items or of 4 MB
+    (43 s, 1.5 GB, then "alias bomb"): one line naming the file and what is wrong, in six commands."""
+    if kind == "big-list" and command not in ("sim validate FILE", "check --config FILE"):
+        pytest.skip("the node bound is the same code for every command: two suffice")
+    f = tmp_path / f"{kind}.yaml"
+    if kind == "fifo":
+        os.mkfifo(f)
+    else:
+        f.write_bytes(HOSTILE_22[kind])
+    line = _one_line([str(f) if w == "FILE" else w for w in command.split()], capsys)
+    assert str(f) in line and NEEDLES_22[kind] in line, line
+    assert "alias bomb" not in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sim", "availability", "scenarios/reference.yaml", "--precision", "1e-300"], "--precision"),
+        (["sim", "availability", "scenarios/reference.yaml", "--workers", "1000000000"], "--workers"),
+        (["sim", "compare", "scenarios/reference.yaml", "--workers", "40000"], "--workers"),
+        (["check", "--schedules", "99999999999999999999"], "100,000"),
+        (["check", "--schedules", "nan"], "--schedules"),
+        (["check", "--seed", "x"], "--seed"),
+        (["sim", "run", "scenarios/reference.yaml", "--seed", "x"], "--seed"),
+        (["check", "--no-such-flag"], "--no-such-flag"),
+        (["sim"], "required"),
+    ],
+)
+def test_bad_flags_are_one_line_and_bounded(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--precision 1e-300 (OverflowError), --workers unbounded, --schedules 10^20 (ran until killed), and
+    argparse's own errors (its usage block and `quorum check: error:`, five lines): one line each."""
+    monkeypatch.chdir(Path(__file__).parent.parent)
+    assert needle in _one_line(argv, capsys, 30.0)
+
+
+def test_the_help_states_the_bounds(capsys: pytest.CaptureFixture[str]) -> None:
+    """The bounds refused above are the ones `--help` states."""
+    from quorum.cli import MAX_SCHEDULES
+    from sim.availability.executors import max_workers
+
+    for argv, needles in (
+        (["check", "--help"], [f"1 to {MAX_SCHEDULES:,}"]),
+        (["sim", "availability", "--help"], ["from 1e-09 to 1", f"({max_workers()} here"]),
+        (["sim", "compare", "--help"], ["from 1e-09 to 1", f"({max_workers()} here"]),
+    ):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = " ".join(capsys.readouterr().out.split())
+        assert all(n in out for n in needles), (argv, out)
+
+
+def test_the_fuzzer_counts_argparse_usage_blocks_as_failures() -> None:
+    """`make fuzz` used to take argparse's SystemExit(2) (usage block, five lines) as a good answer."""
+    import argparse
+
+    from quorum import fuzz
+
+    def usage_block(argv: list[str]) -> int:
+        argparse.ArgumentParser(prog="quorum").parse_args(argv)
+        return 0
+
+    orig = sys.modules["quorum.cli"].main
+    sys.modules["quorum.cli"].main = usage_block  # type: ignore[attr-defined]
+    try:
+        outcome, _ = fuzz.run_cli(["--bogus"], 10.0)
+    finally:
+        sys.modules["quorum.cli"].main = orig  # type: ignore[attr-defined]
+    assert outcome == "traceback"

@@ -292,6 +292,43 @@ def _history(c: TestClient, tokens: dict[str, str]) -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("epoch", "7"),
+        ("epoch", True),
+        ("epoch", 7.0),
+        ("seq", "1"),
+        ("seq", False),
+        ("current", 1),
+        ("current", "true"),
+        ("sent_at", "1.5"),
+    ],
+)
+def test_the_heartbeat_api_is_as_strict_as_files(
+    field: str, value: Any, tmp_path: Path, tokens: dict[str, str]
+) -> None:
+    """Issue 22: ``"epoch": "7"`` and ``"epoch": true`` were taken as epochs 7 and 1 (files refuse
+    them): now a 400 whose error names the field, and nothing is decided or written."""
+    c = make_client(tmp_path, tokens)
+    before = _history(c, tokens)
+    body = req("A", want="solo")
+    body["request"][field] = value
+    r = c.post("/v1/heartbeat", json=body, headers=auth(tokens["A"]))
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["field"] == f"request.{field}", r.text
+    assert _history(c, tokens) == before
+    ok = req("A")
+    assert c.post("/v1/heartbeat", json=ok, headers=auth(tokens["A"])).status_code == 200  # ints still do
+    for op, path, payload, key in (
+        ("POST", "/v1/switchover", {"pair": "p", "to": "B", "dry_run": 1}, "dry_run"),
+        ("POST", "/v1/failover", {"pair": "p", "to": "B", "accept_data_loss": "yes"}, "accept_data_loss"),
+        ("PUT", "/v1/maintenance", {"pair": "p", "on": 1, "reason": "x"}, "on"),
+    ):
+        r = c.request(op, path, json=payload, headers=auth(tokens["operator"]))
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == key, r.text
+
+
 def test_integers_beyond_the_edge_are_a_400_naming_the_field(tmp_path: Path, tokens: dict[str, str]) -> None:
     """Epochs and sequence numbers of 2^53 or more are refused at the edge, with the field named, and
     nothing is saved (before: 2^63 was a 500 after the state change was committed)."""

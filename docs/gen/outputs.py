@@ -59,16 +59,25 @@ def _argv(cmd: str) -> list[str]:
     raise ValueError(f"a documented command starts with quorum or python: {cmd!r}")
 
 
-def run(cmd: str, status: int = 0, files: dict[str, str] | None = None, timeout: float = 600) -> str:
+def run(
+    cmd: str,
+    status: int = 0,
+    files: dict[str, str] | None = None,
+    timeout: float = 600,
+    fifos: tuple[str, ...] = (),
+) -> str:
     """``$ cmd`` and what it prints (stdout, then stderr), run from the repository root, or from a fresh
-    directory holding ``files`` when given. Any other exit status than ``status`` is an error."""
+    directory holding ``files`` (and the named pipes ``fifos``) when given. Any other exit status than
+    ``status`` is an error."""
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
         cwd = ROOT
-        if files:
+        if files or fifos:
             cwd = Path(tmp)
-            for name, text in files.items():
+            for name, text in (files or {}).items():
                 (cwd / name).write_text(text, encoding="utf-8")
+            for name in fifos:
+                os.mkfifo(cwd / name)
         p = subprocess.run(
             _argv(cmd), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
@@ -90,12 +99,11 @@ def trim(text: str, head: int | None = None, keep: list[int] | None = None) -> s
     return "\n".join(lines)
 
 
-def _fence(text: str, lang: str = "text") -> None:
+def _fence(text: str, lang: str = "text", indent: str = "") -> None:
     import cog  # available inside a cog run only
 
-    cog.outl(f"```{lang}")
-    cog.outl(text.rstrip("\n"))
-    cog.outl("```")
+    for line in [f"```{lang}", *text.rstrip("\n").splitlines(), "```"]:
+        cog.outl(f"{indent}{line}" if line else "")
 
 
 # a wall-clock reading ("0.27 s", "1.5 s wall") varies from run to run: the generator prints it as "T s"
@@ -112,12 +120,15 @@ def block(
     files: dict[str, str] | None = None,
     head: int | None = None,
     times: bool = False,
+    fifos: tuple[str, ...] = (),
+    joined: bool = False,
+    indent: str = "",
 ) -> None:
-    """One fenced block: each command's ``$`` line and output, a blank line between commands. With
-    ``times``, wall-clock readings are shown as ``T s`` (they differ at every run)."""
-    outs = [run(c, status, files) for c in cmds]
-    text = "\n\n".join(trim(mask_times(o) if times else o, head) for o in outs)
-    _fence(text)
+    """One fenced block: each command's ``$`` line and output, a blank line between commands (none with
+    ``joined``). With ``times``, wall-clock readings are shown as ``T s`` (they differ at every run)."""
+    outs = [run(c, status, files, fifos=fifos) for c in cmds]
+    text = ("\n" if joined else "\n\n").join(trim(mask_times(o) if times else o, head) for o in outs)
+    _fence(text, indent=indent)
 
 
 def recorded(name: str, head: int | None = None, keep: list[int] | None = None) -> None:

@@ -167,6 +167,17 @@ class QuorumConfig(BaseModel):
                 raise ValueError(
                     f"{option}=true has no effect under policy={self.policy.value} (no witness, no tie rule)"
                 )
+            if self.policy is Policy.WITNESS_RACE and option == "keep_active_partition":
+                # Issue 22: with pre_election it was accepted, yet a flapping link still moved service
+                # B>A>B>A (the promise is no ping-pong). Under the race a grant already makes its holder
+                # the tie site (the pre-election proposer), so the option changed nothing there either;
+                # making it act would turn the race into witness-preferred with the last solo site as
+                # tie site, which witness-preferred + keep_active_partition already is.
+                raise ValueError(
+                    "keep_active_partition=true cannot hold under policy=witness-race: the first request"
+                    " wins every split, so a returning site can win the next one (ping-pong); use"
+                    " policy=witness-preferred or majority with keep_active_partition=true"
+                )
             if self.policy is Policy.WITNESS_RACE and not self.pre_election:
                 raise ValueError(
                     f"{option}=true has no effect under policy=witness-race: the first request wins"

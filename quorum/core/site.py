@@ -318,10 +318,16 @@ class SiteMachine:
             self._request(now, acts)
 
     def promotion_blocked(self) -> str | None:
-        """Why this site may not contend to serve alone right now (``None``: it may)."""
+        """Why this site may not contend to serve alone right now (``None``: it may).
+
+        Derived from the guards the decisions apply (the agent's status shows it): a configuration
+        the witness refused (every request of ours is refused), the peer's other rules under a policy
+        without a witness (``_peer_rules_differ``, as ``_self_promotes``), health and the pre-promote
+        check (as ``_may_promote``). Under a witness policy the peer's rules block nothing here: the
+        witness judges each site's configuration, and a site it accepts contends and may win."""
         if self.config_refused is not None:
             return f"configuration refused by the witness: {self.config_refused}"
-        if self.peer_config is not None and self.peer_config != self.fingerprint:
+        if not self.spec.uses_witness and self._peer_rules_differ():
             return f"peer runs configuration {self.peer_config}, this site {self.fingerprint}"
         if not self.healthy:
             return f"site unhealthy: {self.health_detail or 'a health check fails'}"
@@ -353,10 +359,14 @@ class SiteMachine:
             return False
         return self.check_ok is True
 
+    def _peer_rules_differ(self) -> bool:
+        """Our peer's heartbeats carried another configuration fingerprint than ours."""
+        return self.peer_config is not None and self.peer_config != self.fingerprint
+
     def _self_promotes(self) -> bool:
         """The policy lets this site serve alone without a witness grant, and our peer (the only
         other party of a pair without a witness) has not shown us a different configuration."""
-        if self.peer_config is not None and self.peer_config != self.fingerprint:
+        if self._peer_rules_differ():
             return False
         how = self.spec.self_promote
         return how == "any" or (how == "preferred" and self.site is self.cfg.preferred_site)

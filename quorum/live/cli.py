@@ -163,7 +163,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from quorum.live.trace import TraceError, replay
 
     if not Path(args.trace).is_file():
-        raise UsageError(f"{args.trace}: no such trace file")
+        there = Path(args.trace).exists()
+        raise UsageError(f"{args.trace}: {'not a regular file' if there else 'no such trace file'}")
     try:
         rep = replay(args.trace, strict=True)
     except TraceError as e:

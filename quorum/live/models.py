@@ -5,9 +5,9 @@ The fields match ``quorum.core.messages`` one for one; ``to_core`` / ``from_core
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from quorum.core import (
     ForcedTakeover,
@@ -38,6 +38,13 @@ TOKEN_PAIR = Field(
 )
 
 
+# Numbers and booleans in bodies are as strict as in files (``quorum.core.config``): ``"epoch": "7"``
+# and ``"epoch": true`` are a 400 naming the field, not epoch 7 and epoch 1; a float field takes an int.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict()]
+Bool = Annotated[bool, Strict()]
+
+
 class _Body(BaseModel):
     # no NaN or infinity either: they cannot be written back as JSON (history, state)
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -45,12 +52,12 @@ class _Body(BaseModel):
 
 class WitnessRequestModel(_Body):
     site: Site
-    seq: int = Field(ge=0, le=MAX_INT)
-    sent_at: float
+    seq: Int = Field(ge=0, le=MAX_INT)
+    sent_at: Float
     want: Want
-    epoch: int = Field(ge=0, le=MAX_INT)
+    epoch: Int = Field(ge=0, le=MAX_INT)
     role: Role
-    current: bool
+    current: Bool
     solo_holder: Site | None = None
     preelected: Site | None = None
     config: str = Field(pattern=FINGERPRINT, description="the site's configuration fingerprint")
@@ -61,16 +68,16 @@ class WitnessRequestModel(_Body):
 
 class WitnessReplyModel(_Body):
     site: Site
-    seq: int
-    sent_at: float
+    seq: Int
+    sent_at: Float
     verdict: Verdict
-    epoch: int
+    epoch: Int
     mode: Mode
     holder: Site | None
     tie_site: Site
-    sticky: bool = False
-    data_loss: bool = False
-    peer_fenced: bool = False
+    sticky: Bool = False
+    data_loss: Bool = False
+    peer_fenced: Bool = False
     reason: str = ""
     config: str = ""
 
@@ -84,11 +91,11 @@ class WitnessReplyModel(_Body):
 
 class PeerHeartbeatModel(_Body):
     src: Site
-    boot: int = Field(ge=0, le=MAX_INT)
-    seq: int = Field(ge=0, le=MAX_INT)
-    epoch: int = Field(ge=0, le=MAX_INT)
+    boot: Int = Field(ge=0, le=MAX_INT)
+    seq: Int = Field(ge=0, le=MAX_INT)
+    epoch: Int = Field(ge=0, le=MAX_INT)
     role: Role
-    current: bool
+    current: Bool
     tie_site: Site
     holder: Site | None = None
     preelect: Site | None = None
@@ -129,9 +136,9 @@ class ConfigRefused(_Body):
 
 class SiteEvent(_Body):
     uid: str = Field(min_length=8, max_length=80)
-    at: float = Field(description="wall-clock seconds since the epoch, when the site recorded it")
+    at: Float = Field(description="wall-clock seconds since the epoch, when the site recorded it")
     kind: str = Field(min_length=1, max_length=40)
-    epoch: int = Field(ge=0, le=MAX_INT)
+    epoch: Int = Field(ge=0, le=MAX_INT)
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -144,14 +151,14 @@ class EventsBody(_Body):
 
 
 class EventsReply(_Body):
-    accepted: int
-    duplicates: int
+    accepted: Int
+    duplicates: Int
 
 
 class SwitchoverBody(_Body):
     pair: str | None = TOKEN_PAIR
     to: Site
-    dry_run: bool = False
+    dry_run: Bool = False
 
     def to_core(self) -> Switchover:
         return Switchover(self.to, self.dry_run)
@@ -162,8 +169,8 @@ class FailoverBody(_Body):
 
     pair: str | None = TOKEN_PAIR
     to: Site
-    accept_data_loss: bool = False
-    fence_confirmed: bool = False
+    accept_data_loss: Bool = False
+    fence_confirmed: Bool = False
 
     def to_core(self) -> ForcedTakeover:
         return ForcedTakeover(self.to, self.accept_data_loss, self.fence_confirmed)
@@ -171,7 +178,7 @@ class FailoverBody(_Body):
 
 class MaintenanceBody(_Body):
     pair: str | None = TOKEN_PAIR
-    on: bool
+    on: Bool
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -194,6 +201,6 @@ class InvalidBody(_Body):
 
 
 class OperatorReply(_Body):
-    ok: bool
+    ok: Bool
     detail: str
-    pending: bool = False
+    pending: Bool = False

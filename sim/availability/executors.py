@@ -4,7 +4,7 @@ Contract. ``Executor.map(fn, args)`` runs ``fn`` on every argument and yields th
 order*, whatever order they complete in; callers aggregate in that order, so a seed gives the same figures
 on every executor and any worker count. ``fn`` must be a picklable module-level function.
 
-* :class:`LocalExecutor` (the default): ``workers`` local processes (default: every core), forked from the
+* :class:`LocalExecutor` (the default): ``workers`` local processes (default: every usable core, at most twice as many), forked from the
   caller so they start in milliseconds and inherit its imports; ``workers=1`` runs in the caller's
   process. Each worker process keeps its own caches across tasks (years mode's episode outcomes).
 * :class:`DaskExecutor`: the same tasks on an existing ``distributed`` cluster, given the scheduler's
@@ -27,6 +27,21 @@ class ExecutorError(ValueError):
     """An executor cannot be made or reached (one line, for the command line's exit status 2)."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def max_workers() -> int:
+    """The most local worker processes: twice the usable cores. Replications are CPU-bound, so more
+    processes than cores only add memory and start-up (``--workers 40`` started 40 processes at once
+    on 2 cores; 10^9 was accepted)."""
+    return 2 * usable_cores()
+
+
 class Executor(Protocol):
     """Runs tasks somewhere; ``map`` yields results in submission order."""
 
@@ -41,9 +56,12 @@ class LocalExecutor:
     """``workers`` local processes (default: all cores); 1 runs in this process."""
 
     def __init__(self, workers: int | None = None) -> None:
-        n = (os.cpu_count() or 1) if workers is None else workers
-        if n < 1:
-            raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+        n = usable_cores() if workers is None else workers
+        if not 1 <= n <= max_workers():
+            raise ExecutorError(
+                f"--workers must be from 1 to {max_workers()} (twice the {usable_cores()} usable cores;"
+                f" got {workers})"
+            )
         self.workers = n
         self._pool: ProcessPoolExecutor | None = None
 
@@ -115,8 +133,11 @@ class DaskExecutor:
 
 def make_executor(name: str = "local", workers: int | None = None, scheduler: str | None = None) -> Executor:
     """``local`` (``workers`` processes, default all cores) or ``dask`` (``scheduler`` address)."""
-    if workers is not None and workers < 1:
-        raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+    if workers is not None and not 1 <= workers <= max_workers():
+        raise ExecutorError(
+            f"--workers must be from 1 to {max_workers()} (twice the {usable_cores()} usable cores;"
+            f" got {workers})"
+        )
     if name == "local":
         if scheduler is not None:
             raise ExecutorError("--scheduler is for --executor dask")
