@@ -62,3 +62,15 @@ def test_comparison_has_no_field_constant_by_construction() -> None:
     c = d.to_dict()["comparison"]
     assert "share_of_difference_from_detection_and_failover" not in c
     assert c["difference"] == pytest.approx(c["detection_and_failover_unavailability"])
+
+
+def test_no_month_below_the_sla_is_a_one_sided_bound_not_zero_width() -> None:
+    """A design that never drops a month below the SLA in the months simulated: the months-below-SLA
+    figures are 0 with a one-sided bound from the months observed (-ln(1-c)/M), never the [0, 0] a
+    Student interval over identical zeros gives (before: '0 [0, 0]', a precision no event carried)."""
+    d = estimate(single_site("IV"), precision=0.5, max_years=20, seed=0, estimator="plain", sla=0.5).to_dict()
+    frac = d["months_below_sla_fraction"]
+    per_year = d["months_below_sla_per_year"]
+    assert frac["mean"] == 0.0 and frac["low"] == 0.0 and frac["high"] > 0.0, frac
+    assert per_year["high"] == pytest.approx(12.0 * frac["high"])
+    assert "one-sided bound" in frac["method"]

@@ -710,19 +710,27 @@ def _report(
         np.array([r.split_brain_s for r in reps]) / rep_years, conf, tmeth, bounds=pos
     )
     months = np.array([r.months_below_sla / r.months if r.months else 0.0 for r in reps])
-    figs["months_below_sla_fraction"] = mean_interval(
-        months,
-        conf,
-        f"fraction of full calendar months with availability below {sla:g}: replication means, Student t"
-        " (clipped to [0, 1])",
-        bounds=(0.0, 1.0),
-    )
-    figs["months_below_sla_per_year"] = mean_interval(
-        np.array([r.months_below_sla for r in reps], dtype=float) / rep_years,
-        conf,
-        f"full calendar months with availability below {sla:g}, per year: {tmeth}",
-        bounds=pos,
-    )
+    observed = sum(r.months for r in reps)
+    if observed > 0 and not any(r.months_below_sla for r in reps):
+        # no month below the SLA seen: a one-sided bound from the months observed, never [0, 0]
+        bound = -math.log(1.0 - conf) / observed
+        none = f"no full calendar month below {sla:g} in {observed} observed: one-sided bound -ln(1-{conf:g})/{observed}"
+        figs["months_below_sla_fraction"] = Figure(0.0, 0.0, min(1.0, bound), none)
+        figs["months_below_sla_per_year"] = Figure(0.0, 0.0, 12.0 * bound, none + " x 12 months")
+    else:
+        figs["months_below_sla_fraction"] = mean_interval(
+            months,
+            conf,
+            f"fraction of full calendar months with availability below {sla:g}: replication means,"
+            " Student t (clipped to [0, 1])",
+            bounds=(0.0, 1.0),
+        )
+        figs["months_below_sla_per_year"] = mean_interval(
+            np.array([r.months_below_sla for r in reps], dtype=float) / rep_years,
+            conf,
+            f"full calendar months with availability below {sla:g}, per year: {tmeth}",
+            bounds=pos,
+        )
     figs["structural_unavailability_mc"] = mean_interval(
         x,
         conf,
