@@ -175,6 +175,7 @@ def test_pre_commit_runs_the_checks_of_make_test() -> None:
     entries = [h["entry"] for h in hooks]
     for needed in (".venv/bin/ruff check", ".venv/bin/ruff format --check", ".venv/bin/mypy --strict"):
         assert any(e.startswith(needed) for e in entries), needed
+    assert any(".venv/bin/cog -I docs/gen --check" in e for e in entries), "cog --check (quoted outputs)"
 
 
 def test_status_says_what_a_site_does_when_its_peer_runs_other_rules() -> None:

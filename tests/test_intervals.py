@@ -74,3 +74,17 @@ def test_no_month_below_the_sla_is_a_one_sided_bound_not_zero_width() -> None:
     assert frac["mean"] == 0.0 and frac["low"] == 0.0 and frac["high"] > 0.0, frac
     assert per_year["high"] == pytest.approx(12.0 * frac["high"])
     assert "one-sided bound" in frac["method"]
+
+
+def test_identical_replications_give_no_zero_width_interval() -> None:
+    """A figure every replication gave the same value for (no data lost, no split-brain in any of them)
+    has no interval from the replications: before, '0 [0, 0]', a precision no event carried. A figure at
+    its lower bound keeps that bound, its upper end is unknown; the Monte Carlo structural unavailability
+    (non-negative) never has a lower end below zero."""
+    flat = mean_interval(np.zeros(20), 0.95, "test", bounds=(0.0, math.inf))
+    assert (flat.mean, flat.low, flat.high) == (0.0, 0.0, None)
+    assert "no interval" in flat.method
+    d = estimate(single_site("IV"), precision=0.5, max_years=20, seed=0, estimator="plain").to_dict()
+    for name in ("data_lost_bytes_per_year", "split_brain_s_per_year"):
+        assert d[name]["mean"] == 0.0 and d[name]["high"] is None, d[name]
+    assert d["structural_unavailability_mc"]["low"] is None or d["structural_unavailability_mc"]["low"] >= 0.0

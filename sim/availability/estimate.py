@@ -256,6 +256,14 @@ def mean_interval(
     m = float(xs.mean()) * scale
     if n < 2:
         return Figure(m, None, None, method)
+    if float(xs.max()) == float(xs.min()):
+        # every replication gave the same value (typically none of the events the figure counts): the
+        # replications carry no interval, and [m, m] would claim a precision no event supports. A
+        # quantity at its lower bound keeps that bound; the upper end is unknown.
+        low = m if bounds is not None and m <= bounds[0] else None
+        return Figure(
+            m, low, None, f"{method}; every one of {n} replications gave {m:.6g}: no interval from them"
+        )
     half = t_quantile(confidence, n - 1) * float(xs.std(ddof=1)) / math.sqrt(n) * abs(scale)
     lo, hi = m - half, m + half
     if bounds is not None:
@@ -734,8 +742,10 @@ def _report(
     figs["structural_unavailability_mc"] = mean_interval(
         x,
         conf,
-        "structural rule on the sampled histories (no detection or failover time): Student t",
+        "structural rule on the sampled histories (no detection or failover time): Student t (clipped to"
+        " [0, 1])",
         1.0 / h,
+        bounds=(0.0, 1.0),
     )
     vrf = None
     if control and n > 1 and float(z.var(ddof=1)) > 0:
