@@ -241,8 +241,9 @@ def test_t_quantile_and_binomial_cdf_are_scipys() -> None:
 
     from sim.availability.estimate import binomial_cdf, t_quantile
 
-    for df in (1, 2, 3, 10, 19, 999, 1000, 1001, 100_000):
-        for c in (0.9, 0.95, 0.99):
-            assert t_quantile(c, df) == pytest.approx(float(stdtrit(df, 0.5 + c / 2)), rel=1e-6)
+    # the closed forms (1, 2), Newton on the incomplete beta (3 .. 9,999), Cornish-Fisher (10^4 on)
+    for df in (*range(1, 60), 99, 999, 1000, 1001, 9_999, 10_000, 10_001, 100_000, 10**7):
+        for c in (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999):
+            assert t_quantile(c, df) == pytest.approx(float(stdtrit(df, 0.5 + c / 2)), rel=1e-10)
     for n, q in ((20, 0.5), (300, 0.95), (5000, 0.99)):
         assert np.allclose(binomial_cdf(n, q), bdtr(np.arange(n + 1), n, q), atol=1e-9)

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import Flaky
 from pydantic import ValidationError
 
 from quorum.core.config import QuorumConfig
@@ -27,7 +24,6 @@ from quorum.testing.schedule import (
     format_validation_error,
     load_json,
 )
-from quorum.testing.strategies import schedules as schedule_strategy
 
 CHECKED = ("S1", "S2", "S3", "L1")
 
@@ -93,6 +89,14 @@ def explore(
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckReport:
     """Run ``schedules`` generated schedules; shrink the first failure to a minimal counterexample."""
+    # hypothesis is imported here, not with the module: the simulator and the live agent import this
+    # package for its world and checkers, and hypothesis cost them 0.1 s of start-up
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis.errors import Flaky
+
+    from quorum.testing.strategies import schedules as schedule_strategy
+
     report = CheckReport(config=config, schedules=0, seed=seed)
     failing: list[RunResult] = []
 
@@ -142,6 +146,11 @@ def sample_schedules(
 ) -> list[Schedule]:
     """``n`` schedules drawn by the ``schedules`` strategy, the same ones for the same arguments (for
     notebooks and comparisons that run one set of fault schedules against several policies)."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    from quorum.testing.strategies import schedules as schedule_strategy
+
     out: list[Schedule] = []
 
     @hypothesis_seed(seed)

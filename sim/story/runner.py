@@ -9,6 +9,8 @@ invariant checkers of ``quorum.testing`` run inside every run; a safety violatio
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,74 @@ from quorum.testing.world import MESH, NODES, SITES, Event, SimPyScheduler, Worl
 from sim.story import scenario as S
 
 SITE_OF = {s.value: s for s in SITES}
+
+# fields of the machines left out of ``Runner.quiet_key``: times and counters that move while nothing
+# happens (the messages kept are in the key without their times: ``_unclocked``), and the constants
+_SITE_CLOCKED = frozenset(
+    {
+        "cfg",
+        "spec",
+        "role_since",
+        "lease_end",
+        "hb_seq",
+        "next_hb",
+        "peer_last_rx",
+        "peer_seq",
+        "peer_state",
+        "witness_last_rx",
+        "witness_view",
+        "check_failed_at",
+    }
+)
+_WITNESS_CLOCKED = frozenset(
+    {
+        "cfg",
+        "spec",
+        "lease_expiry",
+        "solo_since",
+        "started",
+        "first_request",
+        "last_seen",
+        "last_request",
+        "pending_since",
+        "alarmed",
+        "refused",
+    }
+)
+
+
+_GETTERS: dict[tuple[type, int], Callable[[Any], Any]] = {}
+
+
+def _getter(obj: Any, skip: frozenset[str]) -> Callable[[Any], Any]:
+    """``operator.attrgetter`` of every attribute of ``obj`` but ``skip`` (of a slotted dataclass: its
+    fields), cached per class and attribute count (an attribute added later makes a new getter)."""
+    own = getattr(obj, "__dict__", None)
+    k = (type(obj), -1 if own is None else len(own))
+    got = _GETTERS.get(k)
+    if got is None:
+        names = list(own) if own is not None else [f.name for f in dataclasses.fields(obj)]
+        keep = [n for n in names if n not in skip]
+        got = _GETTERS[k] = (
+            operator.attrgetter(*keep) if len(keep) > 1 else (lambda o: (getattr(o, keep[0]),))
+        )
+    return got
+
+
+_MESSAGE_CLOCKED = frozenset({"seq", "sent_at"})
+
+
+def _unclocked(msg: Any) -> Any:
+    """A kept message's fields without its sequence number and send time (``None`` stays ``None``)."""
+    if msg is None:
+        return None
+    get = _MESSAGE_GETTERS.get(type(msg))
+    if get is None:
+        get = _MESSAGE_GETTERS[type(msg)] = _getter(msg, _MESSAGE_CLOCKED)
+    return get(msg)
+
+
+_MESSAGE_GETTERS: dict[type, Callable[[Any], Any]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +165,7 @@ class Runner(World):
         self.redundant_at_end = False
         self._split_seen = 0
         self._interned: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # one object per distinct lane state
+        self.on_tick: Callable[[], None] | None = None  # called after every workload tick (years mode)
         if not self.as_checker:  # (the checker arms its timers after its faults and writes)
             for n in NODES:
                 self._arm(n)
@@ -160,6 +231,8 @@ class Runner(World):
                     i((a.epoch, b.epoch)),
                 )
             )
+        if self.on_tick is not None:
+            self.on_tick()
 
     def _intern(self, t: tuple[Any, ...]) -> tuple[Any, ...]:
         """The same tuple object for equal lane states: a long run at a fine tick keeps one per state."""
@@ -211,6 +284,60 @@ class Runner(World):
             for m in self.sites.values()
         )
 
+    def quiet_key(self) -> tuple[Any, ...] | None:
+        """The world's discrete state, for telling when a stretch of a run has gone quiet; ``None`` while
+        something runs on a clock this key cannot see.
+
+        The key holds every field of the three machines except the times and counters that move while
+        nothing happens (heartbeat and request sequence numbers, receive times, lease ends, the next
+        heartbeat; the last heartbeat, request and reply each machine keeps are in it without their
+        sequence numbers and times), which nodes are up, every link path and direction, each copy's fence
+        and whether it misses writes (not how many), and the witness's durable state. A change of any
+        other field is a change of the key. ``None``: a resync is running, a process is paused, a site
+        is unhealthy or vetoed for a while, maintenance mode is on, a link is degraded (losses land at
+        random times), a clock drifts, or an operator action waits at the witness: each of those ends
+        at a time the key does not show. (Flapping links are not seen: years mode never flaps.)
+
+        Used by years mode (:mod:`sim.years.engine`): a window in which the key has not changed for the
+        longest core timer plus five heartbeats is over (every timer armed at or before the last change
+        has fired, and firing it changed nothing)."""
+        now = self.env.now
+        w = self.witness
+        if self.resyncs or self.maintenance_until is not None or w.pending is not None:
+            return None
+        for until in (self.paused_until, self.unhealthy_until, self.veto_until):
+            for t in until.values():
+                if now < t:
+                    return None
+        for clock in self.clocks.values():
+            if clock.rate != 1.0:
+                return None
+        key: list[Any] = [tuple(self.up.values())]
+        for lk in self.links.values():
+            key.append(tuple(lk.paths))
+            for d in lk.dirs.values():
+                if d.delay or d.loss or d.reorder or d.duplicate:
+                    return None
+                key.append(d.cut)
+        for c in self.copies.values():
+            key.append((c.fence, c.missing > 0, bool(c.lacks)))
+        for m in self.sites.values():
+            key.append(_getter(m, _SITE_CLOCKED)(m))
+            key.append(m.lease_end is None)
+            key.append(_unclocked(m.peer_state))
+            key.append(_unclocked(m.witness_view))
+        key.append(_getter(w, _WITNESS_CLOCKED)(w))
+        key.append(w.lease_expiry is None)
+        key.append(w.solo_since is None)
+        key.append(tuple(w.first_request))
+        key.append(tuple(w.last_seen))
+        for s, r in w.last_request.items():
+            key.append(s)
+            key.append(_unclocked(r))
+        key.append(tuple(w.alarmed.items()))
+        key.append(tuple(w.refused.items()))
+        return tuple(key)
+
     def _until_steady(self, after: float, done: simpy.Event) -> Any:
         """Stop the run early once it is steady after ``after`` (the years mode's recovery window)."""
         yield self.env.timeout(max(0.0, after - self.env.now))
@@ -220,9 +347,10 @@ class Runner(World):
                 return
             yield self.env.timeout(self.sc.write_interval)
 
-    def run(self, stop_when_steady_after: float | None = None) -> Runner:
+    def run(self, stop_when_steady_after: float | None = None, stop: simpy.Event | None = None) -> Runner:
         """Run to the scenario's duration; with ``stop_when_steady_after``, stop as soon as the system is
-        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time.
+        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time;
+        with ``stop``, as soon as that event (of ``self.env``) is triggered.
         L1 is checked at the last fault's end plus the liveness bound, if the run gets there."""
         for step in self.steps:
             self.at(step.at, self.apply, step)
@@ -238,11 +366,12 @@ class Runner(World):
             self.checker.liveness_check_at = check_at
             self.at(check_at, self.checker.check_liveness)
         self.env.process(self._ticker())
-        if stop_when_steady_after is None:
+        if stop_when_steady_after is None and stop is None:
             self.env.run(until=self.sc.duration + 1e-9)
         else:
-            done = self.env.event()
-            self.env.process(self._until_steady(stop_when_steady_after, done))
+            done = self.env.event() if stop is None else stop
+            if stop_when_steady_after is not None:
+                self.env.process(self._until_steady(stop_when_steady_after, done))
             self.env.run(until=self.env.timeout(self.sc.duration + 1e-9) | done)
         self.checker.finish(self.env.now)
         m = self.metrics

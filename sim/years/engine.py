@@ -21,6 +21,11 @@ episode compressed to a *window* of at most :func:`window_length` seconds: the l
 longest timer the configuration arms (``last_man_window`` for last-man-standing, the lease, the
 pre-promote retry), plus five heartbeats. After the window no core timer started in it is still pending,
 so the state at the window's end is the state of the rest of the real interval (its *steady tail*).
+A window ends earlier once it is *quiet* (:class:`_Spans`): the runner's discrete state
+(:meth:`sim.story.runner.Runner.quiet_key`) has not changed for :func:`quiet_span` seconds, the window
+without its liveness bound, so every timer armed at or before the last change has fired and changed
+nothing; the steady tail starts there (``stop_when_quiet=False`` runs every window to its end;
+``tests/test_sim_quiet.py`` decides shapes both ways and finds the same end states).
 
 Every figure is in real time: the compressed timeline is mapped back by stretching each interval's steady
 tail to its real length. Seconds figures (downtime, split-brain, one-copy time) add the tail in the
@@ -58,6 +63,7 @@ import numpy as np
 import numpy.typing as npt
 
 from quorum.core.config import Policy, QuorumConfig
+from quorum.testing.world import step_end
 from sim.story import scenario as S
 from sim.story.runner import Runner
 from sim.years.backups import account, distribution
@@ -102,6 +108,11 @@ def window_length(cfg: QuorumConfig) -> float:
         cfg.pre_promote_retry if cfg.pre_promote_check else 0.0,
     )
     return cfg.liveness_bound() + longest + 5 * cfg.heartbeat_interval
+
+
+def quiet_span(cfg: QuorumConfig) -> float:
+    """Seconds without a change after which a span is over: the window without its liveness bound."""
+    return window_length(cfg) - cfg.liveness_bound()
 
 
 @lru_cache(maxsize=64)
@@ -205,27 +216,29 @@ _CACHE: dict[tuple[str, Key, bool], _Entry] = {}
 _CACHE_LIMIT = 200_000
 
 
-def _fingerprint(sc: S.Scenario, stop_when_steady: bool) -> str:
+def _fingerprint(sc: S.Scenario, stop_when_steady: bool, stop_when_quiet: bool) -> str:
     body = sc.model_dump_json(exclude={"name", "description", "faults", "expect", "duration"})
-    return hashlib.sha256(f"{stop_when_steady}:{body}".encode()).hexdigest()
+    return hashlib.sha256(f"{stop_when_steady}:{stop_when_quiet}:{body}".encode()).hexdigest()
 
 
-_MEMO: dict[tuple[int, bool], tuple[S.Scenario, str, Any]] = {}
+_MEMO: dict[tuple[int, bool, bool], tuple[S.Scenario, str, Any]] = {}
 
 
-def _memo(sc: S.Scenario, stop_when_steady: bool) -> tuple[S.Scenario, str, Any]:
+def _memo(
+    sc: S.Scenario, stop_when_steady: bool, stop_when_quiet: bool = True
+) -> tuple[S.Scenario, str, Any]:
     """Per scenario object: its fingerprint and structural rule (replications of one scenario share them)."""
-    k = (id(sc), stop_when_steady)
+    k = (id(sc), stop_when_steady, stop_when_quiet)
     got = _MEMO.get(k)
     if got is None or got[0] is not sc:
         if len(_MEMO) > 64:
             _MEMO.clear()
-        got = _MEMO[k] = (sc, _fingerprint(sc, stop_when_steady), rule(sc))
+        got = _MEMO[k] = (sc, _fingerprint(sc, stop_when_steady, stop_when_quiet), rule(sc))
     return got
 
 
-def _fingerprint_of(sc: S.Scenario, stop_when_steady: bool) -> str:
-    return str(_memo(sc, stop_when_steady)[1])
+def _fingerprint_of(sc: S.Scenario, stop_when_steady: bool, stop_when_quiet: bool = True) -> str:
+    return str(_memo(sc, stop_when_steady, stop_when_quiet)[1])
 
 
 def _rule_of(sc: S.Scenario) -> Any:
@@ -386,6 +399,104 @@ def _causes(
     return out
 
 
+class _Spans:
+    """Drives one episode shape through a :class:`sim.story.runner.Runner`, span by span.
+
+    Span ``i`` starts with the transition from the previous down set to its own (the faults applied at
+    once) and lasts its compressed length; the recovery window after the last span (all up again) lasts
+    :func:`window_length` unless the runner is ``steady()`` at a tick before (``stop_when_steady``).
+
+    A span whose real interval is at least a window long (its compressed length is the whole window)
+    ends early once it is *quiet* (``stop_when_quiet``): :meth:`Runner.quiet_key` has not changed for
+    :func:`quiet_span` seconds (the longest core timer plus five heartbeats, the window without its
+    liveness bound). Every timer the core armed at or before the last change has then fired and changed
+    nothing, and sites and witness exchange only heartbeats and requests, so the state is the state at the
+    window's end: the steady tail starts there. The span ends at the first tick from then on that lies a
+    whole number of ticks before the window's end (the next transition keeps its phase against the
+    ticks). Not for the last span of an episode open at the horizon (its liveness check is at the
+    liveness bound) nor for an episode with a planned window (the switchover runs on the witness's
+    operator timeout)."""
+
+    def __init__(self, y: Years, runner: Runner, key: Key, *, recovery: bool, quiet: bool) -> None:
+        self.y, self.runner, self.key, self.recovery, self.quiet = y, runner, key, recovery, quiet
+        self.n = len(key) + (1 if recovery else 0)
+        self.quiet_for = quiet_span(runner.cfg)
+        self.tick = runner.sc.write_interval
+        self.bounds: list[tuple[float, float]] = []
+        self.snaps: dict[int, tuple[frozenset[str], bool]] = {}
+        self.comps: list[float] = []
+        self.done = runner.env.event()
+        self.i = -1  # the span under way
+        self.start = self.natural_end = self.quiet_since = 0.0
+        self.may_stop = self.watch_steady = False
+        self.last_key: Any = None
+        runner.on_tick = self.on_tick
+
+    def begin(self, i: int) -> None:
+        r = self.runner
+        t = r.env.now
+        prev = self.key[i - 1][0] if i > 0 else frozenset()
+        ds, length = self.key[i] if i < len(self.key) else (frozenset(), self.y.window)
+        faults = transition(prev, ds, t, self.y._fault)  # maintenance windows: sim.years.calendar
+        if faults:
+            steps = S.scenario_steps(r.sc.model_copy(update={"faults": tuple(faults)}))
+            for step in steps:
+                if step.at <= t:
+                    r.apply(step)
+                else:
+                    r.at(step.at, r.apply, step)
+                r.last_fault_at = max(r.last_fault_at, step_end(step))
+        self.i, self.start, self.natural_end = i, t, t + length
+        last = i == self.n - 1
+        if last:  # liveness (L1) after the last fault, if the run gets there
+            check_at = r.last_fault_at + r.cfg.liveness_bound()
+            if check_at <= self.natural_end:
+                r.checker.liveness_check_at = check_at
+                r.at(check_at, r.checker.check_liveness)
+        self.may_stop = self.quiet and i < len(self.key) and not last and length == self.y.window
+        self.watch_steady = self.recovery and i == len(self.key) and self.y.stop_when_steady
+        self.last_key = None
+        r.at(self.natural_end, self.end, i, False)
+
+    def on_tick(self) -> None:
+        r = self.runner
+        if self.watch_steady:
+            if r.steady():
+                self.watch_steady = False
+                self.end(self.i, False)
+            return
+        if not self.may_stop:
+            return
+        now = r.env.now
+        k = r.quiet_key()
+        if k is None or k != self.last_key:
+            self.last_key, self.quiet_since = k, now
+            return
+        if now - self.quiet_since >= self.quiet_for - 1e-9:
+            self.may_stop = False
+            whole = math.floor((self.natural_end - now) / self.tick + 1e-9)
+            r.at(self.natural_end - whole * self.tick, self.end, self.i, True)
+
+    def end(self, i: int, early: bool) -> None:
+        """Span ``i`` ends now (``early``: it went quiet before its window's end)."""
+        if i != self.i or len(self.bounds) > i:
+            return  # ended already (early, or steady)
+        r = self.runner
+        now = r.env.now
+        one_copy = any(c.missing > 0 for c in r.copies.values()) or not (r.up["A"] and r.up["B"])
+        self.snaps[i] = (r.accruing(), one_copy)
+        self.bounds.append((self.start, now))
+        if i < len(self.key):
+            self.comps.append(now - self.start if early else self.key[i][1])
+        else:
+            self.comps.append(0.0)  # the recovery window: real time, nothing to stretch
+        if i + 1 < self.n:
+            self.begin(i + 1)
+        else:
+            self.watch_steady = False
+            self.done.succeed()
+
+
 class Years:
     """Run ``years`` of random failures for a scenario's topology: ``replication()`` gives a
     :class:`YearsResult`, ``run()`` the JSON-able dict of ``quorum sim run --years``."""
@@ -398,12 +509,14 @@ class Years:
         *,
         stop_when_steady: bool = True,
         start: str = "steady",
+        stop_when_quiet: bool = True,
     ) -> None:
         if start not in STARTS:
             raise ValueError(f"start must be one of {', '.join(STARTS)} (got {start!r})")
         self.sc = sc
         self.start = start
         self.stop_when_steady = stop_when_steady
+        self.stop_when_quiet = stop_when_quiet
         self.years = years
         self.seed = _seed_label(seed)
         self._root = seed if isinstance(seed, np.random.SeedSequence) else _seed_sequence(seed)
@@ -425,7 +538,7 @@ class Years:
         self.r = YearsResult(sc.name, self.seed, years)
         self.outages: list[tuple[float, float]] = []
         self.keys: set[Key] = set()
-        self.fingerprint = _fingerprint_of(sc, stop_when_steady)
+        self.fingerprint = _fingerprint_of(sc, stop_when_steady, stop_when_quiet)
         self.bandwidth, self.write_rate, self.users = st.bandwidth, st.write_rate, st.users
         # called with (key, open at horizon, entry) for every shape this object decides (a disk store)
         self.on_new_shape: Callable[[Key, bool, _Entry], None] | None = None
@@ -615,7 +728,7 @@ class Years:
             entries = [self._shape(k, False) for k in todo]
         else:
             chunks = [todo[i::workers] for i in range(workers)]  # round robin: balanced, order kept below
-            tasks = [(self.sc, self.stop_when_steady, tuple(c)) for c in chunks if c]
+            tasks = [(self.sc, self.stop_when_steady, self.stop_when_quiet, tuple(c)) for c in chunks if c]
             done = list(executor.map(_shapes_task, tasks))
             by_key = {
                 k: e for chunk, es in zip(chunks, done, strict=False) for k, e in zip(chunk, es, strict=True)
@@ -632,10 +745,9 @@ class Years:
 
     def _shape(self, key: Key, is_open: bool) -> _Entry:
         """Decide one episode shape with the message-level runner, and what its accounting needs."""
-        outs = self._simulate(key, recovery=not is_open)
+        outs, comps = self._simulate(key, recovery=not is_open)
         planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
         causes = _causes(list(key), self.serves, planned, is_open)
-        comps = [comp for _ds, comp in key] + ([] if is_open else [0.0])
         e = _Entry(
             outs=tuple(outs),
             comps=tuple(comps),
@@ -766,34 +878,17 @@ class Years:
             r.maintenance_episode_s.append(total)
         r.downtime_s += total
 
-    def _simulate(self, key: Key, *, recovery: bool) -> list[Outcome]:
-        faults: list[Any] = []
-        prev: frozenset[str] = frozenset()
-        at = 1.0
-        bounds: list[tuple[float, float]] = []
-        for ds, length in key:
-            faults.extend(transition(prev, ds, at, self._fault))  # maintenance windows: sim.years.calendar
-            bounds.append((at, at + length))
-            at += length
-            prev = ds
-        end = at
-        if recovery:
-            faults.extend(transition(prev, frozenset(), at, self._fault))
-            end = at + self.window
-            bounds.append((at, end))  # the recovery window after the last repair
-        sub = self.sc.model_copy(update={"faults": tuple(faults), "duration": end, "expect": S.Expect()})
+    def _simulate(self, key: Key, *, recovery: bool) -> tuple[list[Outcome], list[float]]:
+        """Run one episode shape through the message-level runner, span by span (:class:`_Spans`): the
+        outcome of each span (then of the recovery window) and the compressed seconds of each span."""
+        total = 1.0 + sum(length for _ds, length in key) + (self.window if recovery else 0.0)
+        sub = self.sc.model_copy(update={"faults": (), "duration": total, "expect": S.Expect()})
         runner = Runner(sub, 0)  # outcomes are a function of the episode alone: shared across seeds
-        snaps: dict[int, tuple[frozenset[str], bool]] = {}
-
-        def snap(i: int) -> None:
-            one_copy = any(c.missing > 0 for c in runner.copies.values()) or not (
-                runner.up["A"] and runner.up["B"]
-            )
-            snaps[i] = (runner.accruing(), one_copy)
-
-        for i, (_a, b) in enumerate(bounds):
-            runner.at(b - 1e-7, partial(snap, i))
-        r = runner.run(stop_when_steady_after=at if (recovery and self.stop_when_steady) else None)
+        planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
+        spans = _Spans(self, runner, key, recovery=recovery, quiet=self.stop_when_quiet and not planned)
+        runner.at(1.0, spans.begin, 0)
+        r = runner.run(stop=spans.done)
+        bounds, snaps = spans.bounds, spans.snaps
         dt = sub.write_interval
         outs = []
         broke = tuple(
@@ -859,7 +954,7 @@ class Years:
                     solo_entries=solo,
                 )
             )
-        return outs
+        return outs, spans.comps
 
     def _fault(self, comp: str, at: float, down: bool) -> Any:
         if "#" in comp:
@@ -1030,10 +1125,10 @@ class Years:
         }
 
 
-def _shapes_task(task: tuple[S.Scenario, bool, tuple[Key, ...]]) -> list[_Entry]:
+def _shapes_task(task: tuple[S.Scenario, bool, bool, tuple[Key, ...]]) -> list[_Entry]:
     """Decide episode shapes in a worker (module level: executors pickle it)."""
-    sc, steady, keys = task
-    y = Years(sc, 1.0, 0, stop_when_steady=steady)
+    sc, steady, quiet, keys = task
+    y = Years(sc, 1.0, 0, stop_when_steady=steady, stop_when_quiet=quiet)
     return [y._shape(k, False) for k in keys]
 
 
