@@ -135,7 +135,9 @@ class Runner(World):
     """Run one scenario: ``Runner(scenario, seed).run()``; read ``metrics``, ``timeline``, ``samples``,
     ``violations`` (S1-S3 and L1 of ``quorum.testing``)."""
 
-    def __init__(self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True) -> None:
+    def __init__(
+        self, sc: S.Scenario, seed: int = 0, *, keep_samples: bool = True, lanes: bool = True
+    ) -> None:
         self.sc = sc
         self.env = SimPyScheduler()  # SimPy's Environment, with the world's scheduler interface
         self.as_checker = sc.world == "checker"  # the world of `quorum check`: its parameters
@@ -155,6 +157,7 @@ class Runner(World):
         for step in self.steps:
             self.last_fault_at = max(self.last_fault_at, step_end(step))
         self.keep_samples = keep_samples
+        self.keep_lanes = lanes  # False: samples hold the time, serving, up and stale lanes only (years)
         self.write_rate = sum(v.write_rate for v in sc.volumes)
         self.users = sum(s.users for s in sc.topology.sites.values())
         self.samples: list[Sample] = []
@@ -211,7 +214,19 @@ class Runner(World):
             m.one_copy_s += dt
         if (up_a and not a.witness_up) or (up_b and not b.witness_up):
             m.witness_alarm_s += dt
-        if self.keep_samples:
+        if self.keep_samples and not self.keep_lanes:
+            n = len(acked_by)
+            i = self._intern
+            self.samples.append(
+                Sample(
+                    self.env.now,
+                    () if n == 0 else ("A", "B") if n == 2 else i((acked_by[0].value,)),
+                    i((("A",) if up_a else ()) + (("B",) if up_b else ()) + (("W",) if up["W"] else ())),
+                    (),
+                    i((("A",) if stale_a else ()) + (("B",) if stale_b else ())),
+                )
+            )
+        elif self.keep_samples:
             ck = self.checker
             split = len(ck.overlaps) > self._split_seen or ck._overlap is not None
             self._split_seen = len(ck.overlaps)
@@ -241,10 +256,11 @@ class Runner(World):
     def _check(self, want: S.ServingAt) -> None:
         self.checks.append((want, tuple(sorted(s.value for s in self.serving()))))
 
-    def _ticker(self) -> Any:
-        while True:
-            yield self.env.timeout(self.sc.write_interval)
-            self._tick()
+    def _ticker(self) -> None:
+        """The workload tick, every ``write_interval``: a chain of ``at`` events (the next one scheduled
+        after the tick, as a SimPy process's next timeout would be, without a process's resumption)."""
+        self._tick()
+        self.at(self.env.now + self.sc.write_interval, self._ticker)
 
     def accruing(self) -> frozenset[str]:
         """The sites whose copy misses every write acknowledged now: its peer serves alone and no resync
@@ -365,7 +381,7 @@ class Runner(World):
         if self.steps and check_at <= self.sc.duration:
             self.checker.liveness_check_at = check_at
             self.at(check_at, self.checker.check_liveness)
-        self.env.process(self._ticker())
+        self.at(self.env.now + self.sc.write_interval, self._ticker)
         if stop_when_steady_after is None and stop is None:
             self.env.run(until=self.sc.duration + 1e-9)
         else:

@@ -883,7 +883,8 @@ class Years:
         outcome of each span (then of the recovery window) and the compressed seconds of each span."""
         total = 1.0 + sum(length for _ds, length in key) + (self.window if recovery else 0.0)
         sub = self.sc.model_copy(update={"faults": (), "duration": total, "expect": S.Expect()})
-        runner = Runner(sub, 0)  # outcomes are a function of the episode alone: shared across seeds
+        # outcomes are a function of the episode alone: shared across seeds; samples without the plot's lanes
+        runner = Runner(sub, 0, lanes=False)
         planned = any(c.endswith(MAINT) for ds, _ in key for c in ds)
         spans = _Spans(self, runner, key, recovery=recovery, quiet=self.stop_when_quiet and not planned)
         runner.at(1.0, spans.begin, 0)
