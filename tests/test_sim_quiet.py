@@ -9,9 +9,12 @@ falling behind, failovers, entries into SOLO, the properties broken, and the dow
 window (the quiet run's window downtime plus its steady tail in the end state) to within two ticks.
 
 Only the first span starts from the same runner state both ways: the later ones start after fewer
-heartbeats, so the network's random draws differ, which moves a detection by a fraction of a second; a
-race between two sites restarting at the same instant (the recovery window) may then go either way, as
-it does between two seeds of the full-window run, so the recovery window is compared on its end state.
+heartbeats, so the network's random draws differ, which moves a detection by a fraction of a second and
+may turn a race: two sites restarting, or cut off from each other, at the same instant ask the witness
+at once and message jitter decides who serves (whole-window runs under two network seeds differ there
+too). So a shape whose quiet outcome differs from the whole-window one is decided again with whole windows
+under other network seeds, and only an outcome none of them gives is a difference. The recovery window
+after the last repair is compared on its end state (its failovers are such a race).
 
 The comparison has teeth: with a quiet span shorter than the longest core timer it finds spans that
 ended before a lease or the last-man window ran out.
@@ -20,14 +23,18 @@ ended before a lease or the last-man window ran out.
 from __future__ import annotations
 
 import itertools
+import os
 import random
+import secrets
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from quorum.core.config import Policy
 from sim.story import scenario as S
+from sim.story.runner import Runner
 from sim.story.scenario import load_scenario
 from sim.years import engine
 from sim.years.engine import Years, quiet_span, window_length
@@ -43,22 +50,57 @@ def _scenario(**quorum: Any) -> S.Scenario:
     return sc.model_copy(update={"quorum": q, "faults": (), "expect": S.Expect()})
 
 
-def _shapes(n: int, seed: int) -> list[tuple[frozenset[str], ...]]:
-    """``n`` distinct sequences of one to three down sets (one or two components each)."""
+def _shapes(
+    n: int, seed: int, longest: int = 3, components: tuple[str, ...] = COMPONENTS
+) -> list[tuple[frozenset[str], ...]]:
+    """``n`` distinct sequences of one to ``longest`` down sets (one or two components each)."""
     rng = random.Random(seed)
-    sets = [F(c) for k in (1, 2) for c in itertools.combinations(COMPONENTS, k)]
+    sets = [F(c) for k in (1, 2) for c in itertools.combinations(components, k)]
     out: set[tuple[frozenset[str], ...]] = set()
     while len(out) < n:
         seq = [rng.choice(sets)]
-        for _ in range(rng.randrange(3)):
+        for _ in range(rng.randrange(longest)):
             seq.append(rng.choice([s for s in sets if s != seq[-1]]))
         out.add(tuple(seq))
     return sorted(out, key=lambda s: [sorted(x) for x in s])
 
 
-def _differences(sc: S.Scenario, shapes: list[tuple[frozenset[str], ...]]) -> tuple[list[Any], int]:
-    """What differs between each shape decided with quiet stops and with whole windows; the number of
-    spans that ended early."""
+def _signature(e: Any, spans: int, w: float) -> tuple[list[Any], list[float]]:
+    """What the accounting reads of a decided shape: the end state of each span (and of the recovery
+    window) and the downtime of each span's whole window (the steady tail in its end state added)."""
+    ends: list[Any] = []
+    downs: list[float] = []
+    for i, o in enumerate(e.outs):
+        end: tuple[Any, ...] = (o.serving_at_end, o.split_at_end, o.one_copy_at_end)
+        if i < spans:
+            end += (o.accruing_at_end, o.failovers, o.solo_entries)
+            comp = e.comps[i]
+            down = sum(b - a for a, b in o.down_runs)
+            downs.append(down + (0.0 if o.serving_at_end else w - comp))
+        ends.append((*end, tuple(sorted({v.split(":")[0] for v in o.violations}))))
+    return ends, downs
+
+
+def _agree(a: tuple[list[Any], list[float]], b: tuple[list[Any], list[float]], tick: float) -> bool:
+    return a[0] == b[0] and all(abs(x - y) <= 2 * tick + 1e-6 for x, y in zip(a[1], b[1], strict=True))
+
+
+def _seeded(seed: int) -> type[Runner]:
+    class SeededRunner(Runner):
+        def __init__(self, sc: S.Scenario, _seed: int = 0, **kw: Any) -> None:
+            super().__init__(sc, seed, **kw)
+
+    return SeededRunner
+
+
+def _differences(
+    sc: S.Scenario, shapes: list[tuple[frozenset[str], ...]], seeds: int = 8
+) -> tuple[list[Any], int]:
+    """The shapes whose quiet-stop outcome no whole-window run gives, and the number of spans that ended
+    early. A shape whose outcome differs from the whole-window run's is decided again with whole windows
+    under other network seeds: two sites restarting or cut off at the same instant race for the witness
+    (message jitter decides), and a run that made fewer random draws before may see the other winner,
+    as another seed does. An outcome none of ``seeds`` seeds gives is a difference."""
     w = window_length(sc.quorum)
     tick = sc.write_interval
     quiet = Years(sc, 1.0, 0, stop_when_quiet=True)
@@ -67,28 +109,20 @@ def _differences(sc: S.Scenario, shapes: list[tuple[frozenset[str], ...]]) -> tu
     early = 0
     for seq in shapes:
         key = tuple((ds, w) for ds in seq)
-        eq, ew = quiet._shape(key, False), whole._shape(key, False)
-        assert ew.comps[: len(seq)] == tuple(w for _ in seq)
-        for i, (oq, ow) in enumerate(zip(eq.outs, ew.outs, strict=True)):
-            name = (tuple(sorted(x) for x in seq), i)
-            fields = ["serving_at_end", "split_at_end", "one_copy_at_end"]
-            if i < len(seq):
-                fields += ["accruing_at_end", "failovers", "solo_entries"]
-            for f in fields:
-                if getattr(oq, f) != getattr(ow, f):
-                    found.append((name, f, getattr(oq, f), getattr(ow, f)))
-            broke_q = sorted({v.split(":")[0] for v in oq.violations})
-            broke_w = sorted({v.split(":")[0] for v in ow.violations})
-            if broke_q != broke_w:
-                found.append((name, "violations", broke_q, broke_w))
-            if i < len(seq):
-                comp = eq.comps[i]
-                early += comp < w
-                assert comp <= w
-                down_q = sum(b - a for a, b in oq.down_runs) + (0.0 if oq.serving_at_end else w - comp)
-                down_w = sum(b - a for a, b in ow.down_runs)
-                if abs(down_q - down_w) > 2 * tick + 1e-6:
-                    found.append((name, "downtime", round(down_q, 3), round(down_w, 3)))
+        eq = quiet._shape(key, False)
+        early += sum(c < w for c in eq.comps[: len(seq)])
+        assert all(c <= w for c in eq.comps)
+        mine = _signature(eq, len(seq), w)
+        theirs = _signature(whole._shape(key, False), len(seq), w)
+        if _agree(mine, theirs, tick):
+            continue
+        for seed in range(1, seeds):
+            with mock.patch.object(engine, "Runner", _seeded(seed)):
+                other = _signature(Years(sc, 1.0, 0, stop_when_quiet=False)._shape(key, False), len(seq), w)
+            if _agree(mine, other, tick):
+                break
+        else:
+            found.append((tuple(sorted(x) for x in seq), mine, theirs))
     return found, early
 
 
@@ -121,7 +155,11 @@ def test_the_comparison_catches_a_quiet_span_shorter_than_a_core_timer(
     assert quiet_span(sc.quorum) > 10.0
     monkeypatch.setattr(engine, "quiet_span", lambda cfg: 10.0)
     found, _ = _differences(sc, _shapes(40, seed=1))
-    assert any(f == "serving_at_end" for _name, f, _q, _w in found), found[:5]
+    # spans cut short before a timer armed at their last change fired: not serving yet at their end,
+    # where whole windows serve again (in every seed)
+    assert any(
+        any(not m[0] and t[0] for m, t in zip(mine[0], theirs[0], strict=True)) for _s, mine, theirs in found
+    ), found[:5]
 
 
 def test_a_years_run_with_quiet_stops_gives_the_figures_of_whole_windows() -> None:
@@ -142,3 +180,19 @@ def test_a_years_run_with_quiet_stops_gives_the_figures_of_whole_windows() -> No
             assert fast[k].keys() == v.keys()
             for cause, secs in v.items():
                 assert fast[k][cause] == pytest.approx(secs, abs=slack), (k, cause)
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("policy", list(Policy), ids=lambda p: p.value)
+@pytest.mark.parametrize("scenario", ["reference.yaml", "two-of-three.yaml"])
+def test_quiet_spans_on_many_shapes(policy: Policy, scenario: str) -> None:
+    """``make deep-test``: 300 random shapes of up to four spans under every policy, on two designs (a
+    fresh seed each run, printed on failure; ``QUORUM_DEEP_SEED`` fixes it)."""
+    seed = int(os.environ.get("QUORUM_DEEP_SEED") or secrets.randbits(32))
+    sc = load_scenario(REF.parent / scenario)
+    q = sc.quorum.model_copy(update={"policy": policy})
+    sc = sc.model_copy(update={"quorum": q, "faults": (), "expect": S.Expect()})
+    names = tuple(sorted(engine.failing_components(sc)))
+    shapes = _shapes(min(300, 3 * len(names) ** 3), seed=seed, longest=4, components=names)
+    found, _ = _differences(sc, shapes)
+    assert not found, (f"QUORUM_DEEP_SEED={seed}", found[:5])
