@@ -354,20 +354,11 @@ class Runner(World):
         key.append(tuple(w.refused.items()))
         return tuple(key)
 
-    def _until_steady(self, after: float, done: simpy.Event) -> Any:
-        """Stop the run early once it is steady after ``after`` (the years mode's recovery window)."""
-        yield self.env.timeout(max(0.0, after - self.env.now))
-        while True:
-            if self.steady():
-                done.succeed()
-                return
-            yield self.env.timeout(self.sc.write_interval)
-
-    def run(self, stop_when_steady_after: float | None = None, stop: simpy.Event | None = None) -> Runner:
-        """Run to the scenario's duration; with ``stop_when_steady_after``, stop as soon as the system is
-        ``steady()`` after that time (nothing can change any more): ``metrics`` then cover less time;
-        with ``stop``, as soon as that event (of ``self.env``) is triggered.
-        L1 is checked at the last fault's end plus the liveness bound, if the run gets there."""
+    def run(self, stop: simpy.Event | None = None) -> Runner:
+        """Run to the scenario's duration, or until ``stop`` (an event of ``self.env``) is triggered:
+        years mode (:mod:`sim.years.engine`) ends an episode's run once it is over, ``metrics`` then
+        cover less time. L1 is checked at the last fault's end plus the liveness bound, if the run gets
+        there."""
         for step in self.steps:
             self.at(step.at, self.apply, step)
         if self.as_checker:  # in the order the checker's driver schedules them
@@ -382,13 +373,10 @@ class Runner(World):
             self.checker.liveness_check_at = check_at
             self.at(check_at, self.checker.check_liveness)
         self.at(self.env.now + self.sc.write_interval, self._ticker)
-        if stop_when_steady_after is None and stop is None:
+        if stop is None:
             self.env.run(until=self.sc.duration + 1e-9)
         else:
-            done = self.env.event() if stop is None else stop
-            if stop_when_steady_after is not None:
-                self.env.process(self._until_steady(stop_when_steady_after, done))
-            self.env.run(until=self.env.timeout(self.sc.duration + 1e-9) | done)
+            self.env.run(until=self.env.timeout(self.sc.duration + 1e-9) | stop)
         self.checker.finish(self.env.now)
         m = self.metrics
         m.failovers, m.role_changes = self.failovers, self.role_changes
