@@ -18,6 +18,7 @@ from quorum.core import (
     Send,
     Site,
     SiteDurable,
+    SiteHealth,
     SiteMachine,
     Verdict,
     Want,
@@ -163,3 +164,25 @@ def test_the_peers_configuration_guard_outlives_a_restart() -> None:
         assert ((Role.STARTING, Role.SOLO) in got) is serves, (durable, got)
         if not serves:
             assert "peer runs configuration" in str(r.promotion_blocked())
+
+
+def test_an_unhealthy_site_does_not_renew_a_lapsed_lease() -> None:
+    """A solo site whose lease ran out renews it at the same epoch only while healthy: renewing is serving
+    alone again, and an unhealthy site never contends. A renewal arriving late does not bring it back
+    either; once healthy it asks again and serves."""
+    m = SiteMachine(CFG, Site.A, 0.0)
+    t = CFG.detection_timeout
+    req = next(r for r in requests(m.handle_timer(t)) if r.want is Want.SOLO)
+    m.handle(t, reply(Site.A, req, Verdict.GRANT_SOLO, 2))
+    renew = next(r for r in requests(m.handle_timer(t + 1.0)) if r.want is Want.RENEW)
+    lapse = req.sent_at + CFG.lease_duration - CFG.lease_margin
+    assert (Role.SOLO, Role.FROZEN) in roles(m.handle_timer(lapse))
+    m.handle(lapse + 0.1, SiteHealth(healthy=False, detail="disk free 1 %"))
+    asks = requests(m.handle_timer(lapse + 1.0))
+    assert asks and all(r.want is Want.REPORT for r in asks)
+    m.handle(lapse + 1.1, reply(Site.A, renew, Verdict.RENEWED, 2))  # the late answer to a renewal
+    assert m.role is Role.FROZEN and m.write_authority(lapse + 1.1) is None
+    acts = m.handle(lapse + 2.0, SiteHealth(healthy=True))
+    again = next(r for r in requests(acts) if r.want is Want.RENEW)
+    m.handle(lapse + 2.1, reply(Site.A, again, Verdict.RENEWED, 2))
+    assert m.role is Role.SOLO and m.write_authority(lapse + 2.1) is not None

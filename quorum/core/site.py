@@ -560,8 +560,9 @@ class SiteMachine:
         if v is Verdict.RENEWED and r.epoch == self.epoch and r.holder is self.site:
             if self.role is Role.SOLO:
                 self._start_lease(now, r)
-            elif self.role is Role.FROZEN and self.was_solo and self.current:
-                # a renewal (of a request sent while solo at this epoch) arrived after the lease ran out
+            elif self.role is Role.FROZEN and self.was_solo and self.current and self.healthy:
+                # a renewal (of a request sent while solo at this epoch) arrived after the lease ran out;
+                # not for a site that became unhealthy meanwhile (it would serve alone again)
                 self._start_lease(now, r)
                 if self.sticky or (self.lease_end is not None and now < self.lease_end):
                     self._set_role(now, Role.SOLO, "late lease renewal", acts)
@@ -665,6 +666,10 @@ class SiteMachine:
         want = self._want()
         if want is Want.SOLO and not self._may_promote(now, acts):
             want = Want.REPORT  # unhealthy, or the pre-promote check has not passed: do not contend
+        elif want is Want.RENEW and self.role is not Role.SOLO and not self.healthy:
+            # a lapsed lease renewed is serving alone again: an unhealthy site never contends (a serving
+            # site's own renewals go on: health checks keep a site from contending, they do not demote it)
+            want = Want.REPORT
         acts.append(
             Send(
                 None,
